@@ -1,0 +1,72 @@
+#!/usr/bin/env node
+/**
+ * Example app: one custom key store of each kind. `npx cdk synth` works offline; `npm run demo`
+ * deploys and destroys it against the local KMS endpoint.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { App, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { CustomKeyStore, KeyStoreBackend } from '../lib';
+
+export const EXAMPLE_STACK_NAME = 'KmsCustomKeyStoresExample';
+/** The proxy credential the XKS proxy issued, kept in Secrets Manager outside the stack. */
+export const PROXY_CREDENTIAL_SECRET_NAME = 'kms/xks-proxy/credential';
+
+export class ExampleKeyStoresStack extends Stack {
+  public readonly cloudHsmStore: CustomKeyStore;
+  public readonly externalStore: CustomKeyStore;
+  public readonly vpcExternalStore: CustomKeyStore;
+
+  constructor(scope: Construct, id: string, props?: StackProps) {
+    super(scope, id, props);
+
+    // Generated here, then set as kmsuser's password in the cluster.
+    const kmsUserPassword = new secretsmanager.Secret(this, 'KmsUserPassword', {
+      description: 'Password of the kmsuser crypto user of the payments CloudHSM cluster',
+      generateSecretString: { passwordLength: 32, excludePunctuation: true },
+    });
+    this.cloudHsmStore = new CustomKeyStore(this, 'PaymentsHsm', {
+      customKeyStoreName: 'payments-hsm',
+      backend: KeyStoreBackend.cloudHsm({
+        clusterId: 'cluster-2a23b4cdefg',
+        trustAnchorCertificate: fs.readFileSync(path.join(__dirname, 'customerCA.crt'), 'utf8'),
+        keyStorePassword: kmsUserPassword,
+      }),
+    });
+
+    const proxyCredential = secretsmanager.Secret.fromSecretNameV2(this, 'ProxyCredential', PROXY_CREDENTIAL_SECRET_NAME);
+    this.externalStore = new CustomKeyStore(this, 'ExternalStore', {
+      customKeyStoreName: 'payments-xks',
+      backend: KeyStoreBackend.externalPublicEndpoint({
+        proxyUriEndpoint: 'https://xks.example.com',
+        proxyUriPath: '/payments/kms/xks/v1',
+        proxyCredential,
+      }),
+    });
+
+    this.vpcExternalStore = new CustomKeyStore(this, 'VpcExternalStore', {
+      customKeyStoreName: 'payments-xks-private',
+      backend: KeyStoreBackend.externalVpcEndpointService({
+        proxyUriEndpoint: 'https://xks-private.example.com',
+        proxyUriPath: '/kms/xks/v1',
+        vpcEndpointServiceName: 'com.amazonaws.vpce.us-east-1.vpce-svc-0123456789abcdef0',
+        proxyCredential,
+      }),
+      // Declared but kept disconnected until the proxy is in service.
+      connected: false,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+  }
+}
+
+export function createExampleApp(outdir?: string): App {
+  const app = new App({ outdir });
+  new ExampleKeyStoresStack(app, EXAMPLE_STACK_NAME, { env: { account: '111122223333', region: 'us-east-1' } });
+  return app;
+}
+
+if (require.main === module) {
+  createExampleApp().synth();
+}

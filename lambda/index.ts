@@ -1,0 +1,88 @@
+/**
+ * Entry points for aws-cdk-lib's custom-resources.Provider: `index.onEvent` and `index.isComplete`.
+ *
+ * The clients are made once per Lambda container, with the SDK's own retries off (retry.ts is the
+ * one retry layer). AWS_ENDPOINT_URL_KMS and AWS_ENDPOINT_URL_SECRETS_MANAGER, read by the SDK
+ * itself, are how tests point them at a local endpoint; nothing here knows about it.
+ */
+import { KMSClient } from '@aws-sdk/client-kms';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { CustomKeyStoreResource, IsCompleteResult, KeyStoreEvent, LogEntry, OnEventResult, ResourceDeps } from './custom-key-store-resource';
+import { errorName, KeyStoreError } from './errors';
+import { CallStats, RetryOptions } from './retry';
+import { SecretReader, SecretRedactor } from './secrets';
+import { StoreApi } from './store-api';
+
+export type { KeyStoreEvent, OnEventResult, IsCompleteResult } from './custom-key-store-resource';
+
+let clients: { kms: KMSClient; secrets: SecretsManagerClient } | undefined;
+
+function awsClients(): { kms: KMSClient; secrets: SecretsManagerClient } {
+  if (!clients) {
+    const common = { maxAttempts: 1, requestHandler: { connectionTimeout: 5_000, requestTimeout: 30_000 } };
+    clients = { kms: new KMSClient(common), secrets: new SecretsManagerClient(common) };
+  }
+  return clients;
+}
+
+/** Builds the handler's collaborators around the given clients: the seam tests use. */
+export function makeDeps(
+  kms: KMSClient,
+  secretsClient: SecretsManagerClient,
+  redactor: SecretRedactor,
+  retryOptions: RetryOptions = {},
+  overrides: Partial<ResourceDeps> = {},
+): ResourceDeps {
+  const stats = new CallStats();
+  const retry: RetryOptions = { ...retryOptions, stats };
+  const log = (entry: LogEntry): void => {
+    console.log(redactor.redact(JSON.stringify({ ...entry, kmsCalls: stats.calls, retries: stats.retries })));
+  };
+  return {
+    stores: new StoreApi(kms, retry),
+    secrets: new SecretReader(secretsClient, redactor, retry),
+    scan: { retry },
+    log,
+    ...overrides,
+  };
+}
+
+export async function onEvent(event: KeyStoreEvent): Promise<OnEventResult> {
+  return run(event, 'onEvent', async (resource) => resource.onEvent());
+}
+
+export async function isComplete(event: KeyStoreEvent): Promise<IsCompleteResult> {
+  return run(event, 'isComplete', async (resource) => resource.isComplete());
+}
+
+async function run<T>(event: KeyStoreEvent, phase: string, body: (resource: CustomKeyStoreResource) => Promise<T>): Promise<T> {
+  const redactor = new SecretRedactor();
+  const { kms, secrets } = awsClients();
+  const deps = makeDeps(kms, secrets, redactor);
+  return runWith(deps, redactor, event, phase, body);
+}
+
+/** Runs one handler phase; every error leaves as a short KeyStoreError with secrets redacted. */
+export async function runWith<T>(
+  deps: ResourceDeps,
+  redactor: SecretRedactor,
+  event: KeyStoreEvent,
+  phase: string,
+  body: (resource: CustomKeyStoreResource) => Promise<T>,
+): Promise<T> {
+  const log = deps.log ?? (() => undefined);
+  log({ phase, requestType: event.RequestType, physicalResourceId: event.PhysicalResourceId, logicalResourceId: event.LogicalResourceId });
+  try {
+    const result = await body(new CustomKeyStoreResource(deps, event));
+    log({ phase, result: JSON.stringify(result) });
+    return result;
+  } catch (err) {
+    const message =
+      err instanceof KeyStoreError
+        ? err.message
+        : `${errorName(err)}: ${err instanceof Error ? err.message : String(err)} (during ${event.RequestType ?? 'an unknown request'} ${phase} of ${event.PhysicalResourceId ?? 'a new store'}; the store is as the last completed step left it, see the handler's log, and the deployment can be retried)`;
+    const safe = new KeyStoreError(redactor.redact(message));
+    log({ phase, failed: safe.message });
+    throw safe;
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * The KMS custom key store calls the handler makes, each one retried on transient errors.
+ */
+import {
+  ConnectCustomKeyStoreCommand,
+  CreateCustomKeyStoreCommand,
+  CreateCustomKeyStoreCommandInput,
+  CustomKeyStoresListEntry,
+  DeleteCustomKeyStoreCommand,
+  DescribeCustomKeyStoresCommand,
+  DisconnectCustomKeyStoreCommand,
+  KMSClient,
+  UpdateCustomKeyStoreCommand,
+  UpdateCustomKeyStoreCommandInput,
+} from '@aws-sdk/client-kms';
+import { errorName } from './errors';
+import { RetryOptions, withRetry } from './retry';
+
+export type StoreView = CustomKeyStoresListEntry;
+
+export class StoreApi {
+  constructor(
+    public readonly kms: KMSClient,
+    private readonly retry: RetryOptions = {},
+  ) {}
+
+  /** The store, or undefined when KMS does not know it. */
+  public async describe(customKeyStoreId: string): Promise<StoreView | undefined> {
+    try {
+      const out = await withRetry(async () => this.kms.send(new DescribeCustomKeyStoresCommand({ CustomKeyStoreId: customKeyStoreId })), this.retry);
+      return out.CustomKeyStores?.[0];
+    } catch (err) {
+      if (errorName(err) === 'CustomKeyStoreNotFoundException') {
+        return undefined;
+      }
+      throw err;
+    }
+  }
+
+  public async describeByName(name: string): Promise<StoreView | undefined> {
+    try {
+      const out = await withRetry(async () => this.kms.send(new DescribeCustomKeyStoresCommand({ CustomKeyStoreName: name })), this.retry);
+      return out.CustomKeyStores?.[0];
+    } catch (err) {
+      if (errorName(err) === 'CustomKeyStoreNotFoundException') {
+        return undefined;
+      }
+      throw err;
+    }
+  }
+
+  /**
+   * Creates the store. When an attempt fails in a way that may have reached KMS (a dropped
+   * connection, an internal error) and the retry then finds the name taken, the store of that
+   * name may be the one the first attempt made: `isOurs` decides, from its settings and age.
+   */
+  public async create(input: CreateCustomKeyStoreCommandInput, isOurs: (existing: StoreView) => boolean): Promise<string> {
+    let attempts = 0;
+    try {
+      const out = await withRetry(async () => {
+        attempts++;
+        return this.kms.send(new CreateCustomKeyStoreCommand(input));
+      }, this.retry);
+      if (!out.CustomKeyStoreId) {
+        throw new Error('CreateCustomKeyStore returned no CustomKeyStoreId');
+      }
+      return out.CustomKeyStoreId;
+    } catch (err) {
+      if (attempts > 1 && errorName(err) === 'CustomKeyStoreNameInUseException' && input.CustomKeyStoreName) {
+        const existing = await this.describeByName(input.CustomKeyStoreName);
+        if (existing?.CustomKeyStoreId && isOurs(existing)) {
+          return existing.CustomKeyStoreId;
+        }
+      }
+      throw err;
+    }
+  }
+
+  public async connect(customKeyStoreId: string): Promise<void> {
+    await withRetry(async () => this.kms.send(new ConnectCustomKeyStoreCommand({ CustomKeyStoreId: customKeyStoreId })), this.retry);
+  }
+
+  public async disconnect(customKeyStoreId: string): Promise<void> {
+    await withRetry(async () => this.kms.send(new DisconnectCustomKeyStoreCommand({ CustomKeyStoreId: customKeyStoreId })), this.retry);
+  }
+
+  public async update(input: UpdateCustomKeyStoreCommandInput): Promise<void> {
+    await withRetry(async () => this.kms.send(new UpdateCustomKeyStoreCommand(input)), this.retry);
+  }
+
+  public async delete(customKeyStoreId: string): Promise<void> {
+    await withRetry(async () => this.kms.send(new DeleteCustomKeyStoreCommand({ CustomKeyStoreId: customKeyStoreId })), this.retry);
+  }
+}

@@ -1,0 +1,152 @@
+import { CustomResource, Duration, IResource, RemovalPolicy, Resource, Token } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import * as rules from './field-rules';
+import { KeyStoreBackend } from './key-store-backend';
+import { KeyStoreProvider } from './key-store-provider';
+import { DEFAULT_WAIT_SECONDS, KeyStoreResourceProperties, MAX_WAIT_SECONDS, RESOURCE_TYPE } from './resource-properties';
+import { checkField, CustomKeyStoreValidationError } from './validation';
+
+/** A KMS custom key store, declared in this app or imported. */
+export interface ICustomKeyStore extends IResource {
+  /**
+   * The store's id, e.g. `cks-1234567890abcdef0`.
+   *
+   * @attribute
+   */
+  readonly customKeyStoreId: string;
+}
+
+/** Properties of a CustomKeyStore. */
+export interface CustomKeyStoreProps {
+  /**
+   * A friendly name for the store, unique in the account and Region (1-256 characters).
+   *
+   * It appears in CloudTrail logs: do not put confidential information in it.
+   */
+  readonly customKeyStoreName: string;
+
+  /** Where the store keeps its key material: `KeyStoreBackend.cloudHsm(...)` or an external key store. */
+  readonly backend: KeyStoreBackend;
+
+  /**
+   * Whether the store should be connected. Deploying waits until it is (or is not).
+   *
+   * While a store is disconnected, its KMS keys cannot be created or used.
+   *
+   * @default true
+   */
+  readonly connected?: boolean;
+
+  /**
+   * What happens to the store when it leaves the stack.
+   *
+   * With DESTROY the store is disconnected, then deleted; if KMS keys remain in it, the deletion
+   * fails with `CustomKeyStoreHasCMKsException` and the store is left as it was. With RETAIN
+   * CloudFormation forgets the store and KMS keeps it. SNAPSHOT is not supported.
+   *
+   * @default RemovalPolicy.DESTROY
+   */
+  readonly removalPolicy?: RemovalPolicy;
+
+  /**
+   * How long one deployment may wait for the store to reach its connection state. CloudHSM
+   * connections can take 20 minutes, external key stores about 5 each way.
+   *
+   * @default Duration.minutes(45)
+   */
+  readonly waitTimeout?: Duration;
+}
+
+/**
+ * A KMS custom key store (a CloudHSM key store or an external key store), which CloudFormation
+ * cannot declare on its own.
+ *
+ * Backed by a custom resource that creates the store, connects it and waits; updates it in place,
+ * disconnecting only for the changes KMS requires it for; and on deletion disconnects, then deletes
+ * it, failing cleanly (and leaving the store as it was) while KMS keys remain in it.
+ *
+ * @resource Custom::KmsCustomKeyStore
+ */
+export class CustomKeyStore extends Resource implements ICustomKeyStore {
+  /** Refers to a custom key store made outside this stack. */
+  public static fromCustomKeyStoreId(scope: Construct, id: string, customKeyStoreId: string): ICustomKeyStore {
+    if (!Token.isUnresolved(customKeyStoreId) && !/^cks-[a-zA-Z0-9]+$/.test(customKeyStoreId)) {
+      throw new CustomKeyStoreValidationError(`customKeyStoreId: '${rules.abbreviate(customKeyStoreId)}' is not a custom key store id; expected 'cks-' followed by letters and digits, e.g. 'cks-1234567890abcdef0'`);
+    }
+    class Import extends Resource implements ICustomKeyStore {
+      public readonly customKeyStoreId = customKeyStoreId;
+    }
+    return new Import(scope, id);
+  }
+
+  public readonly customKeyStoreId: string;
+
+  /** The store's name. */
+  public readonly customKeyStoreName: string;
+
+  /** `AWS_CLOUDHSM` or `EXTERNAL_KEY_STORE`. */
+  public readonly customKeyStoreType: string;
+
+  /**
+   * The connection state the last deployment left the store in (`CONNECTED` or `DISCONNECTED`).
+   *
+   * @attribute
+   */
+  public readonly connectionState: string;
+
+  constructor(scope: Construct, id: string, props: CustomKeyStoreProps) {
+    super(scope, id);
+    checkField('customKeyStoreName', props.customKeyStoreName, rules.CUSTOM_KEY_STORE_NAME);
+    if (!props.backend || typeof (props.backend as Partial<KeyStoreBackend>).bind !== 'function') {
+      throw new CustomKeyStoreValidationError('backend is required; expected KeyStoreBackend.cloudHsm(...), KeyStoreBackend.externalPublicEndpoint(...) or KeyStoreBackend.externalVpcEndpointService(...)');
+    }
+    const waitSeconds = waitTimeoutSeconds(props.waitTimeout);
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.DESTROY;
+    if (removalPolicy === RemovalPolicy.SNAPSHOT) {
+      throw new CustomKeyStoreValidationError('removalPolicy: SNAPSHOT is not supported by custom key stores; expected DESTROY, RETAIN or RETAIN_ON_UPDATE_OR_DELETE');
+    }
+
+    const backend = props.backend.bind(this);
+    const provider = KeyStoreProvider.of(this);
+    backend.secrets.forEach((secret) => provider.grantSecret(secret));
+    if (backend.needsCloudHsmPermissions) {
+      provider.grantCloudHsm();
+    }
+    if (backend.needsVpcEndpointServiceLookup) {
+      provider.grantVpcEndpointServiceLookup();
+    }
+
+    const properties: KeyStoreResourceProperties = {
+      CustomKeyStoreName: props.customKeyStoreName,
+      CustomKeyStoreType: backend.customKeyStoreType,
+      ...backend.properties,
+      Connected: String(props.connected ?? true),
+      WaitTimeoutSeconds: String(waitSeconds),
+    };
+    const resource = new CustomResource(this, 'Resource', {
+      serviceToken: provider.serviceToken,
+      resourceType: RESOURCE_TYPE,
+      properties: { ...properties },
+      removalPolicy,
+    });
+
+    this.customKeyStoreId = resource.ref;
+    this.customKeyStoreName = props.customKeyStoreName;
+    this.customKeyStoreType = backend.customKeyStoreType;
+    this.connectionState = resource.getAttString('ConnectionState');
+  }
+}
+
+function waitTimeoutSeconds(wait: Duration | undefined): number {
+  if (wait === undefined) {
+    return DEFAULT_WAIT_SECONDS;
+  }
+  if (Token.isUnresolved(wait.toString()) || wait.isUnresolved()) {
+    throw new CustomKeyStoreValidationError('waitTimeout: is a token; expected a literal Duration, because the provider plans its polling at synth time');
+  }
+  const seconds = wait.toSeconds();
+  if (!Number.isInteger(seconds) || seconds < 60 || seconds > MAX_WAIT_SECONDS) {
+    throw new CustomKeyStoreValidationError(`waitTimeout: ${wait.toHumanString()} is out of range; expected whole seconds from 1 minute to ${MAX_WAIT_SECONDS / 60} minutes (the provider framework stops at 1 hour, CloudFormation's limit for a custom resource)`);
+  }
+  return seconds;
+}

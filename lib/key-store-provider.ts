@@ -1,0 +1,139 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as cr from 'aws-cdk-lib/custom-resources';
+import { Construct } from 'constructs';
+import { handlerAssetDir } from './handler-asset';
+
+/** How often the framework calls isComplete: DescribeCustomKeyStores allows 5 calls/s per account. */
+export const QUERY_INTERVAL = Duration.seconds(10);
+/** The framework's own limit, CloudFormation's limit for a custom resource; each store's waitTimeout is shorter. */
+export const TOTAL_TIMEOUT = Duration.hours(1);
+
+const PROVIDER_ID = 'KmsCustomKeyStoreProvider';
+
+/**
+ * The one custom resource provider a stack's custom key stores share: two handler functions
+ * with one role, and aws-cdk-lib's Provider framework that polls isComplete.
+ */
+export class KeyStoreProvider extends Construct {
+  /** The stack's provider, made on first use. */
+  public static of(scope: Construct): KeyStoreProvider {
+    const stack = Stack.of(scope);
+    const existing = stack.node.tryFindChild(PROVIDER_ID);
+    return existing instanceof KeyStoreProvider ? existing : new KeyStoreProvider(stack, PROVIDER_ID);
+  }
+
+  public readonly serviceToken: string;
+  public readonly role: iam.Role;
+  private cloudHsmGranted = false;
+  private vpcLookupGranted = false;
+  private readonly secretsGranted = new Set<secretsmanager.ISecret>();
+
+  private constructor(scope: Construct, id: string) {
+    super(scope, id);
+    const stack = Stack.of(this);
+
+    const handlerLogs = new logs.LogGroup(this, 'HandlerLogs', { retention: logs.RetentionDays.ONE_YEAR });
+    this.role = new iam.Role(this, 'HandlerRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'KMS custom key store handler: creates, connects, updates, disconnects and deletes custom key stores',
+    });
+    // Explicit log permissions on the handler's own log group instead of AWSLambdaBasicExecutionRole.
+    this.role.addToPolicy(new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [handlerLogs.logGroupArn] }));
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'ManageCustomKeyStores',
+        actions: [
+          'kms:ConnectCustomKeyStore',
+          'kms:CreateCustomKeyStore',
+          'kms:DeleteCustomKeyStore',
+          'kms:DescribeCustomKeyStores',
+          'kms:DisconnectCustomKeyStore',
+          'kms:UpdateCustomKeyStore',
+        ],
+        // These actions have no resource-level permissions.
+        resources: ['*'],
+        conditions: { StringEquals: { 'kms:CallerAccount': stack.account } },
+      }),
+    );
+    this.role.addToPolicy(new iam.PolicyStatement({ sid: 'ListKeysForDeleteCheck', actions: ['kms:ListKeys'], resources: ['*'] }));
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'DescribeKeysForDeleteCheck',
+        actions: ['kms:DescribeKey'],
+        resources: [stack.formatArn({ service: 'kms', resource: 'key', resourceName: '*' })],
+      }),
+    );
+
+    const code = lambda.Code.fromAsset(handlerAssetDir());
+    const handler = (name: string, entry: string): lambda.Function =>
+      new lambda.Function(this, name, {
+        code,
+        handler: entry,
+        runtime: lambda.Runtime.NODEJS_24_X,
+        architecture: lambda.Architecture.ARM_64,
+        memorySize: 512,
+        // A delete checks every key in the account for keys left in the store: 100,000 keys take about two minutes.
+        timeout: Duration.minutes(10),
+        role: this.role,
+        logGroup: handlerLogs,
+        description: `KMS custom key store handler (${entry})`,
+      });
+    const onEvent = handler('OnEventHandler', 'index.onEvent');
+    const isComplete = handler('IsCompleteHandler', 'index.isComplete');
+
+    const provider = new cr.Provider(this, 'Provider', {
+      onEventHandler: onEvent,
+      isCompleteHandler: isComplete,
+      queryInterval: QUERY_INTERVAL,
+      totalTimeout: TOTAL_TIMEOUT,
+      logGroup: new logs.LogGroup(this, 'FrameworkLogs', { retention: logs.RetentionDays.ONE_YEAR }),
+    });
+    this.serviceToken = provider.serviceToken;
+  }
+
+  /** Lets the handler read `secret` (once per secret, however many stores use it). */
+  public grantSecret(secret: secretsmanager.ISecret): void {
+    if (!this.secretsGranted.has(secret)) {
+      this.secretsGranted.add(secret);
+      secret.grantRead(this.role);
+    }
+  }
+
+  /** What CloudHSM key stores need: the cluster lookup and KMS's service-linked role. */
+  public grantCloudHsm(): void {
+    if (this.cloudHsmGranted) {
+      return;
+    }
+    this.cloudHsmGranted = true;
+    const stack = Stack.of(this);
+    this.role.addToPolicy(new iam.PolicyStatement({ sid: 'DescribeCloudHsmClusters', actions: ['cloudhsm:DescribeClusters'], resources: ['*'] }));
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'CreateKmsCustomKeyStoreServiceLinkedRole',
+        actions: ['iam:CreateServiceLinkedRole'],
+        resources: [
+          stack.formatArn({
+            service: 'iam',
+            region: '',
+            resource: 'role',
+            resourceName: 'aws-service-role/cks.kms.amazonaws.com/AWSServiceRoleForKeyManagementServiceCustomKeyStores',
+          }),
+        ],
+        conditions: { StringEquals: { 'iam:AWSServiceName': 'cks.kms.amazonaws.com' } },
+      }),
+    );
+  }
+
+  /** What an external key store behind another account's VPC endpoint service needs. */
+  public grantVpcEndpointServiceLookup(): void {
+    if (this.vpcLookupGranted) {
+      return;
+    }
+    this.vpcLookupGranted = true;
+    this.role.addToPolicy(new iam.PolicyStatement({ sid: 'DescribeVpcEndpointServices', actions: ['ec2:DescribeVpcEndpointServices'], resources: ['*'] }));
+  }
+}

@@ -1,0 +1,37 @@
+#!/usr/bin/env node
+// Bundles lambda/index.ts, with the KMS and Secrets Manager clients, into one minified CommonJS
+// file at build time, so that a consumer's `cdk synth` needs neither esbuild nor Docker, and the
+// handler does not depend on the (older) SDK inside the Lambda runtime. The output depends only
+// on the locked dependency versions, so every checkout gets the same asset hash.
+const path = require('path');
+const fs = require('fs');
+const esbuild = require('esbuild');
+
+const root = path.join(__dirname, '..');
+const outdir = path.join(root, 'assets', 'custom-key-store-handler');
+
+async function main() {
+  fs.rmSync(outdir, { recursive: true, force: true });
+  const result = await esbuild.build({
+    entryPoints: [path.join(root, 'lambda', 'index.ts')],
+    outfile: path.join(outdir, 'index.js'),
+    bundle: true,
+    platform: 'node',
+    target: 'node22',
+    format: 'cjs',
+    minify: true,
+    sourcemap: false,
+    legalComments: 'none',
+    metafile: true,
+    logLevel: 'warning',
+  });
+  const bytes = fs.statSync(path.join(outdir, 'index.js')).size;
+  if (!process.argv.includes('--quiet')) {
+    console.log(`bundled handler: ${path.relative(root, outdir)}/index.js, ${(bytes / 1024).toFixed(0)} KiB, ${Object.keys(result.metafile.inputs).length} input files`);
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
