@@ -217,7 +217,10 @@ export class CustomKeyStoreResource {
     const state = store.ConnectionState ?? 'UNKNOWN';
     if (state === CONNECTED || state === CONNECTING || state === FAILED) {
       await this.failIfKeysRemain(store, state, ', as it was before the delete; nothing was changed');
-      await this.disconnectAndSettle(id, state);
+      // No wait for KMS to show the disconnect: isDeleteComplete handles a stale CONNECTED by
+      // checking for keys again, and each saved DescribeCustomKeyStores call matters when a
+      // stack deletes several stores at once under the account's 5 calls/s.
+      await this.disconnectIgnoringState(id);
     } else if (state === DISCONNECTED) {
       await this.deleteOrExplain(store);
     }

@@ -1,0 +1,533 @@
+/**
+ * An in-memory model of one account's KMS custom key stores and keys, as the KMS Developer Guide
+ * and API model document them (see KMS-FACTS.md): the five connection states with timed
+ * transitions, every InvalidState rule, HasCMKs (keys pending deletion count until their date),
+ * NotFound, NameInUse, the 10-store limit, the field constraints, keys Unavailable while their
+ * store is disconnected, and connection failures with a ConnectionErrorCode.
+ *
+ * Inputs and outputs are the JSON bodies of the KMS wire protocol; dates are epoch seconds.
+ */
+import { randomBytes, randomUUID } from 'crypto';
+import * as rules from '../lib/field-rules';
+import { Clock } from './clock';
+import { invalidState, KmsError, notFound, validation } from './kms-errors';
+
+type Json = Record<string, unknown>;
+
+export const STORE_LIMIT = 10;
+
+/** A CloudHSM cluster as KMS would find it. */
+export interface ClusterSpec {
+  /** Active HSMs; 0 makes connections fail with INSUFFICIENT_CLOUDHSM_HSMS. Default 2. */
+  readonly hsmCount?: number;
+  /** kmsuser's password in the cluster; any password is accepted when unset. */
+  readonly kmsUserPassword?: string;
+  /** Clusters of one backup lineage are related. Default: all unregistered clusters share one. */
+  readonly lineage?: string;
+}
+
+/** An XKS proxy as KMS would reach it. */
+export interface ProxySpec {
+  readonly accessKeyId?: string;
+  readonly secretAccessKey?: string;
+  /** False makes connections fail with XKS_PROXY_NOT_REACHABLE. */
+  readonly reachable?: boolean;
+}
+
+export interface ModelOptions {
+  readonly accountId?: string;
+  readonly region?: string;
+  /** How long CONNECTING and DISCONNECTING last, in clock milliseconds. */
+  readonly connectMs?: number;
+  readonly disconnectMs?: number;
+  readonly clusters?: Record<string, ClusterSpec>;
+  readonly proxies?: Record<string, ProxySpec>;
+}
+
+interface Store {
+  id: string;
+  name: string;
+  type: string;
+  createdAt: number;
+  state: string;
+  errorCode?: string;
+  /** When the current CONNECTING/DISCONNECTING ends, and in which state. */
+  transition?: { at: number; to: string; errorCode?: string };
+  clusterId?: string;
+  trustAnchor?: string;
+  password?: string;
+  xks?: { endpoint: string; path: string; connectivity: string; vpcServiceName?: string; vpcServiceOwner?: string; accessKeyId: string; secretAccessKey: string };
+}
+
+interface Key {
+  id: string;
+  arn: string;
+  createdAt: number;
+  origin: string;
+  storeId?: string;
+  description: string;
+  xksKeyId?: string;
+  enabled: boolean;
+  deletionDate?: number;
+}
+
+export class KmsModel {
+  public readonly accountId: string;
+  public readonly region: string;
+  public readonly clusters: Map<string, ClusterSpec>;
+  public readonly proxies: Map<string, ProxySpec>;
+  public connectMs: number;
+  public disconnectMs: number;
+  private readonly stores = new Map<string, Store>();
+  private readonly keys = new Map<string, Key>();
+  private readonly secrets = new Map<string, { arn: string; name: string; value: string }>();
+
+  constructor(
+    public readonly clock: Clock,
+    options: ModelOptions = {},
+  ) {
+    this.accountId = options.accountId ?? '111122223333';
+    this.region = options.region ?? 'us-east-1';
+    this.connectMs = options.connectMs ?? 50;
+    this.disconnectMs = options.disconnectMs ?? 50;
+    this.clusters = new Map(Object.entries(options.clusters ?? {}));
+    this.proxies = new Map(Object.entries(options.proxies ?? {}));
+  }
+
+  // ---- Custom key stores -------------------------------------------------------------------------
+
+  public CreateCustomKeyStore(input: Json): Json {
+    const name = this.field(input, 'CustomKeyStoreName', rules.CUSTOM_KEY_STORE_NAME, true) as string;
+    const type = (input.CustomKeyStoreType as string | undefined) ?? 'AWS_CLOUDHSM';
+    this.checkNameFree(name);
+    const store: Store = { id: `cks-${randomBytes(9).toString('hex').slice(0, 17)}`, name, type, createdAt: this.clock.now(), state: 'DISCONNECTED' };
+    if (type === 'AWS_CLOUDHSM') {
+      store.clusterId = this.field(input, 'CloudHsmClusterId', rules.CLOUD_HSM_CLUSTER_ID, true);
+      store.trustAnchor = this.field(input, 'TrustAnchorCertificate', { ...rules.TRUST_ANCHOR_CERTIFICATE, pattern: undefined }, true);
+      store.password = this.field(input, 'KeyStorePassword', rules.KEY_STORE_PASSWORD, true, true);
+      if ([...this.stores.values()].some((s) => s.clusterId === store.clusterId)) {
+        throw new KmsError('CloudHsmClusterInUseException', `Cluster ${store.clusterId} is already associated with a custom key store.`);
+      }
+      if ((this.clusters.get(store.clusterId as string)?.hsmCount ?? 2) < 2) {
+        throw new KmsError('CloudHsmClusterInvalidConfigurationException', 'The cluster must have at least two active HSMs in different Availability Zones.');
+      }
+    } else if (type === 'EXTERNAL_KEY_STORE') {
+      store.xks = this.xksConfig(input, undefined);
+      this.checkXksUnique(store.xks, undefined);
+    } else {
+      throw validation(`1 validation error detected: Value '${type}' at 'customKeyStoreType' failed to satisfy constraint: Member must satisfy enum value set: [EXTERNAL_KEY_STORE, AWS_CLOUDHSM]`);
+    }
+    if (this.stores.size >= STORE_LIMIT) {
+      throw new KmsError('LimitExceededException', `This account already has ${STORE_LIMIT} custom key stores in this Region.`);
+    }
+    this.stores.set(store.id, store);
+    return { CustomKeyStoreId: store.id };
+  }
+
+  public ConnectCustomKeyStore(input: Json): Json {
+    const store = this.store(input);
+    if (store.state === 'DISCONNECTING' || store.state === 'FAILED') {
+      throw invalidState(store.id, store.state, 'ConnectCustomKeyStore');
+    }
+    if (store.state === 'DISCONNECTED') {
+      store.state = 'CONNECTING';
+      store.errorCode = undefined;
+      store.transition = { at: this.clock.now() + this.connectMs, ...this.connectionOutcome(store) };
+    }
+    return {};
+  }
+
+  public DisconnectCustomKeyStore(input: Json): Json {
+    const store = this.store(input);
+    if (store.state === 'DISCONNECTING' || store.state === 'DISCONNECTED') {
+      throw invalidState(store.id, store.state, 'DisconnectCustomKeyStore');
+    }
+    store.state = 'DISCONNECTING';
+    store.transition = { at: this.clock.now() + this.disconnectMs, to: 'DISCONNECTED' };
+    return {};
+  }
+
+  public UpdateCustomKeyStore(input: Json): Json {
+    const store = this.store(input);
+    const offline: string[] = [];
+    const newName = this.field(input, 'NewCustomKeyStoreName', rules.CUSTOM_KEY_STORE_NAME, false);
+    if (newName !== undefined && newName !== store.name) {
+      this.checkNameFree(newName);
+    }
+    let clusterId: string | undefined;
+    let password: string | undefined;
+    let xks = store.xks;
+    if (store.type === 'AWS_CLOUDHSM') {
+      clusterId = this.field(input, 'CloudHsmClusterId', rules.CLOUD_HSM_CLUSTER_ID, false);
+      password = this.field(input, 'KeyStorePassword', rules.KEY_STORE_PASSWORD, false, true);
+      if (clusterId !== undefined) offline.push('CloudHsmClusterId');
+      if (password !== undefined) offline.push('KeyStorePassword');
+    } else if (store.xks) {
+      const offlineFields = ['XksProxyUriEndpoint', 'XksProxyConnectivity', 'XksProxyVpcEndpointServiceName', 'XksProxyVpcEndpointServiceOwner'];
+      offline.push(...offlineFields.filter((f) => input[f] !== undefined));
+      xks = this.xksConfig(input, store.xks);
+    }
+    if (offline.length > 0 && store.state !== 'DISCONNECTED') {
+      throw invalidState(store.id, store.state, `Changing ${offline.join(', ')}`);
+    }
+    if (clusterId !== undefined && clusterId !== store.clusterId && this.lineage(clusterId) !== this.lineage(store.clusterId as string)) {
+      throw new KmsError('CloudHsmClusterNotRelatedException', `Cluster ${clusterId} does not share a backup history with cluster ${store.clusterId}.`);
+    }
+    if (xks && xks !== store.xks) {
+      this.checkXksUnique(xks, store.id);
+    }
+    // Every check passed: apply the whole change at once, as KMS does.
+    if (newName !== undefined) store.name = newName;
+    if (clusterId !== undefined) store.clusterId = clusterId;
+    if (password !== undefined) store.password = password;
+    store.xks = xks;
+    return {};
+  }
+
+  public DeleteCustomKeyStore(input: Json): Json {
+    const store = this.store(input);
+    if (store.state !== 'DISCONNECTED') {
+      throw invalidState(store.id, store.state, 'DeleteCustomKeyStore');
+    }
+    const remaining = [...this.liveKeys()].filter((k) => k.storeId === store.id);
+    if (remaining.length > 0) {
+      throw new KmsError('CustomKeyStoreHasCMKsException', `Custom key store '${store.id}' contains ${remaining.length} KMS keys.`);
+    }
+    this.stores.delete(store.id);
+    return {};
+  }
+
+  public DescribeCustomKeyStores(input: Json): Json {
+    const id = input.CustomKeyStoreId as string | undefined;
+    const name = input.CustomKeyStoreName as string | undefined;
+    if (id !== undefined && name !== undefined) {
+      throw validation('Specify CustomKeyStoreId or CustomKeyStoreName, not both.');
+    }
+    const limit = (input.Limit as number | undefined) ?? 1000;
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
+      throw validation(`1 validation error detected: Value '${limit}' at 'limit' failed to satisfy constraint: Member must have value between 1 and 1000`);
+    }
+    let selected = [...this.stores.values()].sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
+    if (id !== undefined) {
+      selected = selected.filter((s) => s.id === id);
+      if (selected.length === 0) throw notFound(id);
+    }
+    if (name !== undefined) {
+      selected = selected.filter((s) => s.name === name);
+      if (selected.length === 0) throw new KmsError('CustomKeyStoreNotFoundException', `No custom key store is named '${name}'.`);
+    }
+    const start = input.Marker !== undefined ? Number(input.Marker) : 0;
+    const page = selected.slice(start, start + limit);
+    const truncated = start + limit < selected.length;
+    return { CustomKeyStores: page.map((s) => this.view(s)), Truncated: truncated, ...(truncated ? { NextMarker: String(start + limit) } : {}) };
+  }
+
+  // ---- Keys --------------------------------------------------------------------------------------
+
+  public CreateKey(input: Json): Json {
+    const origin = (input.Origin as string | undefined) ?? 'AWS_KMS';
+    const storeId = input.CustomKeyStoreId as string | undefined;
+    if ((origin === 'AWS_CLOUDHSM' || origin === 'EXTERNAL_KEY_STORE') !== (storeId !== undefined)) {
+      throw validation('CustomKeyStoreId is required with Origin AWS_CLOUDHSM or EXTERNAL_KEY_STORE, and only then.');
+    }
+    if (storeId !== undefined) {
+      const store = this.store({ CustomKeyStoreId: storeId });
+      if (store.type !== origin) {
+        throw new KmsError('IncorrectKeyException', `Origin ${origin} does not match the type of custom key store ${storeId}.`);
+      }
+      if (store.state !== 'CONNECTED') {
+        throw invalidState(store.id, store.state, 'CreateKey');
+      }
+      if (origin === 'EXTERNAL_KEY_STORE' && typeof input.XksKeyId !== 'string') {
+        throw validation('XksKeyId is required with Origin EXTERNAL_KEY_STORE.');
+      }
+    }
+    const id = randomUUID();
+    const key: Key = {
+      id,
+      arn: `arn:aws:kms:${this.region}:${this.accountId}:key/${id}`,
+      createdAt: this.clock.now(),
+      origin,
+      storeId,
+      description: (input.Description as string | undefined) ?? '',
+      xksKeyId: input.XksKeyId as string | undefined,
+      enabled: true,
+    };
+    this.keys.set(id, key);
+    return { KeyMetadata: this.keyMetadata(key) };
+  }
+
+  /** Many plain keys at once, for benchmarks: not part of the KMS API. */
+  public addPlainKeys(count: number): void {
+    for (let i = 0; i < count; i++) {
+      const id = randomUUID();
+      this.keys.set(id, { id, arn: `arn:aws:kms:${this.region}:${this.accountId}:key/${id}`, createdAt: this.clock.now(), origin: 'AWS_KMS', description: '', enabled: true });
+    }
+  }
+
+  public ListKeys(input: Json): Json {
+    const limit = (input.Limit as number | undefined) ?? 100;
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
+      throw validation(`1 validation error detected: Value '${limit}' at 'limit' failed to satisfy constraint: Member must have value between 1 and 1000`);
+    }
+    const all = [...this.liveKeys()];
+    const start = input.Marker !== undefined ? Number(input.Marker) : 0;
+    const page = all.slice(start, start + limit);
+    const truncated = start + limit < all.length;
+    return { Keys: page.map((k) => ({ KeyId: k.id, KeyArn: k.arn })), Truncated: truncated, ...(truncated ? { NextMarker: String(start + limit) } : {}) };
+  }
+
+  public DescribeKey(input: Json): Json {
+    return { KeyMetadata: this.keyMetadata(this.key(input)) };
+  }
+
+  public ScheduleKeyDeletion(input: Json): Json {
+    const key = this.key(input);
+    const days = (input.PendingWindowInDays as number | undefined) ?? 30;
+    if (!Number.isInteger(days) || days < 7 || days > 30) {
+      throw validation(`1 validation error detected: Value '${days}' at 'pendingWindowInDays' failed to satisfy constraint: Member must have value between 7 and 30`);
+    }
+    if (key.deletionDate !== undefined) {
+      throw new KmsError('KMSInvalidStateException', `${key.arn} is pending deletion.`);
+    }
+    key.deletionDate = this.clock.now() + days * 86_400_000;
+    return { KeyId: key.arn, DeletionDate: key.deletionDate / 1000, KeyState: 'PendingDeletion', PendingWindowInDays: days };
+  }
+
+  public CancelKeyDeletion(input: Json): Json {
+    const key = this.key(input);
+    if (key.deletionDate === undefined) {
+      throw new KmsError('KMSInvalidStateException', `${key.arn} is not pending deletion.`);
+    }
+    key.deletionDate = undefined;
+    key.enabled = false;
+    return { KeyId: key.arn };
+  }
+
+  // ---- Secrets Manager ---------------------------------------------------------------------------
+
+  public CreateSecret(input: Json): Json {
+    const name = input.Name as string;
+    if (typeof name !== 'string' || typeof input.SecretString !== 'string') {
+      throw new KmsError('InvalidParameterException', 'Name and SecretString are required.');
+    }
+    if ([...this.secrets.values()].some((s) => s.name === name)) {
+      throw new KmsError('ResourceExistsException', `The operation failed because the secret ${name} already exists.`);
+    }
+    const arn = `arn:aws:secretsmanager:${this.region}:${this.accountId}:secret:${name}-${randomBytes(3).toString('hex')}`;
+    this.secrets.set(arn, { arn, name, value: input.SecretString });
+    return { ARN: arn, Name: name };
+  }
+
+  public GetSecretValue(input: Json): Json {
+    const id = input.SecretId as string;
+    // By full ARN, by ARN without the random suffix, or by name.
+    const secret = [...this.secrets.values()].find(
+      (s) => s.arn === id || s.name === id || `arn:aws:secretsmanager:${this.region}:${this.accountId}:secret:${s.name}` === id,
+    );
+    if (!secret) {
+      throw new KmsError('ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
+    }
+    return { ARN: secret.arn, Name: secret.name, SecretString: secret.value, VersionId: 'v1', CreatedDate: this.clock.now() / 1000 };
+  }
+
+  // ---- Inspection (tests and the demo; not KMS API) -----------------------------------------------
+
+  public storeSnapshot(): Array<{ id: string; name: string; state: string; errorCode?: string }> {
+    return [...this.stores.values()].map((s) => {
+      this.settle(s);
+      return { id: s.id, name: s.name, state: s.state, errorCode: s.errorCode };
+    });
+  }
+
+  public keysIn(storeId: string): string[] {
+    return [...this.liveKeys()].filter((k) => k.storeId === storeId).map((k) => k.id);
+  }
+
+  // ---- Internals ---------------------------------------------------------------------------------
+
+  private store(input: Json): Store {
+    const id = input.CustomKeyStoreId;
+    if (typeof id !== 'string' || id.length < 1 || id.length > 64) {
+      throw validation("1 validation error detected: Value at 'customKeyStoreId' failed to satisfy constraint: Member must have length between 1 and 64");
+    }
+    const store = this.stores.get(id);
+    if (!store) throw notFound(id);
+    this.settle(store);
+    return store;
+  }
+
+  /** Finishes a CONNECTING or DISCONNECTING whose time has come. */
+  private settle(store: Store): void {
+    if (store.transition && this.clock.now() >= store.transition.at) {
+      store.state = store.transition.to;
+      store.errorCode = store.transition.errorCode;
+      store.transition = undefined;
+    }
+  }
+
+  private connectionOutcome(store: Store): { to: string; errorCode?: string } {
+    const fail = (errorCode: string): { to: string; errorCode: string } => ({ to: 'FAILED', errorCode });
+    if (store.type === 'AWS_CLOUDHSM') {
+      const cluster = this.clusters.get(store.clusterId as string) ?? {};
+      if (cluster.hsmCount === 0) return fail('INSUFFICIENT_CLOUDHSM_HSMS');
+      if (cluster.kmsUserPassword !== undefined && cluster.kmsUserPassword !== store.password) return fail('INVALID_CREDENTIALS');
+      return { to: 'CONNECTED' };
+    }
+    const xks = store.xks;
+    const proxy = (xks && this.proxies.get(xks.endpoint)) ?? {};
+    if (proxy.reachable === false) return fail('XKS_PROXY_NOT_REACHABLE');
+    if ((proxy.accessKeyId !== undefined && proxy.accessKeyId !== xks?.accessKeyId) || (proxy.secretAccessKey !== undefined && proxy.secretAccessKey !== xks?.secretAccessKey)) {
+      return fail('XKS_PROXY_ACCESS_DENIED');
+    }
+    return { to: 'CONNECTED' };
+  }
+
+  private lineage(clusterId: string): string {
+    return this.clusters.get(clusterId)?.lineage ?? 'default';
+  }
+
+  private checkNameFree(name: string): void {
+    if ([...this.stores.values()].some((s) => s.name === name)) {
+      throw new KmsError('CustomKeyStoreNameInUseException', `The custom key store name '${name}' is already in use in this account and Region.`);
+    }
+  }
+
+  private checkXksUnique(xks: NonNullable<Store['xks']>, self: string | undefined): void {
+    for (const other of this.stores.values()) {
+      if (other.id === self || !other.xks) continue;
+      if (other.xks.endpoint === xks.endpoint && other.xks.path === xks.path) {
+        throw new KmsError('XksProxyUriInUseException', 'The combination of XksProxyUriEndpoint and XksProxyUriPath is already in use by another external key store.');
+      }
+      if (xks.vpcServiceName !== undefined && other.xks.vpcServiceName === xks.vpcServiceName) {
+        throw new KmsError('XksProxyVpcEndpointServiceInUseException', 'The VPC endpoint service is already associated with another external key store.');
+      }
+    }
+  }
+
+  private xksConfig(input: Json, current: Store['xks']): NonNullable<Store['xks']> {
+    const required = current === undefined;
+    const endpoint = this.field(input, 'XksProxyUriEndpoint', rules.XKS_PROXY_URI_ENDPOINT, required) ?? current?.endpoint;
+    const path = this.field(input, 'XksProxyUriPath', rules.XKS_PROXY_URI_PATH, required) ?? current?.path;
+    const connectivity = (input.XksProxyConnectivity as string | undefined) ?? current?.connectivity;
+    if (connectivity !== 'PUBLIC_ENDPOINT' && connectivity !== 'VPC_ENDPOINT_SERVICE') {
+      throw validation(`XksProxyConnectivity must be PUBLIC_ENDPOINT or VPC_ENDPOINT_SERVICE, not '${String(connectivity)}'.`);
+    }
+    let vpcServiceName = this.field(input, 'XksProxyVpcEndpointServiceName', rules.XKS_VPC_ENDPOINT_SERVICE_NAME, false) ?? current?.vpcServiceName;
+    let vpcServiceOwner = this.field(input, 'XksProxyVpcEndpointServiceOwner', rules.XKS_VPC_ENDPOINT_SERVICE_OWNER, false) ?? current?.vpcServiceOwner;
+    if (connectivity === 'VPC_ENDPOINT_SERVICE' && vpcServiceName === undefined) {
+      throw validation('XksProxyVpcEndpointServiceName is required when XksProxyConnectivity is VPC_ENDPOINT_SERVICE.');
+    }
+    if (connectivity === 'PUBLIC_ENDPOINT') {
+      vpcServiceName = undefined;
+      vpcServiceOwner = undefined;
+    }
+    let accessKeyId = current?.accessKeyId;
+    let secretAccessKey = current?.secretAccessKey;
+    const credential = input.XksProxyAuthenticationCredential as Json | undefined;
+    if (credential !== undefined || required) {
+      if (typeof credential !== 'object' || credential === null) {
+        throw validation('XksProxyAuthenticationCredential is required for an external key store.');
+      }
+      accessKeyId = this.field(credential, 'AccessKeyId', rules.XKS_ACCESS_KEY_ID, true, true);
+      secretAccessKey = this.field(credential, 'RawSecretAccessKey', rules.XKS_SECRET_ACCESS_KEY, true, true);
+    }
+    return { endpoint: endpoint as string, path: path as string, connectivity, vpcServiceName, vpcServiceOwner, accessKeyId: accessKeyId as string, secretAccessKey: secretAccessKey as string };
+  }
+
+  /** Reads a string field and checks it against the API model's constraint. */
+  private field(input: Json, name: string, rule: rules.FieldRule, required: boolean, secret = false): string | undefined {
+    const value = input[name];
+    if (value === undefined) {
+      if (required) throw validation(`1 validation error detected: Value null at '${name}' failed to satisfy constraint: Member must not be null`);
+      return undefined;
+    }
+    if (typeof value !== 'string') throw validation(`${name} must be a string.`);
+    const problem = rules.describeViolation(value, rule, secret);
+    if (problem) {
+      // KMS does not echo secret values in its messages either.
+      throw validation(`1 validation error detected: Value ${secret ? '(sensitive)' : `'${rules.abbreviate(value)}'`} at '${name}' failed to satisfy constraint: ${problem}`);
+    }
+    return value;
+  }
+
+  private *liveKeys(): Iterable<Key> {
+    const now = this.clock.now();
+    for (const key of this.keys.values()) {
+      if (key.deletionDate !== undefined && key.deletionDate <= now) {
+        // The waiting period is over: KMS deletes the key.
+        this.keys.delete(key.id);
+        continue;
+      }
+      yield key;
+    }
+  }
+
+  private key(input: Json): Key {
+    const ref = input.KeyId as string | undefined;
+    if (typeof ref !== 'string') throw validation('KeyId is required.');
+    const id = ref.startsWith('arn:') ? ref.split('/').pop() ?? ref : ref;
+    const key = this.keys.get(id);
+    if (!key || (key.deletionDate !== undefined && key.deletionDate <= this.clock.now())) {
+      if (key) this.keys.delete(key.id);
+      throw new KmsError('NotFoundException', `Key '${ref}' does not exist`);
+    }
+    return key;
+  }
+
+  private keyState(key: Key): string {
+    if (key.deletionDate !== undefined) return 'PendingDeletion';
+    if (key.storeId !== undefined) {
+      const store = this.stores.get(key.storeId);
+      if (store) this.settle(store);
+      if (!store || store.state !== 'CONNECTED') return 'Unavailable';
+    }
+    return key.enabled ? 'Enabled' : 'Disabled';
+  }
+
+  private keyMetadata(key: Key): Json {
+    const store = key.storeId ? this.stores.get(key.storeId) : undefined;
+    return {
+      AWSAccountId: this.accountId,
+      KeyId: key.id,
+      Arn: key.arn,
+      CreationDate: key.createdAt / 1000,
+      Enabled: this.keyState(key) === 'Enabled',
+      Description: key.description,
+      KeyUsage: 'ENCRYPT_DECRYPT',
+      KeyState: this.keyState(key),
+      Origin: key.origin,
+      KeyManager: 'CUSTOMER',
+      KeySpec: 'SYMMETRIC_DEFAULT',
+      ...(key.deletionDate !== undefined ? { DeletionDate: key.deletionDate / 1000 } : {}),
+      ...(key.storeId ? { CustomKeyStoreId: key.storeId } : {}),
+      ...(store?.clusterId ? { CloudHsmClusterId: store.clusterId } : {}),
+      ...(key.xksKeyId ? { XksKeyConfiguration: { Id: key.xksKeyId } } : {}),
+    };
+  }
+
+  private view(s: Store): Json {
+    this.settle(s);
+    return {
+      CustomKeyStoreId: s.id,
+      CustomKeyStoreName: s.name,
+      CustomKeyStoreType: s.type,
+      ConnectionState: s.state,
+      ...(s.state === 'FAILED' && s.errorCode ? { ConnectionErrorCode: s.errorCode } : {}),
+      CreationDate: s.createdAt / 1000,
+      ...(s.clusterId ? { CloudHsmClusterId: s.clusterId, TrustAnchorCertificate: s.trustAnchor } : {}),
+      ...(s.xks
+        ? {
+            XksProxyConfiguration: {
+              Connectivity: s.xks.connectivity,
+              AccessKeyId: s.xks.accessKeyId,
+              UriEndpoint: s.xks.endpoint,
+              UriPath: s.xks.path,
+              ...(s.xks.vpcServiceName ? { VpcEndpointServiceName: s.xks.vpcServiceName } : {}),
+              ...(s.xks.vpcServiceOwner ? { VpcEndpointServiceOwner: s.xks.vpcServiceOwner } : {}),
+            },
+          }
+        : {}),
+    };
+  }
+}

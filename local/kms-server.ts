@@ -1,0 +1,236 @@
+/**
+ * The local KMS endpoint: KMS's JSON 1.1 protocol (`X-Amz-Target: TrentService.*`) and Secrets
+ * Manager's (`secretsmanager.*`) over HTTP on loopback, in front of KmsModel, with the account's
+ * request quotas, configurable latency and injected faults. Point the AWS SDK at it with
+ * AWS_ENDPOINT_URL_KMS and AWS_ENDPOINT_URL_SECRETS_MANAGER.
+ */
+import * as http from 'http';
+import { AddressInfo } from 'net';
+import { Clock, seededRandom } from './clock';
+import { KmsError } from './kms-errors';
+import { KmsModel, ModelOptions } from './kms-model';
+
+/** Requests per second per account and Region (KMS-FACTS.md; Secrets Manager's for its two calls). */
+export const REAL_QUOTAS: Readonly<Record<string, number>> = {
+  CreateCustomKeyStore: 5,
+  ConnectCustomKeyStore: 5,
+  DisconnectCustomKeyStore: 5,
+  UpdateCustomKeyStore: 5,
+  DeleteCustomKeyStore: 5,
+  DescribeCustomKeyStores: 5,
+  ListKeys: 500,
+  DescribeKey: 2000,
+  CreateKey: 5,
+  ScheduleKeyDeletion: 15,
+  CancelKeyDeletion: 15,
+  GetSecretValue: 10000,
+  CreateSecret: 50,
+};
+
+const KMS_OPERATIONS = new Set([
+  'CreateCustomKeyStore',
+  'ConnectCustomKeyStore',
+  'DisconnectCustomKeyStore',
+  'UpdateCustomKeyStore',
+  'DeleteCustomKeyStore',
+  'DescribeCustomKeyStores',
+  'CreateKey',
+  'ListKeys',
+  'DescribeKey',
+  'ScheduleKeyDeletion',
+  'CancelKeyDeletion',
+]);
+const SECRETS_OPERATIONS = new Set(['GetSecretValue', 'CreateSecret']);
+
+export interface FaultOptions {
+  /** Probability that a KMS call fails with KMSInternalException (500) before it takes effect. */
+  readonly internalErrorRate?: number;
+  /** Probability that the connection is dropped without an answer (half of them after the call took effect). */
+  readonly dropRate?: number;
+  /** Seed for the fault dice. */
+  readonly seed?: number;
+}
+
+export interface LocalKmsOptions extends ModelOptions {
+  readonly port?: number;
+  /** Added to every answer, in milliseconds. */
+  readonly latencyMs?: number;
+  /** Requests per second by operation; `false` turns throttling off. Default: REAL_QUOTAS. */
+  readonly quotas?: Record<string, number> | false;
+  readonly faults?: FaultOptions;
+  readonly clock?: Clock;
+}
+
+export interface CallRecord {
+  readonly operation: string;
+  /** Wall time, ms. */
+  readonly at: number;
+  readonly outcome: string;
+}
+
+export class LocalKms {
+  public readonly model: KmsModel;
+  public readonly clock: Clock;
+  public readonly calls: CallRecord[] = [];
+  public latencyMs: number;
+  public faults: FaultOptions;
+  private readonly buckets = new Map<string, { tokens: number; last: number }>();
+  private random: () => number;
+  private server?: http.Server;
+  private readonly sockets = new Set<import('net').Socket>();
+
+  constructor(private readonly options: LocalKmsOptions = {}) {
+    this.clock = options.clock ?? new Clock();
+    this.model = new KmsModel(this.clock, options);
+    this.latencyMs = options.latencyMs ?? 0;
+    this.faults = options.faults ?? {};
+    this.random = seededRandom(this.faults.seed ?? 1);
+  }
+
+  public get url(): string {
+    const address = this.server?.address() as AddressInfo | undefined;
+    if (!address) throw new Error('LocalKms is not started');
+    return `http://127.0.0.1:${address.port}`;
+  }
+
+  public async start(): Promise<this> {
+    this.server = http.createServer((req, res) => void this.handle(req, res));
+    this.server.keepAliveTimeout = 1000;
+    this.server.on('connection', (socket) => {
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+    });
+    await new Promise<void>((resolve) => this.server?.listen(this.options.port ?? 0, '127.0.0.1', resolve));
+    return this;
+  }
+
+  public async stop(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+
+  /** Sets the fault dice again, e.g. between the phases of a test. */
+  public setFaults(faults: FaultOptions): void {
+    this.faults = faults;
+    this.random = seededRandom(faults.seed ?? 1);
+  }
+
+  /** Calls of `operation` (all outcomes), or every call. */
+  public count(operation?: string, outcome?: string): number {
+    return this.calls.filter((c) => (!operation || c.operation === operation) && (!outcome || c.outcome === outcome)).length;
+  }
+
+  /** The largest number of `operation` calls that reached the endpoint in any one-second window. */
+  public peakPerSecond(operation: string): number {
+    const times = this.calls.filter((c) => c.operation === operation).map((c) => c.at);
+    let peak = 0;
+    for (let i = 0, j = 0; i < times.length; i++) {
+      while (times[i] - times[j] >= 1000) j++;
+      peak = Math.max(peak, i - j + 1);
+    }
+    return peak;
+  }
+
+  /** The environment that points the AWS SDK at this endpoint. */
+  public sdkEnvironment(): Record<string, string> {
+    return {
+      AWS_ENDPOINT_URL_KMS: this.url,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: this.url,
+      AWS_REGION: this.model.region,
+      AWS_ACCESS_KEY_ID: 'AKIALOCALKMSENDPOINT',
+      AWS_SECRET_ACCESS_KEY: 'local-endpoint-secret-key',
+    };
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const target = String(req.headers['x-amz-target'] ?? '');
+    const [service, operation = ''] = target.split('.');
+    const record = (outcome: string): void => {
+      this.calls.push({ operation, at: Date.now(), outcome });
+    };
+    if (this.latencyMs > 0) await new Promise((r) => setTimeout(r, this.latencyMs));
+
+    const known = (service === 'TrentService' && KMS_OPERATIONS.has(operation)) || (service === 'secretsmanager' && SECRETS_OPERATIONS.has(operation));
+    if (!known) {
+      record('UnknownOperationException');
+      return this.error(res, new KmsError('UnknownOperationException', `Unknown operation ${target}`));
+    }
+    if (!this.takeToken(operation)) {
+      record('ThrottlingException');
+      return this.error(res, new KmsError('ThrottlingException', 'Rate exceeded'));
+    }
+    const isKms = service === 'TrentService';
+    if (isKms && this.random() < (this.faults.internalErrorRate ?? 0)) {
+      record('KMSInternalException');
+      return this.error(res, new KmsError('KMSInternalException', 'An internal error occurred.', 500));
+    }
+    const drop = isKms && this.random() < (this.faults.dropRate ?? 0);
+    const dropBefore = drop && this.random() < 0.5;
+    if (dropBefore) {
+      record('dropped');
+      req.socket.destroy();
+      return;
+    }
+    let body: Record<string, unknown>;
+    try {
+      body = chunks.length ? (JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>) : {};
+    } catch {
+      record('SerializationException');
+      return this.error(res, new KmsError('SerializationException', 'The request body is not JSON.'));
+    }
+    let result: unknown;
+    try {
+      const method = (this.model as unknown as Record<string, (input: Record<string, unknown>) => unknown>)[operation];
+      result = method.call(this.model, body);
+    } catch (err) {
+      if (err instanceof KmsError) {
+        record(err.type);
+        return this.error(res, err);
+      }
+      record('KMSInternalException');
+      return this.error(res, new KmsError('KMSInternalException', `Local endpoint failure: ${(err as Error).message}`, 500));
+    }
+    if (drop) {
+      // The call took effect; the caller never hears of it.
+      record('dropped-after-effect');
+      req.socket.destroy();
+      return;
+    }
+    record('ok');
+    const json = JSON.stringify(result);
+    res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': `local-${this.calls.length}`, 'content-length': Buffer.byteLength(json) });
+    res.end(json);
+  }
+
+  private error(res: http.ServerResponse, err: KmsError): void {
+    const json = JSON.stringify({ __type: err.type, message: err.message });
+    res.writeHead(err.status, {
+      'content-type': 'application/x-amz-json-1.1',
+      'x-amzn-errortype': err.type,
+      'x-amzn-requestid': `local-${this.calls.length}`,
+      'content-length': Buffer.byteLength(json),
+    });
+    res.end(json);
+  }
+
+  /** A token bucket per operation holding one second's worth of requests. */
+  private takeToken(operation: string): boolean {
+    if (this.options.quotas === false) return true;
+    const rate = (this.options.quotas ?? REAL_QUOTAS)[operation];
+    if (rate === undefined) return true;
+    const now = Date.now();
+    const bucket = this.buckets.get(operation) ?? { tokens: rate, last: now };
+    bucket.tokens = Math.min(rate, bucket.tokens + ((now - bucket.last) * rate) / 1000);
+    bucket.last = now;
+    this.buckets.set(operation, bucket);
+    if (bucket.tokens < 1) return false;
+    bucket.tokens -= 1;
+    return true;
+  }
+}
+
+export async function startLocalKms(options: LocalKmsOptions = {}): Promise<LocalKms> {
+  return new LocalKms(options).start();
+}

@@ -1,0 +1,90 @@
+/**
+ * Reads a synthesized cloud assembly the way the local runner needs it: a stack's template, and,
+ * for each custom key store, the bundled handler asset its ServiceToken leads to
+ * (ServiceToken -> framework onEvent function -> user functions -> Code.S3Key -> asset directory).
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { RESOURCE_TYPE } from '../../lib/resource-properties';
+
+export interface TemplateResource {
+  readonly Type: string;
+  readonly Properties?: Record<string, unknown>;
+  readonly DeletionPolicy?: string;
+  readonly DependsOn?: string | string[];
+}
+
+export interface Template {
+  readonly Resources: Record<string, TemplateResource>;
+}
+
+export interface StackArtifact {
+  readonly stackName: string;
+  readonly template: Template;
+  readonly assemblyDir: string;
+  /** Asset hash -> directory. */
+  readonly assetDirs: Map<string, string>;
+}
+
+/** Where a user function's code is, and which export it runs. */
+export interface HandlerLocation {
+  readonly file: string;
+  readonly exportName: string;
+  readonly functionName: string;
+}
+
+export interface KeyStoreHandlers {
+  readonly onEvent: HandlerLocation;
+  readonly isComplete: HandlerLocation;
+}
+
+export function readStack(assemblyDir: string, stackName: string): StackArtifact {
+  const manifest = JSON.parse(fs.readFileSync(path.join(assemblyDir, 'manifest.json'), 'utf8')) as {
+    artifacts: Record<string, { type: string; properties?: { templateFile?: string } }>;
+  };
+  const artifact = manifest.artifacts[stackName];
+  if (!artifact?.properties?.templateFile) {
+    throw new Error(`Stack ${stackName} is not in the cloud assembly at ${assemblyDir}`);
+  }
+  const template = JSON.parse(fs.readFileSync(path.join(assemblyDir, artifact.properties.templateFile), 'utf8')) as Template;
+  const assetDirs = new Map<string, string>();
+  const assetsFile = path.join(assemblyDir, `${stackName}.assets.json`);
+  if (fs.existsSync(assetsFile)) {
+    const assets = JSON.parse(fs.readFileSync(assetsFile, 'utf8')) as { files?: Record<string, { source: { path: string } }> };
+    for (const [hash, file] of Object.entries(assets.files ?? {})) {
+      assetDirs.set(hash, path.join(assemblyDir, file.source.path));
+    }
+  }
+  return { stackName, template, assemblyDir, assetDirs };
+}
+
+export function keyStoreLogicalIds(template: Template): string[] {
+  return Object.entries(template.Resources)
+    .filter(([, r]) => r.Type === RESOURCE_TYPE)
+    .map(([id]) => id);
+}
+
+/** Follows a key store's ServiceToken to the bundled handler files. */
+export function findHandlers(stack: StackArtifact, logicalId: string): KeyStoreHandlers {
+  const resources = stack.template.Resources;
+  const token = resources[logicalId]?.Properties?.ServiceToken as { 'Fn::GetAtt'?: [string, string] } | undefined;
+  const frameworkId = token?.['Fn::GetAtt']?.[0];
+  const framework = frameworkId ? resources[frameworkId] : undefined;
+  if (!framework || framework.Type !== 'AWS::Lambda::Function') {
+    throw new Error(`${logicalId}: ServiceToken does not lead to the provider framework's function`);
+  }
+  const env = ((framework.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {}) as Record<string, { 'Fn::GetAtt'?: [string, string] }>;
+  const locate = (variable: string): HandlerLocation => {
+    const fnId = env[variable]?.['Fn::GetAtt']?.[0];
+    const fn = fnId ? resources[fnId] : undefined;
+    const props = fn?.Properties as { Handler?: string; Code?: { S3Key?: string } } | undefined;
+    const hash = props?.Code?.S3Key?.replace(/\.zip$/, '');
+    const dir = hash ? stack.assetDirs.get(hash) : undefined;
+    if (!fnId || !props?.Handler || !dir) {
+      throw new Error(`${logicalId}: cannot find the asset of the function in ${variable}`);
+    }
+    const [moduleName, exportName] = props.Handler.split('.');
+    return { file: path.join(dir, `${moduleName}.js`), exportName, functionName: fnId };
+  };
+  return { onEvent: locate('USER_ON_EVENT_FUNCTION_ARN'), isComplete: locate('USER_IS_COMPLETE_FUNCTION_ARN') };
+}
