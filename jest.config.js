@@ -5,5 +5,6 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.ts$': 'ts-jest' },
   testTimeout: 60000,
+  globalSetup: '<rootDir>/test/global-setup.js',
   snapshotFormat: { escapeString: false, printBasicPrototype: false },
 };

@@ -9,7 +9,7 @@
  */
 import { CreateCustomKeyStoreCommandInput, UpdateCustomKeyStoreCommandInput, XksProxyConnectivityType } from '@aws-sdk/client-kms';
 import { CLOUD_HSM, EXTERNAL_KEY_STORE, VPC_ENDPOINT_SERVICE } from '../lib/resource-properties';
-import { DesiredStore, parseDesiredStore, planUpdate, UpdatePlan } from './desired-store';
+import { DesiredStore, parseDesiredStore, planUpdate, samePem, UpdatePlan } from './desired-store';
 import { errorName, explain, KeyStoreError } from './errors';
 import { findKeysInStore, KeyScanOptions } from './key-scanner';
 import { connectionFailedMessage, hasKeysMessage } from './messages';
@@ -38,6 +38,8 @@ export interface KeyStoreEvent {
   readonly StartedAt?: string;
   /** onEvent already made the update that needed the store disconnected. */
   readonly UpdateApplied?: boolean;
+  /** onEvent made a new store to replace the old one. */
+  readonly Replacement?: boolean;
 }
 
 export interface OnEventResult {
@@ -45,6 +47,7 @@ export interface OnEventResult {
   readonly PriorConnectionState?: string;
   readonly StartedAt: string;
   readonly UpdateApplied?: boolean;
+  readonly Replacement?: boolean;
 }
 
 export interface IsCompleteResult {
@@ -69,7 +72,7 @@ export interface ResourceDeps {
 
 const NOT_YET: IsCompleteResult = { IsComplete: false };
 const STORE_ID = /^cks-[a-zA-Z0-9]+$/;
-/** A store the name is taken by may be our own earlier attempt only if it is this young. */
+/** A store holding our name may be our own earlier attempt only if it is this young. */
 const ADOPT_WINDOW_MS = 15 * 60 * 1000;
 
 export class CustomKeyStoreResource {
@@ -130,8 +133,12 @@ export class CustomKeyStoreResource {
   public async onUpdate(): Promise<OnEventResult> {
     const desired = parseDesiredStore(this.event.ResourceProperties, 'ResourceProperties');
     const old = parseDesiredStore(this.event.OldResourceProperties, 'OldResourceProperties');
-    const plan = planUpdate(old, desired);
     const id = this.physicalId();
+    let plan = planUpdate(old, desired);
+    const current = plan.replace ? await this.stores.describe(id) : undefined;
+    if (current && this.hasIdentity(current, desired)) {
+      plan = planUpdate(old, desired, true);
+    }
     if (plan.replace) {
       if (!plan.nameChanged) {
         throw new KeyStoreError(
@@ -142,10 +149,10 @@ export class CustomKeyStoreResource {
       }
       const newId = await this.createStore(desired);
       this.log({ step: 'replace', oldStore: id, newStore: newId });
-      return { PhysicalResourceId: newId, StartedAt: this.startedAt() };
+      return { PhysicalResourceId: newId, StartedAt: this.startedAt(), Replacement: true };
     }
 
-    const store = await this.requireStore(id);
+    const store = current ?? (await this.requireStore(id));
     const state = store.ConnectionState ?? 'UNKNOWN';
     let updateApplied = false;
     if (plan.offline.length === 0) {
@@ -166,11 +173,12 @@ export class CustomKeyStoreResource {
   public async isUpdateComplete(): Promise<IsCompleteResult> {
     const desired = parseDesiredStore(this.event.ResourceProperties, 'ResourceProperties');
     const old = parseDesiredStore(this.event.OldResourceProperties, 'OldResourceProperties');
-    const plan = planUpdate(old, desired);
     const id = this.physicalId();
-    if (plan.replace) {
+    if (this.event.Replacement === true) {
       return this.reconcileConnection(id, desired, true);
     }
+    // onEvent decided against a replacement, so compare everything but the identity.
+    const plan = planUpdate(old, desired, true);
     const store = await this.describeOrNotYet(id);
     this.checkDeadline(desired, id, store ?? undefined);
     if (store === undefined) {
@@ -515,9 +523,23 @@ export class CustomKeyStoreResource {
     return store;
   }
 
+  /**
+   * A store with our name, our type and our backing (a cluster backs one store at most; an XKS
+   * endpoint and path serve one store at most), made in the last few minutes, is the one an
+   * earlier attempt of this very create made. An older one is someone else's: never adopt it,
+   * since the stack would later delete it.
+   */
   private isOwnRecentStore(existing: StoreView, desired: DesiredStore, createdAt: number): boolean {
     const age = createdAt - (existing.CreationDate?.getTime() ?? 0);
-    return existing.ConnectionState === DISCONNECTED && age < ADOPT_WINDOW_MS && existing.CustomKeyStoreType === desired.type && this.matchesObservableSettings(existing, desired);
+    const sameBacking = desired.cloudHsm
+      ? existing.CloudHsmClusterId === desired.cloudHsm.clusterId
+      : existing.XksProxyConfiguration?.UriEndpoint === desired.external?.uriEndpoint && existing.XksProxyConfiguration?.UriPath === desired.external?.uriPath;
+    return age < ADOPT_WINDOW_MS && existing.CustomKeyStoreType === desired.type && sameBacking;
+  }
+
+  /** The store already has the type and trust anchor the stack asks for. */
+  private hasIdentity(store: StoreView, desired: DesiredStore): boolean {
+    return store.CustomKeyStoreType === desired.type && (!desired.cloudHsm || samePem(store.TrustAnchorCertificate, desired.cloudHsm.trustAnchorCertificate));
   }
 
   private matchesObservableSettings(store: StoreView, desired: DesiredStore): boolean {

@@ -110,7 +110,12 @@ export interface UpdatePlan {
   readonly connectedChanged: boolean;
 }
 
-export function planUpdate(old: DesiredStore, desired: DesiredStore): UpdatePlan {
+/**
+ * `sameIdentity`: the store already has the desired type and trust anchor, whatever the old
+ * properties say. That is the case when CloudFormation rolls back an update that failed before
+ * replacing anything: the rollback must then be an in-place update, not a second failure.
+ */
+export function planUpdate(old: DesiredStore, desired: DesiredStore, sameIdentity = false): UpdatePlan {
   const nameChanged = old.name !== desired.name;
   const online: string[] = nameChanged ? ['CustomKeyStoreName'] : [];
   const offline: string[] = [];
@@ -121,10 +126,10 @@ export function planUpdate(old: DesiredStore, desired: DesiredStore): UpdatePlan
     }
   };
   if (old.type !== desired.type) {
-    return { replace: true, nameChanged, online, offline, connectedChanged };
+    return { replace: !sameIdentity, nameChanged, online, offline, connectedChanged };
   }
   if (old.cloudHsm && desired.cloudHsm) {
-    if (old.cloudHsm.trustAnchorCertificate.trim() !== desired.cloudHsm.trustAnchorCertificate.trim()) {
+    if (!sameIdentity && !samePem(old.cloudHsm.trustAnchorCertificate, desired.cloudHsm.trustAnchorCertificate)) {
       return { replace: true, nameChanged, online, offline, connectedChanged };
     }
     changed('CloudHsmClusterId', old.cloudHsm.clusterId, desired.cloudHsm.clusterId, offline);
@@ -140,6 +145,11 @@ export function planUpdate(old: DesiredStore, desired: DesiredStore): UpdatePlan
     changed('XksProxyAuthenticationCredential', a.credentialSecretArn, b.credentialSecretArn, online);
   }
   return { replace: false, nameChanged, online, offline, connectedChanged };
+}
+
+/** Certificates compared without their line breaks and surrounding white space. */
+export function samePem(a: string | undefined, b: string | undefined): boolean {
+  return a !== undefined && b !== undefined && a.replace(/\s+/g, '') === b.replace(/\s+/g, '');
 }
 
 function checkRule(label: string, value: string, rule: rules.FieldRule | undefined): void {

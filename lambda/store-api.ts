@@ -50,23 +50,19 @@ export class StoreApi {
   }
 
   /**
-   * Creates the store. When an attempt fails in a way that may have reached KMS (a dropped
-   * connection, an internal error) and the retry then finds the name taken, the store of that
-   * name may be the one the first attempt made: `isOurs` decides, from its settings and age.
+   * Creates the store. When the name is taken, `isOurs` decides whether the store of that name is
+   * this resource's own from an earlier attempt whose answer was lost (a dropped connection, a
+   * replayed event): then its id is returned and the create is idempotent.
    */
   public async create(input: CreateCustomKeyStoreCommandInput, isOurs: (existing: StoreView) => boolean): Promise<string> {
-    let attempts = 0;
     try {
-      const out = await withRetry(async () => {
-        attempts++;
-        return this.kms.send(new CreateCustomKeyStoreCommand(input));
-      }, this.retry);
+      const out = await withRetry(async () => this.kms.send(new CreateCustomKeyStoreCommand(input)), this.retry);
       if (!out.CustomKeyStoreId) {
         throw new Error('CreateCustomKeyStore returned no CustomKeyStoreId');
       }
       return out.CustomKeyStoreId;
     } catch (err) {
-      if (attempts > 1 && errorName(err) === 'CustomKeyStoreNameInUseException' && input.CustomKeyStoreName) {
+      if (errorName(err) === 'CustomKeyStoreNameInUseException' && input.CustomKeyStoreName) {
         const existing = await this.describeByName(input.CustomKeyStoreName);
         if (existing?.CustomKeyStoreId && isOurs(existing)) {
           return existing.CustomKeyStoreId;

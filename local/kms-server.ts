@@ -74,6 +74,8 @@ export class LocalKms {
   public readonly calls: CallRecord[] = [];
   public latencyMs: number;
   public faults: FaultOptions;
+  /** Runs before each operation takes effect: how tests play "someone else" acting at that moment. */
+  public beforeOperation?: (operation: string, body: Record<string, unknown>) => void;
   private readonly buckets = new Map<string, { tokens: number; last: number }>();
   private random: () => number;
   private server?: http.Server;
@@ -182,6 +184,7 @@ export class LocalKms {
     }
     let result: unknown;
     try {
+      this.beforeOperation?.(operation, body);
       const method = (this.model as unknown as Record<string, (input: Record<string, unknown>) => unknown>)[operation];
       result = method.call(this.model, body);
     } catch (err) {

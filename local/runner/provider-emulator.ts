@@ -43,11 +43,13 @@ export function loadHandlers(handlers: KeyStoreHandlers, log: (line: string) => 
 
 function loadModule(file: string, log: (line: string) => void): Record<string, unknown> {
   const source = fs.readFileSync(file, 'utf8');
-  const wrapper = vm.runInThisContext(`(function (exports, require, module, __filename, __dirname, console) {${source}\n})`, { filename: file }) as (...args: unknown[]) => void;
+  // `process` is passed in so that the handler sees the environment this module sees (under jest,
+  // the test's own copy of it), and `console` so that what it logs can be inspected.
+  const wrapper = vm.runInThisContext(`(function (exports, require, module, __filename, __dirname, console, process) {${source}\n})`, { filename: file }) as (...args: unknown[]) => void;
   const write = (...args: unknown[]): void => log(args.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(' '));
   const capture = { log: write, info: write, warn: write, error: write, debug: write };
   const mod = { exports: {} as Record<string, unknown> };
-  wrapper.call(mod.exports, mod.exports, createRequire(file), mod, file, path.dirname(file), capture);
+  wrapper.call(mod.exports, mod.exports, createRequire(file), mod, file, path.dirname(file), capture, process);
   return mod.exports;
 }
 

@@ -18,6 +18,7 @@ import {
   NEW_CREDENTIAL_ARN,
   NEW_PASSWORD_ARN,
   PASSWORD_ARN,
+  TRUST_ANCHOR,
 } from '../fixtures/events';
 
 export const kmsMock = mockClient(KMSClient);
@@ -75,6 +76,7 @@ export function store(id: string, state: string, extra: Partial<CustomKeyStoresL
     CustomKeyStoreName: 'payments-hsm',
     CustomKeyStoreType: 'AWS_CLOUDHSM',
     CloudHsmClusterId: 'cluster-2a23b4cdefg',
+    TrustAnchorCertificate: TRUST_ANCHOR,
     ConnectionState: state as CustomKeyStoresListEntry['ConnectionState'],
     CreationDate: new Date('2026-11-22T11:59:00Z'),
     ...extra,

@@ -96,11 +96,19 @@ describe('Create', () => {
     expect(result.PhysicalResourceId).toBe(ID);
   });
 
-  test('a name taken by another store fails on the first attempt without adopting it', async () => {
+  test.each([
+    ['backed by another cluster', { CloudHsmClusterId: 'cluster-7zzzzzzzzzz' }],
+    ['made an hour ago', { CreationDate: new Date('2026-11-22T11:00:00Z') }],
+  ])('a name taken by a store %s is not adopted', async (_what, extra) => {
     kmsMock.on(CreateCustomKeyStoreCommand).rejects(new CustomKeyStoreNameInUseException({ message: 'name in use', ...meta }));
-    kmsMock.on(DescribeCustomKeyStoresCommand).resolves({ CustomKeyStores: [store(ID, 'DISCONNECTED')] });
-    await expect(harness().onEvent(createEvent(cloudHsmProps()))).rejects.toThrow(/^CustomKeyStoreNameInUseException: name in use .*choose another customKeyStoreName/);
-    expect(kmsMock).not.toHaveReceivedCommand(DescribeCustomKeyStoresCommand);
+    kmsMock.on(DescribeCustomKeyStoresCommand).resolves({ CustomKeyStores: [store(ID, 'CONNECTED', extra)] });
+    await expect(harness().onEvent(createEvent(cloudHsmProps()))).rejects.toThrow(/^CustomKeyStoreNameInUseException: name in use .*no store was created.*choose another customKeyStoreName/);
+  });
+
+  test('a replayed create adopts the store the first delivery made, whatever its state', async () => {
+    kmsMock.on(CreateCustomKeyStoreCommand).rejects(new CustomKeyStoreNameInUseException({ message: 'name in use', ...meta }));
+    kmsMock.on(DescribeCustomKeyStoresCommand, { CustomKeyStoreName: 'payments-hsm' }).resolves({ CustomKeyStores: [store(ID, 'CONNECTED')] });
+    expect((await harness().onEvent(createEvent(cloudHsmProps()))).PhysicalResourceId).toBe(ID);
   });
 
   test('throttling is retried with backoff in onEvent', async () => {
@@ -199,18 +207,31 @@ describe('Update', () => {
     expect(kmsMock).not.toHaveReceivedCommand(UpdateCustomKeyStoreCommand);
   });
 
-  test('a new store type with the same name fails before any KMS call', async () => {
+  test('a new store type with the same name fails before changing anything', async () => {
+    storeStates(ID, 'CONNECTED');
     await expect(harness().onEvent(updateEvent(ID, cloudHsmProps(), externalProps({ CustomKeyStoreName: 'payments-hsm' })))).rejects.toThrow(
       /^ReplacementNeedsNewName: changing the store type .* Nothing was changed\. Change customKeyStoreName/,
     );
-    expect(kmsCalls()).toEqual([]);
+    expect(kmsCalls()).toEqual(['DescribeCustomKeyStores']);
+  });
+
+  test('the rollback of that failed update is an in-place no-op, not a second failure', async () => {
+    storeStates(ID, 'CONNECTED');
+    const h = harness();
+    // CloudFormation's rollback: the old properties come back as the desired ones.
+    const rollback = updateEvent(ID, externalProps({ CustomKeyStoreName: 'payments-hsm' }), cloudHsmProps());
+    const result = await h.onEvent(rollback);
+    expect(result.PhysicalResourceId).toBe(ID);
+    expect((await h.isComplete(withResult(rollback, result))).IsComplete).toBe(true);
+    expect(kmsCalls().filter((c) => c !== 'DescribeCustomKeyStores')).toEqual([]);
   });
 
   test('a new trust anchor with a new name creates a new store and returns its id', async () => {
+    storeStates(ID, 'CONNECTED');
     kmsMock.on(CreateCustomKeyStoreCommand).resolves({ CustomKeyStoreId: 'cks-00000000000000new' });
     const result = await harness().onEvent(updateEvent(ID, cloudHsmProps(), cloudHsmProps({ CustomKeyStoreName: 'payments-hsm-v2', TrustAnchorCertificate: OTHER_TRUST_ANCHOR })));
-    expect(result.PhysicalResourceId).toBe('cks-00000000000000new');
-    expect(kmsCalls()).toEqual(['CreateCustomKeyStore']);
+    expect(result).toMatchObject({ PhysicalResourceId: 'cks-00000000000000new', Replacement: true });
+    expect(kmsCalls()).toEqual(['DescribeCustomKeyStores', 'CreateCustomKeyStore']);
   });
 });
 

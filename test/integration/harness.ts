@@ -1,0 +1,85 @@
+/** Synthesizes small stacks of key stores and runs them through the local runner over HTTP. */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { CustomKeyStore, KeyStoreBackend } from '../../lib';
+import { LocalKms, LocalKmsOptions, startLocalKms } from '../../local/kms-server';
+import { LocalStack } from '../../local/runner/local-stack';
+import { CANARY_ACCESS_KEY_ID, CANARY_PASSWORD, CANARY_SECRET_KEY, OTHER_TRUST_ANCHOR, TRUST_ANCHOR } from '../fixtures/events';
+
+export const STACK_NAME = 'KeyStoresIntegration';
+
+/** Secrets the integration stacks import by name, holding canary values. */
+export const SECRETS: Record<string, string> = {
+  'it/kmsuser': CANARY_PASSWORD,
+  'it/kmsuser-v2': `${CANARY_PASSWORD}-v2`,
+  'it/xks': JSON.stringify({ accessKeyId: CANARY_ACCESS_KEY_ID, secretAccessKey: CANARY_SECRET_KEY }),
+  'it/xks-v2': JSON.stringify({ accessKeyId: CANARY_ACCESS_KEY_ID.replace('CANARY', 'CANARX'), secretAccessKey: CANARY_SECRET_KEY.replace('Canary', 'Canarx') }),
+};
+
+export { OTHER_TRUST_ANCHOR, TRUST_ANCHOR };
+
+export interface StoreSpec {
+  readonly id: string;
+  readonly name: string;
+  readonly kind: 'hsm' | 'xks' | 'vpc';
+  readonly connected?: boolean;
+  readonly password?: string;
+  readonly credential?: string;
+  readonly clusterId?: string;
+  readonly trustAnchor?: string;
+  readonly endpoint?: string;
+  readonly path?: string;
+  readonly retain?: boolean;
+}
+
+const assemblies: string[] = [];
+
+/** Synthesizes a stack with these stores and returns the cloud assembly directory. */
+export function synth(stores: readonly StoreSpec[]): string {
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'cks-it-'));
+  assemblies.push(outdir);
+  const app = new App({ outdir });
+  const stack = new Stack(app, STACK_NAME, { env: { account: '111122223333', region: 'us-east-1' } });
+  const secret = (name: string): secretsmanager.ISecret =>
+    (stack.node.tryFindChild(name) as secretsmanager.ISecret | undefined) ?? secretsmanager.Secret.fromSecretNameV2(stack, name, name);
+  for (const s of stores) {
+    const backend =
+      s.kind === 'hsm'
+        ? KeyStoreBackend.cloudHsm({ clusterId: s.clusterId ?? 'cluster-2a23b4cdefg', trustAnchorCertificate: s.trustAnchor ?? TRUST_ANCHOR, keyStorePassword: secret(s.password ?? 'it/kmsuser') })
+        : s.kind === 'xks'
+          ? KeyStoreBackend.externalPublicEndpoint({ proxyUriEndpoint: s.endpoint ?? `https://${s.id.toLowerCase()}.example.com`, proxyUriPath: s.path ?? '/kms/xks/v1', proxyCredential: secret(s.credential ?? 'it/xks') })
+          : KeyStoreBackend.externalVpcEndpointService({
+              proxyUriEndpoint: s.endpoint ?? `https://${s.id.toLowerCase()}.example.com`,
+              proxyUriPath: s.path ?? '/kms/xks/v1',
+              vpcEndpointServiceName: `com.amazonaws.vpce.us-east-1.vpce-svc-0${s.id.toLowerCase().replace(/[^a-z0-9]/g, '')}`,
+              proxyCredential: secret(s.credential ?? 'it/xks'),
+            });
+    new CustomKeyStore(stack, s.id, { customKeyStoreName: s.name, backend, connected: s.connected, removalPolicy: s.retain ? RemovalPolicy.RETAIN : undefined });
+  }
+  app.synth();
+  return outdir;
+}
+
+export function removeAssemblies(): void {
+  for (const dir of assemblies.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+}
+
+export interface World {
+  readonly kms: LocalKms;
+  readonly stack: LocalStack;
+}
+
+/** A fresh local KMS endpoint and a stack runner pointed at it. */
+export async function world(options: LocalKmsOptions = {}, queryIntervalMs = 20): Promise<World> {
+  const kms = await startLocalKms({ connectMs: 40, disconnectMs: 40, ...options });
+  const stack = new LocalStack(STACK_NAME, { kms, queryIntervalMs, importedSecrets: SECRETS });
+  return { kms, stack };
+}
+
+/** Store name -> state, from the model. */
+export function states(kms: LocalKms): Record<string, string> {
+  return Object.fromEntries(kms.model.storeSnapshot().map((s) => [s.name, s.state]));
+}

@@ -1,0 +1,200 @@
+/**
+ * Every lifecycle row of the construct, run through the bundled handler in cdk.out by the local
+ * runner, with the real AWS SDK over HTTP against the local KMS endpoint: no mocks.
+ */
+import { CreateKeyCommand, KMSClient, ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms';
+import { LocalKms } from '../../local/kms-server';
+import { OTHER_TRUST_ANCHOR, removeAssemblies, states, synth, World, world } from './harness';
+
+const DAY = 86_400_000;
+let w: World;
+
+afterEach(async () => w?.kms.stop());
+afterAll(removeAssemblies);
+
+function client(kms: LocalKms): KMSClient {
+  return new KMSClient({ endpoint: kms.url, region: kms.model.region, credentials: { accessKeyId: 'AKIATEST', secretAccessKey: 'test' } });
+}
+
+function ops(kms: LocalKms, since: number, ...names: string[]): string[] {
+  return kms.calls.slice(since).filter((c) => c.outcome === 'ok' && names.includes(c.operation)).map((c) => c.operation);
+}
+
+describe('create', () => {
+  test('a CloudHSM store and an external store are created and connected', async () => {
+    w = await world();
+    const report = await w.stack.deploy(synth([{ id: 'Hsm', name: 'hsm', kind: 'hsm' }, { id: 'Xks', name: 'xks', kind: 'xks' }]));
+    expect(report.stackStatus).toBe('CREATE_COMPLETE');
+    expect(states(w.kms)).toEqual({ hsm: 'CONNECTED', xks: 'CONNECTED' });
+    expect(w.stack.physicalId('HsmD8AE2BE9') ?? w.stack.keyStoreIds()[0]).toMatch(/^cks-[0-9a-f]{17}$/);
+  });
+
+  test('connected: false creates a DISCONNECTED store without connecting it', async () => {
+    w = await world();
+    expect((await w.stack.deploy(synth([{ id: 'Vpc', name: 'vpc', kind: 'vpc', connected: false }]))).stackStatus).toBe('CREATE_COMPLETE');
+    expect(states(w.kms)).toEqual({ vpc: 'DISCONNECTED' });
+    expect(w.kms.count('ConnectCustomKeyStore')).toBe(0);
+  });
+
+  test('a cluster without HSMs fails with INSUFFICIENT_CLOUDHSM_HSMS, and the rollback deletes the store', async () => {
+    w = await world({ clusters: { 'cluster-2a23b4cdefg': { hsmCount: 2 } } });
+    // The cluster loses its HSMs after the store is created, before it connects.
+    w.kms.beforeOperation = (op) => {
+      if (op === 'ConnectCustomKeyStore') w.kms.model.clusters.set('cluster-2a23b4cdefg', { hsmCount: 0 });
+    };
+    const report = await w.stack.deploy(synth([{ id: 'Hsm', name: 'hsm', kind: 'hsm' }]));
+    expect(report.stackStatus).toBe('ROLLBACK_COMPLETE');
+    const failed = report.events.find((e) => e.status === 'CREATE_FAILED');
+    expect(failed?.reason).toMatch(/^CustomKeyStoreConnectionFailed: .*ConnectionErrorCode INSUFFICIENT_CLOUDHSM_HSMS\): the cluster has no active HSMs/);
+    expect(report.events.map((e) => e.status)).toContain('DELETE_COMPLETE');
+    expect(states(w.kms)).toEqual({});
+  });
+
+  test('a wrong proxy credential fails with XKS_PROXY_ACCESS_DENIED', async () => {
+    w = await world({ proxies: { 'https://xks.example.com': { accessKeyId: 'AAAAAAAAAAAAAAAAAAAA' } } });
+    const report = await w.stack.deploy(synth([{ id: 'Xks', name: 'xks', kind: 'xks', endpoint: 'https://xks.example.com' }]));
+    expect(report.events.find((e) => e.status === 'CREATE_FAILED')?.reason).toMatch(/ConnectionErrorCode XKS_PROXY_ACCESS_DENIED\): the XKS proxy rejected the request/);
+    expect(states(w.kms)).toEqual({});
+  });
+});
+
+describe('update', () => {
+  test('a new name is changed in place, without disconnecting', async () => {
+    w = await world();
+    await w.stack.deploy(synth([{ id: 'Hsm', name: 'hsm', kind: 'hsm' }]));
+    const [id] = w.stack.keyStoreIds();
+    const since = w.kms.calls.length;
+    expect((await w.stack.deploy(synth([{ id: 'Hsm', name: 'hsm-renamed', kind: 'hsm' }]))).stackStatus).toBe('UPDATE_COMPLETE');
+    expect(w.stack.keyStoreIds()).toEqual([id]);
+    expect(states(w.kms)).toEqual({ 'hsm-renamed': 'CONNECTED' });
+    expect(ops(w.kms, since, 'DisconnectCustomKeyStore', 'UpdateCustomKeyStore', 'ConnectCustomKeyStore')).toEqual(['UpdateCustomKeyStore']);
+  });
+
+  test('a new password disconnects, updates, reconnects', async () => {
+    w = await world();
+    await w.stack.deploy(synth([{ id: 'Hsm', name: 'hsm', kind: 'hsm' }]));
+    const since = w.kms.calls.length;
+    expect((await w.stack.deploy(synth([{ id: 'Hsm', name: 'hsm', kind: 'hsm', password: 'it/kmsuser-v2' }]))).stackStatus).toBe('UPDATE_COMPLETE');
+    expect(ops(w.kms, since, 'DisconnectCustomKeyStore', 'UpdateCustomKeyStore', 'ConnectCustomKeyStore')).toEqual(['DisconnectCustomKeyStore', 'UpdateCustomKeyStore', 'ConnectCustomKeyStore']);
+    expect(states(w.kms)).toEqual({ hsm: 'CONNECTED' });
+  });
+
+  test('a new password the cluster rejects fails with INVALID_CREDENTIALS and rolls back to a connected store', async () => {
+    w = await world({ clusters: { 'cluster-2a23b4cdefg': { kmsUserPassword: 'CanaryPw-7f3a9c21' } } });
+    await w.stack.deploy(synth([{ id: 'Hsm', name: 'hsm', kind: 'hsm' }]));
+    const report = await w.stack.deploy(synth([{ id: 'Hsm', name: 'hsm', kind: 'hsm', password: 'it/kmsuser-v2' }]));
+    expect(report.events.find((e) => e.status === 'UPDATE_FAILED')?.reason).toMatch(/ConnectionErrorCode INVALID_CREDENTIALS/);
+    expect(report.stackStatus).toBe('UPDATE_ROLLBACK_COMPLETE');
+    expect(states(w.kms)).toEqual({ hsm: 'CONNECTED' });
+  });
+
+  test('an external store changes its path and credential in place', async () => {
+    w = await world();
+    await w.stack.deploy(synth([{ id: 'Xks', name: 'xks', kind: 'xks' }]));
+    const since = w.kms.calls.length;
+    await w.stack.deploy(synth([{ id: 'Xks', name: 'xks', kind: 'xks', path: '/v2/kms/xks/v2', credential: 'it/xks-v2' }]));
+    expect(ops(w.kms, since, 'DisconnectCustomKeyStore', 'UpdateCustomKeyStore', 'ConnectCustomKeyStore')).toEqual(['UpdateCustomKeyStore']);
+  });
+
+  test('a new proxy endpoint disconnects, updates, reconnects', async () => {
+    w = await world();
+    await w.stack.deploy(synth([{ id: 'Xks', name: 'xks', kind: 'xks', endpoint: 'https://a.example.com' }]));
+    const since = w.kms.calls.length;
+    expect((await w.stack.deploy(synth([{ id: 'Xks', name: 'xks', kind: 'xks', endpoint: 'https://b.example.com' }]))).stackStatus).toBe('UPDATE_COMPLETE');
+    expect(ops(w.kms, since, 'DisconnectCustomKeyStore', 'UpdateCustomKeyStore', 'ConnectCustomKeyStore')).toEqual(['DisconnectCustomKeyStore', 'UpdateCustomKeyStore', 'ConnectCustomKeyStore']);
+  });
+
+  test('connected: true -> false -> true disconnects and reconnects', async () => {
+    w = await world();
+    await w.stack.deploy(synth([{ id: 'Hsm', name: 'hsm', kind: 'hsm' }]));
+    await w.stack.deploy(synth([{ id: 'Hsm', name: 'hsm', kind: 'hsm', connected: false }]));
+    expect(states(w.kms)).toEqual({ hsm: 'DISCONNECTED' });
+    await w.stack.deploy(synth([{ id: 'Hsm', name: 'hsm', kind: 'hsm' }]));
+    expect(states(w.kms)).toEqual({ hsm: 'CONNECTED' });
+  });
+
+  test('a new trust anchor under the same name fails before touching the store', async () => {
+    w = await world();
+    await w.stack.deploy(synth([{ id: 'Hsm', name: 'hsm', kind: 'hsm' }]));
+    const since = w.kms.calls.length;
+    const report = await w.stack.deploy(synth([{ id: 'Hsm', name: 'hsm', kind: 'hsm', trustAnchor: OTHER_TRUST_ANCHOR }]));
+    expect(report.events.find((e) => e.status === 'UPDATE_FAILED')?.reason).toMatch(/^ReplacementNeedsNewName: .*Nothing was changed/);
+    expect(report.stackStatus).toBe('UPDATE_ROLLBACK_COMPLETE');
+    expect(ops(w.kms, since, 'CreateCustomKeyStore', 'DisconnectCustomKeyStore', 'UpdateCustomKeyStore', 'DeleteCustomKeyStore')).toEqual([]);
+    expect(states(w.kms)).toEqual({ hsm: 'CONNECTED' });
+  });
+
+  test('a new store type with a new name replaces the store; CloudFormation then deletes the old one', async () => {
+    w = await world();
+    await w.stack.deploy(synth([{ id: 'Store', name: 'store-hsm', kind: 'hsm' }]));
+    const [oldId] = w.stack.keyStoreIds();
+    expect((await w.stack.deploy(synth([{ id: 'Store', name: 'store-xks', kind: 'xks' }]))).stackStatus).toBe('UPDATE_COMPLETE');
+    expect(w.stack.keyStoreIds()[0]).not.toBe(oldId);
+    expect(states(w.kms)).toEqual({ 'store-xks': 'CONNECTED' });
+  });
+});
+
+describe('delete', () => {
+  test('keys in the store fail the delete cleanly and leave it CONNECTED; once they are gone it is disconnected, then deleted', async () => {
+    w = await world();
+    await w.stack.deploy(synth([{ id: 'Hsm', name: 'hsm', kind: 'hsm' }]));
+    const [id] = w.stack.keyStoreIds();
+    const kms = client(w.kms);
+    const key = await kms.send(new CreateKeyCommand({ Origin: 'AWS_CLOUDHSM', CustomKeyStoreId: id }));
+    await kms.send(new ScheduleKeyDeletionCommand({ KeyId: key.KeyMetadata?.KeyId, PendingWindowInDays: 7 }));
+
+    const blocked = await w.stack.destroy();
+    expect(blocked.stackStatus).toBe('DELETE_FAILED');
+    const reason = blocked.events.find((e) => e.status === 'DELETE_FAILED')?.reason ?? '';
+    expect(reason).toMatch(new RegExp(`^CustomKeyStoreHasCMKsException: custom key store ${id} \\('hsm'\\) still holds 1 KMS key, so it was not deleted: ${key.KeyMetadata?.KeyId} \\(PendingDeletion, deleted on `));
+    expect(Buffer.byteLength(reason)).toBeLessThan(4096);
+    expect(states(w.kms)).toEqual({ hsm: 'CONNECTED' });
+    expect(w.kms.count('DisconnectCustomKeyStore')).toBe(0);
+
+    w.kms.clock.advance(7 * DAY + 1000);
+    const since = w.kms.calls.length;
+    expect((await w.stack.destroy()).stackStatus).toBe('DELETE_COMPLETE');
+    expect(ops(w.kms, since, 'DisconnectCustomKeyStore', 'DeleteCustomKeyStore')).toEqual(['DisconnectCustomKeyStore', 'DeleteCustomKeyStore']);
+    expect(states(w.kms)).toEqual({});
+  });
+
+  test('a key created between the check and the delete: the store is reconnected before the delete fails', async () => {
+    w = await world();
+    await w.stack.deploy(synth([{ id: 'Hsm', name: 'hsm', kind: 'hsm' }]));
+    const [id] = w.stack.keyStoreIds();
+    w.kms.beforeOperation = (op) => {
+      if (op === 'DisconnectCustomKeyStore' && w.kms.model.keysIn(id).length === 0) {
+        w.kms.model.CreateKey({ Origin: 'AWS_CLOUDHSM', CustomKeyStoreId: id });
+      }
+    };
+    const report = await w.stack.destroy();
+    expect(report.stackStatus).toBe('DELETE_FAILED');
+    expect(report.events.find((e) => e.status === 'DELETE_FAILED')?.reason).toMatch(/^CustomKeyStoreHasCMKsException: .*still holds 1 KMS key.*The store is CONNECTED, as it was before the delete/);
+    expect(states(w.kms)).toEqual({ hsm: 'CONNECTED' });
+    const teardown = w.kms.calls.filter((c) => ['DisconnectCustomKeyStore', 'DeleteCustomKeyStore', 'ConnectCustomKeyStore'].includes(c.operation)).slice(-3);
+    expect(teardown.map((c) => `${c.operation}:${c.outcome}`)).toEqual(['DisconnectCustomKeyStore:ok', 'DeleteCustomKeyStore:CustomKeyStoreHasCMKsException', 'ConnectCustomKeyStore:ok']);
+  });
+
+  test('a DISCONNECTED store is deleted without a disconnect', async () => {
+    w = await world();
+    await w.stack.deploy(synth([{ id: 'Vpc', name: 'vpc', kind: 'vpc', connected: false }]));
+    expect((await w.stack.destroy()).stackStatus).toBe('DELETE_COMPLETE');
+    expect(w.kms.count('DisconnectCustomKeyStore')).toBe(0);
+    expect(states(w.kms)).toEqual({});
+  });
+
+  test('a store deleted outside the stack is a successful delete', async () => {
+    w = await world();
+    await w.stack.deploy(synth([{ id: 'Vpc', name: 'vpc', kind: 'vpc', connected: false }]));
+    w.kms.model.DeleteCustomKeyStore({ CustomKeyStoreId: w.stack.keyStoreIds()[0] });
+    expect((await w.stack.destroy()).stackStatus).toBe('DELETE_COMPLETE');
+  });
+
+  test('RETAIN keeps the store', async () => {
+    w = await world();
+    await w.stack.deploy(synth([{ id: 'Hsm', name: 'hsm', kind: 'hsm', retain: true }]));
+    const report = await w.stack.destroy();
+    expect(report.events.map((e) => e.status)).toEqual(['DELETE_SKIPPED']);
+    expect(states(w.kms)).toEqual({ hsm: 'CONNECTED' });
+  });
+});
