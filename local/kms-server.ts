@@ -76,7 +76,7 @@ export class LocalKms {
   public faults: FaultOptions;
   /** Runs before each operation takes effect: how tests play "someone else" acting at that moment. */
   public beforeOperation?: (operation: string, body: Record<string, unknown>) => void;
-  private readonly buckets = new Map<string, { tokens: number; last: number }>();
+  private readonly windows = new Map<string, { times: number[]; head: number }>();
   private random: () => number;
   private server?: http.Server;
   private readonly sockets = new Set<import('net').Socket>();
@@ -122,9 +122,9 @@ export class LocalKms {
     return this.calls.filter((c) => (!operation || c.operation === operation) && (!outcome || c.outcome === outcome)).length;
   }
 
-  /** The largest number of `operation` calls that reached the endpoint in any one-second window. */
-  public peakPerSecond(operation: string): number {
-    const times = this.calls.filter((c) => c.operation === operation).map((c) => c.at);
+  /** The largest number of `operation` calls that reached the endpoint in any one-second window, from call `since` on. */
+  public peakPerSecond(operation: string, since = 0): number {
+    const times = this.calls.slice(since).filter((c) => c.operation === operation).map((c) => c.at);
     let peak = 0;
     for (let i = 0, j = 0; i < times.length; i++) {
       while (times[i] - times[j] >= 1000) j++;
@@ -218,18 +218,21 @@ export class LocalKms {
     res.end(json);
   }
 
-  /** A token bucket per operation holding one second's worth of requests. */
+  /** At most `rate` accepted calls of an operation in any one-second window, as the quotas are stated. */
   private takeToken(operation: string): boolean {
     if (this.options.quotas === false) return true;
     const rate = (this.options.quotas ?? REAL_QUOTAS)[operation];
     if (rate === undefined) return true;
     const now = Date.now();
-    const bucket = this.buckets.get(operation) ?? { tokens: rate, last: now };
-    bucket.tokens = Math.min(rate, bucket.tokens + ((now - bucket.last) * rate) / 1000);
-    bucket.last = now;
-    this.buckets.set(operation, bucket);
-    if (bucket.tokens < 1) return false;
-    bucket.tokens -= 1;
+    const window = this.windows.get(operation) ?? { times: [] as number[], head: 0 };
+    this.windows.set(operation, window);
+    while (window.head < window.times.length && now - window.times[window.head] >= 1000) window.head++;
+    if (window.head > 4096) {
+      window.times = window.times.slice(window.head);
+      window.head = 0;
+    }
+    if (window.times.length - window.head >= rate) return false;
+    window.times.push(now);
     return true;
   }
 }

@@ -56,6 +56,7 @@ export class LocalStack {
   private readonly stackId: string;
   private artifact?: StackArtifact;
   private seeded = false;
+  private lastEvent?: Record<string, unknown>;
 
   constructor(
     public readonly stackName: string,
@@ -179,6 +180,12 @@ export class LocalStack {
     return ok;
   }
 
+  /** Sends the last event again, unchanged (same RequestId), as a retried delivery would. */
+  public async replayLastEvent(): Promise<OperationOutcome> {
+    if (!this.handlers || !this.lastEvent) throw new Error('No event to replay');
+    return runOperation(this.handlers, this.lastEvent, { queryIntervalMs: this.options.queryIntervalMs ?? 50, totalTimeoutMs: this.options.totalTimeoutMs ?? 3_600_000, record: (e) => this.history.push(e) });
+  }
+
   private async operation(logicalId: string, requestType: string, properties: Record<string, unknown>, current?: Deployed): Promise<OperationOutcome> {
     if (!this.handlers) throw new Error('No custom key store handler was found in the template');
     const event: Record<string, unknown> = {
@@ -193,6 +200,7 @@ export class LocalStack {
       ...(current ? { PhysicalResourceId: current.physicalId } : {}),
       ...(requestType === 'Update' && current ? { OldResourceProperties: current.properties } : {}),
     };
+    this.lastEvent = event;
     const outcome = await runOperation(this.handlers, event, {
       queryIntervalMs: this.options.queryIntervalMs ?? 50,
       totalTimeoutMs: this.options.totalTimeoutMs ?? 60 * 60 * 1000,

@@ -1,0 +1,112 @@
+/**
+ * Seeded random lifecycles (split over two test files so that both cores run them) under the real quotas, 10% KMSInternalException and 2% dropped
+ * connections. Each must end where it should: every deploy reaches the declared state, the only
+ * failure is an explained CustomKeyStoreHasCMKsException that leaves the store as it was, and the
+ * final teardown leaves no store behind.
+ */
+import { CreateKeyCommand, KMSClient, ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms';
+import { seededRandom } from '../../local/clock';
+import { LocalKms } from '../../local/kms-server';
+import { states, StoreSpec, synth, world } from './harness';
+
+const MONTH = 31 * 86_400_000;
+
+function client(kms: LocalKms): KMSClient {
+  // The test's own client rides out the same faults with the SDK's retries.
+  return new KMSClient({ endpoint: kms.url, region: kms.model.region, maxAttempts: 12, credentials: { accessKeyId: 'AKIATEST', secretAccessKey: 'test' } });
+}
+
+type Step = 'toggle' | 'rename' | 'secret' | 'offline' | 'key' | 'schedule';
+const STEPS: Step[] = ['toggle', 'rename', 'secret', 'offline', 'key', 'schedule'];
+
+export async function lifecycle(seed: number): Promise<string[]> {
+  const random = seededRandom(seed);
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)];
+  const log: string[] = [`seed ${seed}`];
+  // Polling at the DescribeCustomKeyStores quota (5/s), as the real 10 s interval stays far below it.
+  const { kms, stack } = await world({ faults: { internalErrorRate: 0.1, dropRate: 0.02, seed } }, 100);
+  try {
+    const kind = pick(['hsm', 'xks'] as const);
+    let spec: StoreSpec = { id: 'Store', name: `store-${seed}`, kind, connected: random() < 0.8 };
+    const deploy = async (): Promise<void> => {
+      const report = await stack.deploy(synth([spec]));
+      log.push(`deploy ${JSON.stringify(spec)} -> ${report.stackStatus} ${report.events.map((e) => e.reason ?? '').join(' ')}`);
+      expect(report.stackStatus).toMatch(/^(CREATE|UPDATE)_COMPLETE$/);
+      expect(states(kms)).toEqual({ [spec.name]: spec.connected === false ? 'DISCONNECTED' : 'CONNECTED' });
+    };
+    await deploy();
+    const storeId = stack.keyStoreIds()[0];
+    for (let i = 0, n = 3 + Math.floor(random() * 4); i < n; i++) {
+      const step = pick(STEPS);
+      log.push(`step ${step}`);
+      switch (step) {
+        case 'toggle':
+          spec = { ...spec, connected: spec.connected === false };
+          await deploy();
+          break;
+        case 'rename':
+          spec = { ...spec, name: `${spec.name}-r` };
+          await deploy();
+          break;
+        case 'secret':
+          spec = kind === 'hsm' ? { ...spec, password: spec.password === 'it/kmsuser-v2' ? 'it/kmsuser' : 'it/kmsuser-v2' } : { ...spec, credential: spec.credential === 'it/xks-v2' ? 'it/xks' : 'it/xks-v2' };
+          await deploy();
+          break;
+        case 'offline':
+          spec = kind === 'hsm' ? { ...spec, clusterId: spec.clusterId === 'cluster-3b34c5defgh' ? 'cluster-2a23b4cdefg' : 'cluster-3b34c5defgh' } : { ...spec, endpoint: spec.endpoint === 'https://b.example.com' ? 'https://a.example.com' : 'https://b.example.com' };
+          await deploy();
+          break;
+        case 'key':
+          if (spec.connected !== false) {
+            await client(kms).send(new CreateKeyCommand(kind === 'hsm' ? { Origin: 'AWS_CLOUDHSM', CustomKeyStoreId: storeId } : { Origin: 'EXTERNAL_KEY_STORE', CustomKeyStoreId: storeId, XksKeyId: `xks-key-${seed}-${i}` }));
+          }
+          break;
+        case 'schedule':
+          for (const keyId of kms.model.keysIn(storeId)) {
+            await client(kms).send(new ScheduleKeyDeletionCommand({ KeyId: keyId, PendingWindowInDays: 7 })).catch((e: Error) => expect(e.name).toBe('KMSInvalidStateException'));
+          }
+          break;
+      }
+    }
+
+    const before = states(kms)[spec.name];
+    const destroyed = await stack.destroy();
+    log.push(`destroy -> ${destroyed.stackStatus} ${destroyed.events.map((e) => e.reason ?? '').join(' ')}`);
+    if (kms.model.keysIn(storeId).length > 0) {
+      expect(destroyed.stackStatus).toBe('DELETE_FAILED');
+      expect(destroyed.events.find((e) => e.status === 'DELETE_FAILED')?.reason).toMatch(/^CustomKeyStoreHasCMKsException: /);
+      // No store left disconnected by a failed delete: it is as it was.
+      expect(states(kms)[spec.name]).toBe(before);
+      for (const keyId of kms.model.keysIn(storeId)) {
+        await client(kms).send(new ScheduleKeyDeletionCommand({ KeyId: keyId, PendingWindowInDays: 7 })).catch(() => undefined);
+      }
+      kms.clock.advance(MONTH);
+      const retried = await stack.destroy();
+      log.push(`destroy again -> ${retried.stackStatus} ${retried.events.map((e) => e.reason ?? '').join(' ')}`);
+      expect(retried.stackStatus).toBe('DELETE_COMPLETE');
+    } else {
+      expect(destroyed.stackStatus).toBe('DELETE_COMPLETE');
+    }
+    // No orphaned store.
+    expect(states(kms)).toEqual({});
+    log.push(`faults injected: ${kms.count(undefined, 'KMSInternalException')} internal errors, ${kms.count(undefined, 'ThrottlingException')} throttles, ${kms.count(undefined, 'dropped') + kms.count(undefined, 'dropped-after-effect')} drops`);
+    return log;
+  } catch (err) {
+    throw new Error(`${(err as Error).message}\n${log.join('\n')}`);
+  } finally {
+    await kms.stop();
+  }
+}
+
+/** Runs the lifecycles of seeds [first, first + count) and checks that the faults really happened. */
+export async function runLifecycles(first: number, count: number): Promise<void> {
+  const totals = { internal: 0, drops: 0 };
+  for (let seed = first; seed < first + count; seed++) {
+    const log = await lifecycle(seed);
+    const last = log[log.length - 1];
+    totals.internal += Number(/(\d+) internal errors/.exec(last)?.[1] ?? 0);
+    totals.drops += Number(/(\d+) drops/.exec(last)?.[1] ?? 0);
+  }
+  expect(totals.internal).toBeGreaterThan(count);
+  expect(totals.drops).toBeGreaterThan(0);
+}
