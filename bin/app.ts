@@ -5,7 +5,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { App, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
+import { App, RemovalPolicy, Stack, StackProps, Validations } from 'aws-cdk-lib';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { CustomKeyStore, KeyStoreBackend } from '../lib';
@@ -26,6 +26,10 @@ export class ExampleKeyStoresStack extends Stack {
     const kmsUserPassword = new secretsmanager.Secret(this, 'KmsUserPassword', {
       description: 'Password of the kmsuser crypto user of the payments CloudHSM cluster',
       generateSecretString: { passwordLength: 32, excludePunctuation: true },
+    });
+    Validations.of(kmsUserPassword).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason: "kmsuser's password lives in the CloudHSM cluster: a Secrets Manager rotation would change the secret but not the cluster and break the store's connection. Rotate it in the cluster, then update the secret and deploy.",
     });
     this.cloudHsmStore = new CustomKeyStore(this, 'PaymentsHsm', {
       customKeyStoreName: 'payments-hsm',
