@@ -8,4 +8,12 @@ module.exports = {
   maxWorkers: 2,
   globalSetup: '<rootDir>/test/global-setup.js',
   snapshotFormat: { escapeString: false, printBasicPrototype: false },
+  // Coverage counts the library and the handler (the integration tests run the handler's bundle,
+  // which is not instrumented, so the handler's figure comes from the unit tests alone).
+  collectCoverageFrom: ['lib/**/*.ts', 'lambda/**/*.ts'],
+  coverageReporters: ['text-summary', 'text'],
+  coverageThreshold: {
+    './lib/': { lines: 95 },
+    './lambda/': { lines: 95 },
+  },
 };

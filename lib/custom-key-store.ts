@@ -97,7 +97,9 @@ export class CustomKeyStore extends Resource implements ICustomKeyStore {
   constructor(scope: Construct, id: string, props: CustomKeyStoreProps) {
     super(scope, id);
     checkField('customKeyStoreName', props.customKeyStoreName, rules.CUSTOM_KEY_STORE_NAME);
-    if (!props.backend || typeof (props.backend as Partial<KeyStoreBackend>).bind !== 'function') {
+    // Checked for JavaScript callers, whom no compiler stops from leaving it out.
+    const backendInput = props.backend as KeyStoreBackend | undefined;
+    if (!backendInput || typeof (backendInput as Partial<KeyStoreBackend>).bind !== 'function') {
       throw new CustomKeyStoreValidationError('backend is required; expected KeyStoreBackend.cloudHsm(...), KeyStoreBackend.externalPublicEndpoint(...) or KeyStoreBackend.externalVpcEndpointService(...)');
     }
     const waitSeconds = waitTimeoutSeconds(props.waitTimeout);
@@ -108,7 +110,7 @@ export class CustomKeyStore extends Resource implements ICustomKeyStore {
 
     const backend = props.backend.bind(this);
     const provider = KeyStoreProvider.of(this);
-    backend.secrets.forEach((secret) => provider.grantSecret(secret));
+    backend.secrets.forEach((secret) => { provider.grantSecret(secret); });
     if (backend.needsCloudHsmPermissions) {
       provider.grantCloudHsm();
     }

@@ -4,7 +4,6 @@ export { KeyStoreBackend } from './key-store-backend';
 export type {
   CloudHsmBackendProps,
   ExternalBackendProps,
-  ExternalPublicEndpointBackendProps,
   ExternalVpcEndpointServiceBackendProps,
   KeyStoreBackendConfig,
 } from './key-store-backend';

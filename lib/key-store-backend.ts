@@ -63,9 +63,6 @@ export interface ExternalBackendProps {
   readonly proxyCredential: secretsmanager.ISecret;
 }
 
-/** Properties of an external key store whose proxy KMS reaches over the internet. */
-export interface ExternalPublicEndpointBackendProps extends ExternalBackendProps {}
-
 /** Properties of an external key store whose proxy KMS reaches through a VPC endpoint service. */
 export interface ExternalVpcEndpointServiceBackendProps extends ExternalBackendProps {
   /**
@@ -108,7 +105,7 @@ export abstract class KeyStoreBackend {
   }
 
   /** An external key store whose proxy KMS reaches at a public endpoint. */
-  public static externalPublicEndpoint(props: ExternalPublicEndpointBackendProps): KeyStoreBackend {
+  public static externalPublicEndpoint(props: ExternalBackendProps): KeyStoreBackend {
     return new ExternalBackend(props, PUBLIC_ENDPOINT, undefined, undefined);
   }
 
@@ -186,8 +183,9 @@ class ExternalBackend extends KeyStoreBackend {
   }
 }
 
-function requireSecret(property: string, secret: secretsmanager.ISecret | undefined, what: string): void {
-  if (secret === undefined || secret === null || typeof (secret as Partial<secretsmanager.ISecret>).secretArn !== 'string') {
+/** Checked for JavaScript callers, whom no compiler stops from passing a string or nothing. */
+function requireSecret(property: string, secret: unknown, what: string): void {
+  if (typeof secret !== 'object' || secret === null || typeof (secret as Partial<secretsmanager.ISecret>).secretArn !== 'string') {
     throw new CustomKeyStoreValidationError(`${property} is required; expected ${what} (a secretsmanager.ISecret, never the value itself)`);
   }
 }

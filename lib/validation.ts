@@ -16,7 +16,7 @@ export class CustomKeyStoreValidationError extends Error {
 }
 
 /** Checks a required string property; `hints` name a more specific problem than the rule's. */
-export function checkField(property: string, value: string | undefined, rule: FieldRule, hints: ReadonlyArray<[RegExp, string]> = []): void {
+export function checkField(property: string, value: unknown, rule: FieldRule, hints: ReadonlyArray<[RegExp, string]> = []): void {
   if (value === undefined || value === null) {
     throw new CustomKeyStoreValidationError(`${property} is required; expected ${rule.rule}`);
   }

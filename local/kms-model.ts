@@ -426,7 +426,7 @@ export class KmsModel {
     let secretAccessKey = current?.secretAccessKey;
     const credential = input.XksProxyAuthenticationCredential as Json | undefined;
     if (credential !== undefined || required) {
-      if (typeof credential !== 'object' || credential === null) {
+      if (typeof credential !== 'object') {
         throw validation('XksProxyAuthenticationCredential is required for an external key store.');
       }
       accessKeyId = this.field(credential, 'AccessKeyId', rules.XKS_ACCESS_KEY_ID, true, true);

@@ -108,7 +108,10 @@ export class LocalKms {
 
   public async stop(): Promise<void> {
     for (const socket of this.sockets) socket.destroy();
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    await new Promise<void>((resolve) => {
+      if (this.server) this.server.close(() => { resolve(); });
+      else resolve();
+    });
   }
 
   /** Sets the fault dice again, e.g. between the phases of a test. */
@@ -157,16 +160,16 @@ export class LocalKms {
     const known = (service === 'TrentService' && KMS_OPERATIONS.has(operation)) || (service === 'secretsmanager' && SECRETS_OPERATIONS.has(operation));
     if (!known) {
       record('UnknownOperationException');
-      return this.error(res, new KmsError('UnknownOperationException', `Unknown operation ${target}`));
+      this.error(res, new KmsError('UnknownOperationException', `Unknown operation ${target}`)); return;
     }
     if (!this.takeToken(operation)) {
       record('ThrottlingException');
-      return this.error(res, new KmsError('ThrottlingException', 'Rate exceeded'));
+      this.error(res, new KmsError('ThrottlingException', 'Rate exceeded')); return;
     }
     const isKms = service === 'TrentService';
     if (isKms && this.random() < (this.faults.internalErrorRate ?? 0)) {
       record('KMSInternalException');
-      return this.error(res, new KmsError('KMSInternalException', 'An internal error occurred.', 500));
+      this.error(res, new KmsError('KMSInternalException', 'An internal error occurred.', 500)); return;
     }
     const drop = isKms && this.random() < (this.faults.dropRate ?? 0);
     const dropBefore = drop && this.random() < 0.5;
@@ -180,7 +183,7 @@ export class LocalKms {
       body = chunks.length ? (JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>) : {};
     } catch {
       record('SerializationException');
-      return this.error(res, new KmsError('SerializationException', 'The request body is not JSON.'));
+      this.error(res, new KmsError('SerializationException', 'The request body is not JSON.')); return;
     }
     let result: unknown;
     try {
@@ -190,10 +193,10 @@ export class LocalKms {
     } catch (err) {
       if (err instanceof KmsError) {
         record(err.type);
-        return this.error(res, err);
+        this.error(res, err); return;
       }
       record('KMSInternalException');
-      return this.error(res, new KmsError('KMSInternalException', `Local endpoint failure: ${(err as Error).message}`, 500));
+      this.error(res, new KmsError('KMSInternalException', `Local endpoint failure: ${(err as Error).message}`, 500)); return;
     }
     if (drop) {
       // The call took effect; the caller never hears of it.
@@ -221,7 +224,8 @@ export class LocalKms {
   /** At most `rate` accepted calls of an operation in any one-second window, as the quotas are stated. */
   private takeToken(operation: string): boolean {
     if (this.options.quotas === false) return true;
-    const rate = (this.options.quotas ?? REAL_QUOTAS)[operation];
+    const quotas: Record<string, number | undefined> = this.options.quotas ?? REAL_QUOTAS;
+    const rate = quotas[operation];
     if (rate === undefined) return true;
     const now = Date.now();
     const window = this.windows.get(operation) ?? { times: [] as number[], head: 0 };

@@ -11,7 +11,7 @@ import { startLocalKms } from '../local/kms-server';
 import { LocalStack, ResourceEvent, StackReport } from '../local/runner/local-stack';
 
 const DAY = 86_400_000;
-const interactive = process.stdout.isTTY === true;
+const interactive = process.stdout.isTTY;
 let failures = 0;
 let stepStarted = Date.now();
 let callsAtStepStart = 0;
@@ -31,7 +31,7 @@ async function main(): Promise<void> {
         [PROXY_CREDENTIAL_SECRET_NAME]: JSON.stringify({ accessKeyId: 'DEMOAKIDXKSPROXY234567', secretAccessKey: 'DemoSecretAccessKeyForTheLocalXksProxy0123456789' }),
       },
       onEvent: printEvent,
-      onPoll: (logicalId, polls, elapsed) => progress(`  ... ${logicalId}: waiting (${polls} polls, ${(elapsed / 1000).toFixed(1)} s)`),
+      onPoll: (logicalId, polls, elapsed) => { progress(`  ... ${logicalId}: waiting (${polls} polls, ${(elapsed / 1000).toFixed(1)} s)`); },
     });
     const state = (): string =>
       kms.model

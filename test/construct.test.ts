@@ -67,7 +67,7 @@ describe('CustomKeyStore', () => {
     const template = Template.fromStack(stack);
     const handlers = template.findResources('AWS::Lambda::Function', { Properties: { Handler: Match.stringLikeRegexp('^index\\.(onEvent|isComplete)$') } });
     expect(Object.keys(handlers)).toHaveLength(2);
-    for (const fn of Object.values(handlers)) {
+    for (const fn of Object.values(handlers) as Array<{ Properties: { Runtime: string; VpcConfig?: unknown; LoggingConfig: { LogGroup?: unknown } } }>) {
       expect(fn.Properties.Runtime).toBe('nodejs24.x');
       expect(fn.Properties.VpcConfig).toBeUndefined();
       expect(fn.Properties.LoggingConfig.LogGroup).toBeDefined();

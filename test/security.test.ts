@@ -10,7 +10,7 @@ import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { createExampleApp, ExampleKeyStoresStack } from '../bin/app';
+import { ExampleKeyStoresStack } from '../bin/app';
 import { CustomKeyStore } from '../lib';
 import { ACCOUNT } from './fixtures/events';
 import { cloudHsmBackend, everyBackendStack, publicBackend, vpcBackend } from './fixtures/stacks';
@@ -25,11 +25,10 @@ describe('cdk-nag AwsSolutions', () => {
   };
 
   test('the check is live: an unacknowledged finding fails synth', () => {
-    expect(() =>
-      nagged((app) => {
+    expect(() => { nagged((app) => {
         const stack = new Stack(app, 'Control');
         new secretsmanager.Secret(stack, 'NotRotated');
-      }),
+      }); },
     ).toThrow(/AwsSolutions-SMG4/);
   });
 
@@ -78,7 +77,7 @@ describe('cfn-lint', () => {
   };
 
   test.each([
-    ['the example app', () => createExampleApp(fs.mkdtempSync(path.join(os.tmpdir(), 'cks-app-'))).node.findChild('KmsCustomKeyStoresExample') as Stack],
+    ['the example app', (): Stack => new ExampleKeyStoresStack(new App(), 'KmsCustomKeyStoresExample', { env: { account: ACCOUNT, region: 'us-east-1' } })],
     ['a stack with every backend', everyBackendStack],
   ])('%s: no errors, and no warning but CDK-generated DependsOn (W3005)', (_name, build) => {
     const findings = lint(build());

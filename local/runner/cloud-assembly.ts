@@ -40,7 +40,7 @@ export interface KeyStoreHandlers {
 
 export function readStack(assemblyDir: string, stackName: string): StackArtifact {
   const manifest = JSON.parse(fs.readFileSync(path.join(assemblyDir, 'manifest.json'), 'utf8')) as {
-    artifacts: Record<string, { type: string; properties?: { templateFile?: string } }>;
+    artifacts: Record<string, { type: string; properties?: { templateFile?: string } } | undefined>;
   };
   const artifact = manifest.artifacts[stackName];
   if (!artifact?.properties?.templateFile) {
@@ -66,14 +66,15 @@ export function keyStoreLogicalIds(template: Template): string[] {
 
 /** Follows a key store's ServiceToken to the bundled handler files. */
 export function findHandlers(stack: StackArtifact, logicalId: string): KeyStoreHandlers {
-  const resources = stack.template.Resources;
+  // A logical id the template does not have reads as undefined.
+  const resources: Record<string, TemplateResource | undefined> = stack.template.Resources;
   const token = resources[logicalId]?.Properties?.ServiceToken as { 'Fn::GetAtt'?: [string, string] } | undefined;
   const frameworkId = token?.['Fn::GetAtt']?.[0];
   const framework = frameworkId ? resources[frameworkId] : undefined;
   if (!framework || framework.Type !== 'AWS::Lambda::Function') {
     throw new Error(`${logicalId}: ServiceToken does not lead to the provider framework's function`);
   }
-  const env = ((framework.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {}) as Record<string, { 'Fn::GetAtt'?: [string, string] }>;
+  const env = ((framework.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {}) as Record<string, { 'Fn::GetAtt'?: [string, string] } | undefined>;
   const locate = (variable: string): HandlerLocation => {
     const fnId = env[variable]?.['Fn::GetAtt']?.[0];
     const fn = fnId ? resources[fnId] : undefined;

@@ -41,7 +41,7 @@ export function resolve(value: unknown, ctx: ResolveContext): unknown {
       }
       case 'Fn::Select': {
         const [index, list] = arg as [number, unknown];
-        return (resolve(list, ctx) as unknown[])[Number(index)];
+        return (resolve(list, ctx) as unknown[])[index];
       }
       case 'Fn::Split': {
         const [sep, text] = arg as [string, unknown];

@@ -82,8 +82,8 @@ export class LocalStack {
     const artifact = readStack(assemblyDir, this.stackName);
     const creating = this.artifact === undefined;
     this.artifact = artifact;
-    await this.seedImportedSecrets();
-    await this.deploySecrets(artifact);
+    this.seedImportedSecrets();
+    this.deploySecrets(artifact);
     const events: ResourceEvent[] = [];
     const ids = keyStoreLogicalIds(artifact.template);
     this.handlers ??= ids.length ? loadHandlers(findHandlers(artifact, ids[0]), (line) => this.handlerLogs.push(line)) : undefined;
@@ -133,26 +133,24 @@ export class LocalStack {
     }
 
     // Rollback, as CloudFormation does it.
-    let rollbackOk = true;
-    await Promise.all(
+    const rolledBack = await Promise.all(
       applied.map(async ({ logicalId, before, after }) => {
         if (!before) {
-          rollbackOk = (await this.deleteResource(logicalId, after, events)) && rollbackOk;
           this.deployed.delete(logicalId);
-        } else if (before.physicalId !== after.physicalId) {
-          rollbackOk = (await this.deleteResource(logicalId, after, events)) && rollbackOk;
-          this.deployed.set(logicalId, before);
-        } else {
-          this.emit(events, { logicalId, status: 'UPDATE_IN_PROGRESS', physicalId: before.physicalId, reason: 'rollback' });
-          const outcome = await this.operation(logicalId, 'Update', before.properties, after);
-          this.emit(events, { logicalId, status: outcome.status === 'SUCCESS' ? 'UPDATE_COMPLETE' : 'UPDATE_FAILED', physicalId: before.physicalId, reason: outcome.reason });
-          rollbackOk = outcome.status === 'SUCCESS' && rollbackOk;
-          this.deployed.set(logicalId, before);
+          return this.deleteResource(logicalId, after, events);
         }
+        this.deployed.set(logicalId, before);
+        if (before.physicalId !== after.physicalId) {
+          return this.deleteResource(logicalId, after, events);
+        }
+        this.emit(events, { logicalId, status: 'UPDATE_IN_PROGRESS', physicalId: before.physicalId, reason: 'rollback' });
+        const outcome = await this.operation(logicalId, 'Update', before.properties, after);
+        this.emit(events, { logicalId, status: outcome.status === 'SUCCESS' ? 'UPDATE_COMPLETE' : 'UPDATE_FAILED', physicalId: before.physicalId, reason: outcome.reason });
+        return outcome.status === 'SUCCESS';
       }),
     );
     const kind = creating ? 'ROLLBACK' : 'UPDATE_ROLLBACK';
-    return { stackStatus: rollbackOk ? `${kind}_COMPLETE` : `${kind}_FAILED`, events };
+    return { stackStatus: rolledBack.every(Boolean) ? `${kind}_COMPLETE` : `${kind}_FAILED`, events };
   }
 
   /** Deletes the stack. Resources whose delete fails stay, as in DELETE_FAILED. */
@@ -224,7 +222,7 @@ export class LocalStack {
     return stringifyScalars(resolve(resource.Properties ?? {}, ctx)) as Record<string, unknown>;
   }
 
-  private async seedImportedSecrets(): Promise<void> {
+  private seedImportedSecrets(): void {
     if (this.seeded) return;
     this.seeded = true;
     for (const [name, value] of Object.entries(this.options.importedSecrets ?? {})) {
@@ -233,7 +231,7 @@ export class LocalStack {
   }
 
   /** AWS::SecretsManager::Secret resources: created once with a generated value, as CloudFormation does. */
-  private async deploySecrets(artifact: StackArtifact): Promise<void> {
+  private deploySecrets(artifact: StackArtifact): void {
     for (const [logicalId, resource] of Object.entries(artifact.template.Resources)) {
       if (resource.Type !== 'AWS::SecretsManager::Secret' || this.secretArns.has(logicalId)) continue;
       const props = resource.Properties ?? {};

@@ -13,7 +13,7 @@ import { HandlerLocation, KeyStoreHandlers } from './cloud-assembly';
 export const CREATE_FAILED_MARKER = 'AWSCDK::CustomResourceProviderFramework::CREATE_FAILED';
 const MAX_RESPONSE_BYTES = 4096;
 
-export type HandlerFunction = (event: Record<string, unknown>) => Promise<Record<string, unknown>>;
+export type HandlerFunction = (event: Record<string, unknown>) => Promise<Record<string, unknown> | undefined>;
 
 export interface LoadedHandlers {
   readonly onEvent: HandlerFunction;
@@ -46,7 +46,7 @@ function loadModule(file: string, log: (line: string) => void): Record<string, u
   // `process` is passed in so that the handler sees the environment this module sees (under jest,
   // the test's own copy of it), and `console` so that what it logs can be inspected.
   const wrapper = vm.runInThisContext(`(function (exports, require, module, __filename, __dirname, console, process) {${source}\n})`, { filename: file }) as (...args: unknown[]) => void;
-  const write = (...args: unknown[]): void => log(args.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(' '));
+  const write = (...args: unknown[]): void => { log(args.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(' ')); };
   const capture = { log: write, info: write, warn: write, error: write, debug: write };
   const mod = { exports: {} as Record<string, unknown> };
   wrapper.call(mod.exports, mod.exports, createRequire(file), mod, file, path.dirname(file), capture, process);
@@ -102,7 +102,7 @@ export async function runOperation(handlers: LoadedHandlers, event: Record<strin
     let answer: Record<string, unknown>;
     try {
       polls++;
-      answer = await handlers.isComplete(structuredClone(waiterInput));
+      answer = (await handlers.isComplete(structuredClone(waiterInput))) ?? {};
     } catch (err) {
       return done('FAILED', physicalResourceId, {}, polls, frameworkReason(err, handlers.isCompleteName));
     }

@@ -48,7 +48,7 @@ export function resetMocks(): void {
 export function harness(): Harness {
   const logs: string[] = [];
   const redactor = new SecretRedactor();
-  const noSleep = async (): Promise<void> => undefined;
+  const noSleep = (): Promise<void> => Promise.resolve();
   const state = { now: Date.parse('2026-11-22T12:00:00Z') };
   const deps = makeDeps(new KMSClient({ region: 'us-east-1' }), new SecretsManagerClient({ region: 'us-east-1' }), redactor, { sleep: noSleep, random: () => 0.5 }, {
     sleep: noSleep,

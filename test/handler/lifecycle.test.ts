@@ -267,7 +267,7 @@ describe('Delete', () => {
       { id: 'ffffffff-0000-0000-0000-000000000000' },
       { id: 'eeeeeeee-0000-0000-0000-000000000000', store: 'cks-other0000000000' },
     ]);
-    const error = await harness().onEvent(deleteEvent(ID, cloudHsmProps())).catch((e: Error) => e);
+    const error = await harness().onEvent(deleteEvent(ID, cloudHsmProps())).catch((e: unknown) => e);
     expect((error as Error).message).toMatch(/^CustomKeyStoreHasCMKsException: custom key store cks-1234567890abcdef0 \('payments-hsm'\) still holds 2 KMS keys/);
     expect((error as Error).message).toContain('0987dcba-09fe-87dc-65ba-ab0987654321 (PendingDeletion, deleted on 2026-12-01T00:00:00.000Z)');
     expect((error as Error).message).toContain('1234abcd-12ab-34cd-56ef-1234567890ab (Enabled)');
@@ -313,7 +313,7 @@ describe('Delete', () => {
   test('the key list is capped so the Reason stays under 4 KB', async () => {
     storeStates(ID, 'CONNECTED');
     accountKeys(Array.from({ length: 500 }, (_, i) => ({ id: `${String(i).padStart(8, '0')}-aaaa-bbbb-cccc-dddddddddddd`, store: ID })));
-    const error = (await harness().onEvent(deleteEvent(ID, cloudHsmProps())).catch((e: Error) => e)) as Error;
+    const error = (await harness().onEvent(deleteEvent(ID, cloudHsmProps())).catch((e: unknown) => e)) as Error;
     expect(Buffer.byteLength(error.message)).toBeLessThanOrEqual(3000);
     expect(error.message).toMatch(/still holds 500 KMS keys/);
     expect(error.message).toMatch(/ and \d+ more\. The store is CONNECTED/);

@@ -7,11 +7,7 @@ import { awsError, harness, kmsCalls, kmsMock, resetMocks, smMock } from './harn
 beforeEach(resetMocks);
 
 describe('a malformed event fails with a clear error and no KMS call', () => {
-  const without = (key: string): Record<string, string> => {
-    const props = cloudHsmProps();
-    delete props[key];
-    return props;
-  };
+  const without = (key: string): Record<string, string> => Object.fromEntries(Object.entries(cloudHsmProps()).filter(([k]) => k !== key));
 
   test.each([
     ['missing ResourceProperties', { RequestType: 'Create' }, /^Malformed event: ResourceProperties is missing\. No KMS call was made\./],
@@ -33,7 +29,7 @@ describe('a malformed event fails with a clear error and no KMS call', () => {
 describe('secrets', () => {
   test('a credential secret whose JSON lacks secretAccessKey: clear error, no KMS call, no secret value', async () => {
     smMock.on(GetSecretValueCommand, { SecretId: CREDENTIAL_ARN }).resolves({ SecretString: JSON.stringify({ accessKeyId: 'CANARYAKIDABCDEFGHIJ234567' }) });
-    const error = (await harness().onEvent(createEvent(externalProps())).catch((e: Error) => e)) as Error;
+    const error = (await harness().onEvent(createEvent(externalProps())).catch((e: unknown) => e)) as Error;
     expect(error.message).toBe(
       `InvalidSecretValue: the JSON in secret ${CREDENTIAL_ARN} lacks 'secretAccessKey'. No KMS call was made with it. Store JSON {"accessKeyId": "...", "secretAccessKey": "..."} with the credential your XKS proxy issued, then deploy again.`,
     );
@@ -42,7 +38,7 @@ describe('secrets', () => {
 
   test('a credential secret that is not JSON', async () => {
     smMock.on(GetSecretValueCommand, { SecretId: CREDENTIAL_ARN }).resolves({ SecretString: CANARY_SECRET_KEY });
-    const error = (await harness().onEvent(createEvent(externalProps())).catch((e: Error) => e)) as Error;
+    const error = (await harness().onEvent(createEvent(externalProps())).catch((e: unknown) => e)) as Error;
     expect(error.message).toMatch(/^InvalidSecretValue: secret .* does not hold JSON/);
     expect(error.message).not.toContain(CANARY_SECRET_KEY);
   });
@@ -63,7 +59,7 @@ describe('secrets', () => {
   test('a KMS message that echoed a secret is redacted, in the error and in the log', async () => {
     kmsMock.on(CreateCustomKeyStoreCommand).rejects(awsError('CloudHsmClusterInvalidConfigurationException', `bad password ${CANARY_PASSWORD} for cluster`));
     const h = harness();
-    const error = (await h.onEvent(createEvent(cloudHsmProps())).catch((e: Error) => e)) as Error;
+    const error = (await h.onEvent(createEvent(cloudHsmProps())).catch((e: unknown) => e)) as Error;
     expect(error.message).toMatch(/^CloudHsmClusterInvalidConfigurationException: bad password \*\*\*\*\* for cluster/);
     expect(h.logs.join('\n')).toContain('*****');
     expect(h.logs.join('\n')).not.toContain(CANARY_PASSWORD);

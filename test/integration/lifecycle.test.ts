@@ -7,7 +7,7 @@ import { LocalKms } from '../../local/kms-server';
 import { OTHER_TRUST_ANCHOR, removeAssemblies, states, synth, World, world } from './harness';
 
 const DAY = 86_400_000;
-let w: World;
+let w: World | undefined;
 
 afterEach(async () => w?.kms.stop());
 afterAll(removeAssemblies);
@@ -38,9 +38,10 @@ describe('create', () => {
 
   test('a cluster without HSMs fails with INSUFFICIENT_CLOUDHSM_HSMS, and the rollback deletes the store', async () => {
     w = await world({ clusters: { 'cluster-2a23b4cdefg': { hsmCount: 2 } } });
+    const { model } = w.kms;
     // The cluster loses its HSMs after the store is created, before it connects.
     w.kms.beforeOperation = (op) => {
-      if (op === 'ConnectCustomKeyStore') w.kms.model.clusters.set('cluster-2a23b4cdefg', { hsmCount: 0 });
+      if (op === 'ConnectCustomKeyStore') model.clusters.set('cluster-2a23b4cdefg', { hsmCount: 0 });
     };
     const report = await w.stack.deploy(synth([{ id: 'Hsm', name: 'hsm', kind: 'hsm' }]));
     expect(report.stackStatus).toBe('ROLLBACK_COMPLETE');
@@ -162,9 +163,10 @@ describe('delete', () => {
     w = await world();
     await w.stack.deploy(synth([{ id: 'Hsm', name: 'hsm', kind: 'hsm' }]));
     const [id] = w.stack.keyStoreIds();
+    const { model } = w.kms;
     w.kms.beforeOperation = (op) => {
-      if (op === 'DisconnectCustomKeyStore' && w.kms.model.keysIn(id).length === 0) {
-        w.kms.model.CreateKey({ Origin: 'AWS_CLOUDHSM', CustomKeyStoreId: id });
+      if (op === 'DisconnectCustomKeyStore' && model.keysIn(id).length === 0) {
+        model.CreateKey({ Origin: 'AWS_CLOUDHSM', CustomKeyStoreId: id });
       }
     };
     const report = await w.stack.destroy();

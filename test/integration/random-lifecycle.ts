@@ -63,7 +63,9 @@ export async function lifecycle(seed: number): Promise<string[]> {
           break;
         case 'schedule':
           for (const keyId of kms.model.keysIn(storeId)) {
-            await client(kms).send(new ScheduleKeyDeletionCommand({ KeyId: keyId, PendingWindowInDays: 7 })).catch((e: Error) => expect(e.name).toBe('KMSInvalidStateException'));
+            await client(kms).send(new ScheduleKeyDeletionCommand({ KeyId: keyId, PendingWindowInDays: 7 })).catch((e: unknown) => {
+              expect((e as Error).name).toBe('KMSInvalidStateException');
+            });
           }
           break;
       }

@@ -8,7 +8,7 @@ import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { CANARY_ACCESS_KEY_ID, CANARY_PASSWORD, CANARY_SECRET_KEY } from '../fixtures/events';
 import { removeAssemblies, states, StoreSpec, synth, World, world } from './harness';
 
-let w: World;
+let w: World | undefined;
 afterEach(async () => w?.kms.stop());
 afterAll(removeAssemblies);
 
