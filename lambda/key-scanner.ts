@@ -20,7 +20,7 @@ export interface KeyInStore {
 export interface KeyScanOptions {
   /** DescribeKey calls per second at most. Default: 1,000, half the account quota. */
   readonly describeRatePerSecond?: number;
-  /** DescribeKey calls in flight at most. Default: 32. */
+  /** DescribeKey calls in flight at most. Default: 64. */
   readonly concurrency?: number;
   /** ListKeys page size (1-1000). Default: 1000. */
   readonly pageSize?: number;
@@ -28,7 +28,7 @@ export interface KeyScanOptions {
 }
 
 export const DEFAULT_DESCRIBE_RATE = 1000;
-export const DEFAULT_SCAN_CONCURRENCY = 32;
+export const DEFAULT_SCAN_CONCURRENCY = 64;
 
 export interface KeyScanResult {
   readonly keys: KeyInStore[];

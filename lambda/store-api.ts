@@ -8,6 +8,7 @@ import {
   CustomKeyStoresListEntry,
   DeleteCustomKeyStoreCommand,
   DescribeCustomKeyStoresCommand,
+  DescribeCustomKeyStoresCommandInput,
   DisconnectCustomKeyStoreCommand,
   KMSClient,
   UpdateCustomKeyStoreCommand,
@@ -26,20 +27,16 @@ export class StoreApi {
 
   /** The store, or undefined when KMS does not know it. */
   public async describe(customKeyStoreId: string): Promise<StoreView | undefined> {
-    try {
-      const out = await withRetry(async () => this.kms.send(new DescribeCustomKeyStoresCommand({ CustomKeyStoreId: customKeyStoreId })), this.retry);
-      return out.CustomKeyStores?.[0];
-    } catch (err) {
-      if (errorName(err) === 'CustomKeyStoreNotFoundException') {
-        return undefined;
-      }
-      throw err;
-    }
+    return this.describeBy({ CustomKeyStoreId: customKeyStoreId });
   }
 
   public async describeByName(name: string): Promise<StoreView | undefined> {
+    return this.describeBy({ CustomKeyStoreName: name });
+  }
+
+  private async describeBy(input: DescribeCustomKeyStoresCommandInput): Promise<StoreView | undefined> {
     try {
-      const out = await withRetry(async () => this.kms.send(new DescribeCustomKeyStoresCommand({ CustomKeyStoreName: name })), this.retry);
+      const out = await withRetry(async () => this.kms.send(new DescribeCustomKeyStoresCommand(input)), this.retry);
       return out.CustomKeyStores?.[0];
     } catch (err) {
       if (errorName(err) === 'CustomKeyStoreNotFoundException') {

@@ -7,4 +7,3 @@ export type {
   ExternalVpcEndpointServiceBackendProps,
   KeyStoreBackendConfig,
 } from './key-store-backend';
-export { CustomKeyStoreValidationError } from './validation';

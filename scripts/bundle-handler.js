@@ -8,7 +8,8 @@ const fs = require('fs');
 const esbuild = require('esbuild');
 
 const root = path.join(__dirname, '..');
-const outdir = path.join(root, 'assets', 'custom-key-store-handler');
+const outdirFlag = process.argv.indexOf('--outdir');
+const outdir = outdirFlag > 0 ? path.resolve(process.argv[outdirFlag + 1]) : path.join(root, 'assets', 'custom-key-store-handler');
 
 async function main() {
   fs.rmSync(outdir, { recursive: true, force: true });

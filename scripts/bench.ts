@@ -1,0 +1,277 @@
+/**
+ * `npm run bench`: how fast and how gently the handler does its job, measured side by side with
+ * the baseline a user would otherwise have, in one run on this machine. Not part of `npm test`:
+ * no test asserts a timing. Prints a table of ratios; the README's Performance section records
+ * the latest figures.
+ */
+import { spawn } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import * as readline from 'readline';
+import { DescribeKeyCommand, KMSClient, ListKeysCommand } from '@aws-sdk/client-kms';
+import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { CustomKeyStore, KeyStoreBackend } from '../lib';
+import { DEFAULT_DESCRIBE_RATE, findKeysInStore } from '../lambda/key-scanner';
+import { startLocalKms } from '../local/kms-server';
+import { LocalStack } from '../local/runner/local-stack';
+
+const root = path.join(__dirname, '..');
+const QUICK = process.argv.includes('--quick');
+const RUNS = QUICK ? 3 : 5;
+const NO_STORE = 'cks-00000000000000000';
+const credentials = { accessKeyId: 'AKIABENCHMARK', secretAccessKey: 'bench' };
+const rows: Array<[string, string, string, string, string]> = [];
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+async function timed<T>(fn: () => Promise<T>): Promise<[number, T]> {
+  const t0 = process.hrtime.bigint();
+  const value = await fn();
+  return [Number(process.hrtime.bigint() - t0) / 1e6, value];
+}
+
+function row(what: string, measured: string, baseline: string, ratio: string, goal: string): void {
+  rows.push([what, measured, baseline, ratio, goal]);
+  console.log(`  ${what}: ${measured} vs ${baseline} -> ${ratio} (${goal})`);
+}
+
+const s = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
+const verdict = (ok: boolean): string => (ok ? 'met' : 'NOT met');
+
+/** The local endpoint in a child process: the scanner and the endpoint each get a core. */
+async function endpointProcess(options: object): Promise<{ url: string; ask: (line: string) => Promise<Record<string, number>>; stop: () => void }> {
+  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', path.join(root, 'local', 'serve.ts'), JSON.stringify(options)], {
+    cwd: root,
+    stdio: ['pipe', 'pipe', 'inherit'],
+    env: { ...process.env, NODE_NO_WARNINGS: '1' },
+  });
+  const lines = readline.createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  const next = async (): Promise<Record<string, unknown>> => JSON.parse(String((await lines.next()).value)) as Record<string, unknown>;
+  const { url } = (await next()) as { url: string };
+  return {
+    url,
+    ask: async (line) => {
+      child.stdin.write(`${line}\n`);
+      return (await next()) as Record<string, number>;
+    },
+    stop: () => {
+      child.stdin.end('quit\n');
+    },
+  };
+}
+
+/** 1. The check for keys left in a store: the Developer Guide's way vs the handler's scanner. */
+async function keyScan(): Promise<void> {
+  const keys = QUICK ? 2000 : 10_000;
+  console.log(`\n1. Key scan: ${keys} keys, none in the store, 20 ms latency per call, real quotas (ListKeys 500/s, DescribeKey 2000/s)`);
+  const endpoint = await endpointProcess({ latencyMs: 20, plainKeys: keys });
+  try {
+    const client = new KMSClient({ endpoint: endpoint.url, region: 'us-east-1', credentials, maxAttempts: 1 });
+
+    // The Developer Guide's loop, translated to the SDK: list every key, then describe them one at a time.
+    const [sequentialMs] = await timed(async () => {
+      const sdk = new KMSClient({ endpoint: endpoint.url, region: 'us-east-1', credentials });
+      let marker: string | undefined;
+      let found = 0;
+      do {
+        const page = await sdk.send(new ListKeysCommand({ Limit: 1000, Marker: marker }));
+        for (const key of page.Keys ?? []) {
+          const described = await sdk.send(new DescribeKeyCommand({ KeyId: key.KeyId }));
+          if (described.KeyMetadata?.CustomKeyStoreId === NO_STORE) found++;
+        }
+        marker = page.Truncated ? page.NextMarker : undefined;
+      } while (marker);
+      return found;
+    });
+    console.log(`  sequential (once): ${s(sequentialMs)}`);
+
+    const scans: number[] = [];
+    let retries = 0;
+    let surfaced = 0;
+    const throttledBefore = (await endpoint.ask('stats'))['DescribeKey:ThrottlingException'] ?? 0;
+    for (let i = 0; i < RUNS; i++) {
+      const [ms, result] = await timed(async () => findKeysInStore(client, NO_STORE).catch(() => undefined));
+      if (!result) surfaced++;
+      retries += result?.stats.retries ?? 0;
+      scans.push(ms);
+    }
+    const scanMs = median(scans);
+    const floorMs = (keys / DEFAULT_DESCRIBE_RATE) * 1000;
+    const throttled = ((await endpoint.ask('stats'))['DescribeKey:ThrottlingException'] ?? 0) - throttledBefore;
+    console.log(`  scanner, ${RUNS} runs: ${scans.map(s).join(', ')}; retries ${retries}; throttled at the endpoint ${throttled}; errors surfaced ${surfaced}`);
+    row(`key scan, ${keys} keys: sequential / scanner`, s(sequentialMs), s(scanMs), `${(sequentialMs / scanMs).toFixed(1)}x faster`, `goal >= 12x: ${verdict(sequentialMs / scanMs >= 12)}`);
+    row(
+      `key scan, ${keys} keys: scanner / floor of its ${DEFAULT_DESCRIBE_RATE}/s budget (half the DescribeKey quota)`,
+      s(scanMs),
+      s(floorMs),
+      `${(scanMs / floorMs).toFixed(2)}x`,
+      `goal <= 1.3x, no throttling surfaced (retries ${retries}): ${verdict(scanMs / floorMs <= 1.3 && surfaced === 0)}`,
+    );
+
+    if (!QUICK) {
+      await endpoint.ask(`add ${100_000 - keys}`);
+      const [bigMs, big] = await timed(async () => findKeysInStore(client, NO_STORE));
+      console.log(`  100,000 keys: ${s(bigMs)}, retries ${big.stats.retries}`);
+      row('key scan, 100,000 keys (the default key quota): scanner / Lambda timeout', s(bigMs), '900 s', `${((bigMs / 900_000) * 100).toFixed(1)}% of 15 min`, `goal: well inside: ${verdict(bigMs < 450_000)}`);
+    }
+  } finally {
+    endpoint.stop();
+  }
+}
+
+/** 2. What deleting a connected store with no keys costs, against the least it could. */
+async function teardown(): Promise<void> {
+  const disconnectMs = 3000;
+  const pollMs = 1000;
+  console.log(`\n2. Teardown of a connected store with no keys: disconnecting takes ${s(disconnectMs)}, the framework polls every ${s(pollMs)} (10 s in AWS)`);
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'cks-bench-'));
+  const app = new App({ outdir });
+  const stack = new Stack(app, 'Bench', { env: { account: '111122223333', region: 'us-east-1' } });
+  new CustomKeyStore(stack, 'Store', {
+    customKeyStoreName: 'bench',
+    backend: KeyStoreBackend.externalPublicEndpoint({
+      proxyUriEndpoint: 'https://xks.example.com',
+      proxyUriPath: '/kms/xks/v1',
+      proxyCredential: secretsmanager.Secret.fromSecretNameV2(stack, 'Credential', 'bench/xks'),
+    }),
+  });
+  app.synth();
+  const credential = JSON.stringify({ accessKeyId: 'BENCHAKIDXKSPROXY23456', secretAccessKey: 'BenchSecretAccessKeyForTheLocalXksProxy0123456789' });
+  const walls: number[] = [];
+  const lags: number[] = [];
+  const calls: Array<Record<string, number>> = [];
+  for (let i = 0; i < RUNS; i++) {
+    const kms = await startLocalKms({ connectMs: 100, disconnectMs });
+    try {
+      const local = new LocalStack('Bench', { kms, queryIntervalMs: pollMs, importedSecrets: { 'bench/xks': credential } });
+      await local.deploy(outdir);
+      await new Promise((r) => setTimeout(r, 1100));
+      const since = kms.calls.length;
+      const [wall] = await timed(async () => local.destroy());
+      const during = kms.calls.slice(since);
+      const disconnectAt = during.find((c) => c.operation === 'DisconnectCustomKeyStore')?.at ?? 0;
+      const deleteAt = during.find((c) => c.operation === 'DeleteCustomKeyStore')?.at ?? 0;
+      lags.push(deleteAt - (disconnectAt + disconnectMs));
+      walls.push(wall);
+      const counts: Record<string, number> = {};
+      for (const c of during) counts[c.operation] = (counts[c.operation] ?? 0) + 1;
+      calls.push(counts);
+    } finally {
+      await kms.stop();
+    }
+  }
+  fs.rmSync(outdir, { recursive: true, force: true });
+  const describes = median(calls.map((c) => c.DescribeCustomKeyStores ?? 0));
+  const total = median(calls.map((c) => Object.values(c).reduce((a, b) => a + b, 0)));
+  // The least possible: one describe to learn the state, one ListKeys page (the check for keys),
+  // Disconnect, then one describe per isComplete call (the framework makes the first at once and
+  // one per interval after it) until DISCONNECTED, and Delete.
+  const minPolls = 1 + Math.ceil(disconnectMs / pollMs);
+  const minimum = 1 + 1 + 1 + minPolls + 1;
+  console.log(`  calls per run: ${calls.map((c) => Object.entries(c).map(([k, v]) => `${k} ${v}`).join(', ')).join(' | ')}`);
+  row('teardown: KMS calls / minimum', String(total), String(minimum), `${(total / minimum).toFixed(2)}x`, `DescribeCustomKeyStores ${describes}: the state check and ${minPolls} isComplete polls`);
+  row('teardown: wall time / disconnect time', s(median(walls)), s(disconnectMs), `${(median(walls) / disconnectMs).toFixed(2)}x`, `delete ${s(median(lags))} after DISCONNECTED; goal within one poll (${s(pollMs)}): ${verdict(median(lags) <= pollMs)}`);
+  const polls = Math.ceil(median(walls) / pollMs) + 1;
+  row('teardown: DescribeCustomKeyStores per isComplete poll', ((describes - 1) / polls).toFixed(2), '1', `${describes - 1} in ${polls} polls`, `goal <= 1 per poll interval: ${verdict(describes - 1 <= polls)}`);
+}
+
+/** 3. Cold start: a fresh node process to the first completed KMS call, bundle vs bare SDK. */
+async function coldStart(): Promise<void> {
+  console.log('\n3. Cold start: fresh node process to the first completed KMS call');
+  const bundle = path.join(root, 'assets', 'custom-key-store-handler', 'index.js');
+  const bundleBytes = fs.statSync(bundle).size;
+  const awsCustomResource = path.join(root, 'node_modules', 'aws-cdk-lib', 'custom-resource-handlers', 'dist', 'custom-resources', 'aws-custom-resource-handler', 'index.js');
+  const kms = await startLocalKms();
+  try {
+    const env = { ...process.env, ...kms.sdkEnvironment(), NODE_NO_WARNINGS: '1' };
+    const handlerScript = `require(${JSON.stringify(bundle)}).onEvent({ RequestType: 'Delete', PhysicalResourceId: '${NO_STORE}', ResourceProperties: {} }).then(() => process.exit(0), (e) => { console.error(e); process.exit(1); });`;
+    const bareScript = `const { KMSClient, DescribeCustomKeyStoresCommand } = require('@aws-sdk/client-kms'); new KMSClient({}).send(new DescribeCustomKeyStoresCommand({ CustomKeyStoreId: '${NO_STORE}' })).then(() => process.exit(1), (e) => process.exit(e.name === 'CustomKeyStoreNotFoundException' ? 0 : 1));`;
+    // Asynchronous: the endpoint answering the child lives in this process's event loop.
+    const run = async (script: string): Promise<number> => {
+      const t0 = process.hrtime.bigint();
+      const child = spawn(process.execPath, ['-e', script], { cwd: root, env, stdio: ['ignore', 'ignore', 'inherit'] });
+      const status = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+      if (status !== 0) throw new Error(`cold start run failed with status ${String(status)}`);
+      return Number(process.hrtime.bigint() - t0) / 1e6;
+    };
+    const handlerMs: number[] = [];
+    const bareMs: number[] = [];
+    for (let i = 0; i < RUNS + 2; i++) {
+      handlerMs.push(await run(handlerScript));
+      bareMs.push(await run(bareScript));
+    }
+    console.log(`  handler: ${handlerMs.map((m) => m.toFixed(0)).join(', ')} ms; bare SDK: ${bareMs.map((m) => m.toFixed(0)).join(', ')} ms`);
+    row('cold start: bundled handler / bare @aws-sdk/client-kms script', `${median(handlerMs).toFixed(0)} ms`, `${median(bareMs).toFixed(0)} ms`, `${(median(handlerMs) / median(bareMs)).toFixed(2)}x`, `goal <= 1.2x: ${verdict(median(handlerMs) / median(bareMs) <= 1.2)}`);
+    row('bundle size: handler / 1 MB', `${(bundleBytes / 1024).toFixed(0)} KiB`, '1024 KiB', `${(bundleBytes / 1048576).toFixed(2)}x`, `goal < 1 MB: ${verdict(bundleBytes < 1048576)}`);
+    if (fs.existsSync(awsCustomResource)) {
+      const ref = fs.statSync(awsCustomResource).size;
+      row("bundle size: handler / aws-cdk-lib's AwsCustomResource handler (reference)", `${(bundleBytes / 1024).toFixed(0)} KiB`, `${(ref / 1024).toFixed(0)} KiB`, `${(bundleBytes / ref).toFixed(2)}x`, 'reference only');
+    }
+  } finally {
+    await kms.stop();
+  }
+}
+
+/** 4. Synth time and resources for 1 store and for 10 (the account limit). */
+function synthScaling(): void {
+  console.log('\n4. Synth scaling: 1 store vs 10 stores');
+  const synth = (stores: number): [number, number, number] => {
+    const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'cks-bench-synth-'));
+    const t0 = process.hrtime.bigint();
+    const app = new App({ outdir });
+    const stack = new Stack(app, 'Scale', { env: { account: '111122223333', region: 'us-east-1' } });
+    const credential = secretsmanager.Secret.fromSecretNameV2(stack, 'Credential', 'bench/xks');
+    for (let i = 0; i < stores; i++) {
+      new CustomKeyStore(stack, `Store${i}`, {
+        customKeyStoreName: `store-${i}`,
+        backend: KeyStoreBackend.externalPublicEndpoint({ proxyUriEndpoint: `https://xks${i}.example.com`, proxyUriPath: '/kms/xks/v1', proxyCredential: credential }),
+      });
+    }
+    app.synth();
+    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+    const resources = Template.fromStack(stack).toJSON() as { Resources: Record<string, { Type: string }> };
+    fs.rmSync(outdir, { recursive: true, force: true });
+    const all = Object.keys(resources.Resources).length;
+    const custom = Object.values(resources.Resources).filter((r) => r.Type === 'Custom::KmsCustomKeyStore').length;
+    return [ms, all, custom];
+  };
+  synth(1); // warm the module cache
+  const one: number[] = [];
+  const ten: number[] = [];
+  let counts: [number, number, number, number] = [0, 0, 0, 0];
+  for (let i = 0; i < RUNS; i++) {
+    const a = synth(1);
+    const b = synth(10);
+    one.push(a[0]);
+    ten.push(b[0]);
+    counts = [a[1], a[2], b[1], b[2]];
+  }
+  console.log(`  1 store: ${one.map((m) => m.toFixed(0)).join(', ')} ms; 10 stores: ${ten.map((m) => m.toFixed(0)).join(', ')} ms`);
+  row('synth: 10 stores / 1 store', `${median(ten).toFixed(0)} ms`, `${median(one).toFixed(0)} ms`, `${(median(ten) / median(one)).toFixed(2)}x`, `goal < 1.3x: ${verdict(median(ten) / median(one) < 1.3)}`);
+  row('resources: 10 stores / 1 store', String(counts[2]), String(counts[0]), `+${counts[2] - counts[0]} resources, +${counts[3] - counts[1]} key stores`, `goal: exactly one custom resource per store: ${verdict(counts[2] - counts[0] === 9 && counts[3] - counts[1] === 9)}`);
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  console.log(`Machine: ${os.cpus()[0]?.model ?? 'unknown CPU'} x ${os.cpus().length}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node.js ${process.version}, ${os.platform()} ${os.arch()}`);
+  console.log(`Medians over ${RUNS} runs; the sequential baseline runs once.${QUICK ? ' (--quick: smaller inputs)' : ''}`);
+  await keyScan();
+  await teardown();
+  await coldStart();
+  synthScaling();
+  console.log('\n| measure | this project | baseline | ratio | goal |\n| --- | --- | --- | --- | --- |');
+  for (const r of rows) console.log(`| ${r.join(' | ')} |`);
+  console.log(`\nBench finished in ${s(Date.now() - started)}.`);
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});

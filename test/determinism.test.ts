@@ -1,0 +1,30 @@
+/** Two clean checkouts must synthesize byte-identical templates: the bundle and the synth are deterministic. */
+import { execFileSync } from 'child_process';
+import { createHash } from 'crypto';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { createExampleApp, EXAMPLE_STACK_NAME } from '../bin/app';
+
+const root = path.join(__dirname, '..');
+const sha256 = (file: string): string => createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+
+test('bundling the handler twice gives the same bytes as the bundle the construct uses', () => {
+  const bundles = [1, 2].map(() => {
+    const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'cks-bundle-'));
+    execFileSync(process.execPath, [path.join(root, 'scripts', 'bundle-handler.js'), '--quiet', '--outdir', outdir]);
+    return sha256(path.join(outdir, 'index.js'));
+  });
+  expect(bundles[0]).toBe(bundles[1]);
+  expect(bundles[0]).toBe(sha256(path.join(root, 'assets', 'custom-key-store-handler', 'index.js')));
+});
+
+test('synthesizing the example app twice gives byte-identical templates', () => {
+  const templates = [1, 2].map(() => {
+    const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'cks-synth-'));
+    createExampleApp(outdir).synth();
+    return fs.readFileSync(path.join(outdir, `${EXAMPLE_STACK_NAME}.template.json`), 'utf8');
+  });
+  expect(templates[0]).toBe(templates[1]);
+  expect(templates[0]).toMatch(/"S3Key": "[0-9a-f]{64}\.zip"/);
+});
