@@ -146,7 +146,7 @@ async function teardown(): Promise<void> {
   const credential = JSON.stringify({ accessKeyId: 'BENCHAKIDXKSPROXY23456', secretAccessKey: 'BenchSecretAccessKeyForTheLocalXksProxy0123456789' });
   const walls: number[] = [];
   const lags: number[] = [];
-  const calls: Array<Record<string, number>> = [];
+  const calls: Array<Record<string, number | undefined>> = [];
   for (let i = 0; i < RUNS; i++) {
     const kms = await startLocalKms({ connectMs: 100, disconnectMs });
     try {
@@ -169,7 +169,7 @@ async function teardown(): Promise<void> {
   }
   fs.rmSync(outdir, { recursive: true, force: true });
   const describes = median(calls.map((c) => c.DescribeCustomKeyStores ?? 0));
-  const total = median(calls.map((c) => Object.values(c).reduce((a, b) => a + b, 0)));
+  const total = median(calls.map((c) => Object.values(c).reduce<number>((a, b) => a + (b ?? 0), 0)));
   // The least possible: one describe to learn the state, one ListKeys page (the check for keys),
   // Disconnect, then one describe per isComplete call (the framework makes the first at once and
   // one per interval after it) until DISCONNECTED, and Delete.
