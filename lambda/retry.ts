@@ -45,6 +45,8 @@ const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE
 interface AwsErrorShape {
   name?: string;
   code?: string;
+  /** Set on every exception a service returned ('client' or 'server'). */
+  $fault?: string;
   $metadata?: { httpStatusCode?: number };
 }
 
@@ -63,6 +65,10 @@ export function isTransient(err: unknown): boolean {
     return true;
   }
   if (shape.code !== undefined && NETWORK_CODES.has(shape.code)) {
+    return true;
+  }
+  if (shape.$metadata !== undefined && shape.$metadata.httpStatusCode === undefined && shape.$fault === undefined) {
+    // Not a service's answer and no HTTP status: the connection broke or timed out.
     return true;
   }
   const status = shape.$metadata?.httpStatusCode;

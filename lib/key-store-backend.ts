@@ -124,6 +124,7 @@ class CloudHsmBackend extends KeyStoreBackend {
   }
 
   public bind(_scope: Construct): KeyStoreBackendConfig {
+    rejectOtherKind(this.props, 'proxyCredential', 'KeyStoreBackend.cloudHsm', 'the kmsuser password (keyStorePassword)');
     checkField('clusterId', this.props.clusterId, rules.CLOUD_HSM_CLUSTER_ID, CLUSTER_ID_HINTS);
     checkField('trustAnchorCertificate', this.props.trustAnchorCertificate, rules.TRUST_ANCHOR_CERTIFICATE, CERTIFICATE_HINTS);
     requireSecret('keyStorePassword', this.props.keyStorePassword, 'a secret holding the kmsuser password as plain text');
@@ -152,6 +153,7 @@ class ExternalBackend extends KeyStoreBackend {
   }
 
   public bind(scope: Construct): KeyStoreBackendConfig {
+    rejectOtherKind(this.props, 'keyStorePassword', 'An external key store', 'the proxy credential (proxyCredential)');
     checkField('proxyUriEndpoint', this.props.proxyUriEndpoint, rules.XKS_PROXY_URI_ENDPOINT, ENDPOINT_HINTS);
     checkField('proxyUriPath', this.props.proxyUriPath, rules.XKS_PROXY_URI_PATH, PATH_HINTS);
     requireSecret('proxyCredential', this.props.proxyCredential, 'a secret holding JSON {"accessKeyId": "...", "secretAccessKey": "..."}');
@@ -180,6 +182,13 @@ class ExternalBackend extends KeyStoreBackend {
       needsCloudHsmPermissions: false,
       needsVpcEndpointServiceLookup: crossAccount,
     };
+  }
+}
+
+/** A JavaScript caller can hand one kind of store the other kind's secret: say so rather than ignore it. */
+function rejectOtherKind(props: object, property: string, kind: string, own: string): void {
+  if (property in props) {
+    throw new CustomKeyStoreValidationError(`${property} does not apply here: ${kind} takes ${own} only; expected one secret of the store's own kind`);
   }
 }
 

@@ -79,6 +79,13 @@ describe('cfn-lint', () => {
   test.each([
     ['the example app', (): Stack => new ExampleKeyStoresStack(new App(), 'KmsCustomKeyStoresExample', { env: { account: ACCOUNT, region: 'us-east-1' } })],
     ['a stack with every backend', everyBackendStack],
+    ['an environment-agnostic stack with ten stores', (): Stack => {
+      const stack = new Stack(new App(), 'Ten');
+      for (let i = 0; i < 10; i++) {
+        new CustomKeyStore(stack, `Store${i}`, { customKeyStoreName: `store-${i}`, backend: i % 2 ? cloudHsmBackend(stack) : vpcBackend(stack, { vpcEndpointServiceOwner: '444455556666' }), connected: i < 5 });
+      }
+      return stack;
+    }],
   ])('%s: no errors, and no warning but CDK-generated DependsOn (W3005)', (_name, build) => {
     const findings = lint(build());
     expect(findings.filter((f) => f.Level === 'Error')).toEqual([]);

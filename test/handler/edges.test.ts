@@ -268,6 +268,7 @@ describe('building blocks', () => {
     expect(isTransient('text')).toBe(false);
     expect(isTransient({ code: 'ECONNRESET' })).toBe(true);
     expect(isTransient({ $metadata: { httpStatusCode: 503 } })).toBe(true);
+    expect(isTransient({ name: 'Error', $metadata: { attempts: 1 } })).toBe(true); // no HTTP response at all
     expect(isTransient({ name: 'ValidationException', $metadata: { httpStatusCode: 400 } })).toBe(false);
     const stats = new CallStats();
     const delays: number[] = [];
