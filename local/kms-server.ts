@@ -42,6 +42,14 @@ const KMS_OPERATIONS = new Set([
 ]);
 const SECRETS_OPERATIONS = new Set(['GetSecretValue', 'CreateSecret']);
 
+/** The endpoint accepts any credentials; these are the ones the project's clients present. */
+const LOCAL_CREDENTIALS = { accessKeyId: 'AKIALOCALKMSENDPOINT', secretAccessKey: 'local-endpoint-secret-key' };
+
+/** Configuration for an AWS SDK client (KMS or Secrets Manager) talking to a local endpoint at `url`. */
+export function localClientConfig(url: string, region = 'us-east-1'): { endpoint: string; region: string; credentials: typeof LOCAL_CREDENTIALS } {
+  return { endpoint: url, region, credentials: LOCAL_CREDENTIALS };
+}
+
 export interface FaultOptions {
   /** Probability that a KMS call fails with KMSInternalException (500) before it takes effect. */
   readonly internalErrorRate?: number;
@@ -136,15 +144,20 @@ export class LocalKms {
     return peak;
   }
 
-  /** The environment that points the AWS SDK at this endpoint. */
+  /** The environment that points the AWS SDK at this endpoint: how the handler finds it. */
   public sdkEnvironment(): Record<string, string> {
     return {
       AWS_ENDPOINT_URL_KMS: this.url,
       AWS_ENDPOINT_URL_SECRETS_MANAGER: this.url,
       AWS_REGION: this.model.region,
-      AWS_ACCESS_KEY_ID: 'AKIALOCALKMSENDPOINT',
-      AWS_SECRET_ACCESS_KEY: 'local-endpoint-secret-key',
+      AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
     };
+  }
+
+  /** Client configuration for this endpoint: how tests, the demo and the bench talk to it directly. */
+  public clientConfig(): ReturnType<typeof localClientConfig> {
+    return localClientConfig(this.url, this.model.region);
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {

@@ -15,14 +15,13 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { CustomKeyStore, KeyStoreBackend } from '../lib';
 import { DEFAULT_DESCRIBE_RATE, findKeysInStore } from '../lambda/key-scanner';
-import { startLocalKms } from '../local/kms-server';
+import { localClientConfig, startLocalKms } from '../local/kms-server';
 import { LocalStack } from '../local/runner/local-stack';
 
 const root = path.join(__dirname, '..');
 const QUICK = process.argv.includes('--quick');
 const RUNS = QUICK ? 3 : 5;
 const NO_STORE = 'cks-00000000000000000';
-const credentials = { accessKeyId: 'AKIABENCHMARK', secretAccessKey: 'bench' };
 const rows: Array<[string, string, string, string, string]> = [];
 
 function median(values: number[]): number {
@@ -73,11 +72,11 @@ async function keyScan(): Promise<void> {
   console.log(`\n1. Key scan: ${keys} keys, none in the store, 20 ms latency per call, real quotas (ListKeys 500/s, DescribeKey 2000/s)`);
   const endpoint = await endpointProcess({ latencyMs: 20, plainKeys: keys });
   try {
-    const client = new KMSClient({ endpoint: endpoint.url, region: 'us-east-1', credentials, maxAttempts: 1 });
+    const client = new KMSClient({ ...localClientConfig(endpoint.url), maxAttempts: 1 });
 
     // The Developer Guide's loop, translated to the SDK: list every key, then describe them one at a time.
     const [sequentialMs] = await timed(async () => {
-      const sdk = new KMSClient({ endpoint: endpoint.url, region: 'us-east-1', credentials });
+      const sdk = new KMSClient(localClientConfig(endpoint.url));
       let marker: string | undefined;
       let found = 0;
       do {

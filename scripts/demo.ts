@@ -68,7 +68,7 @@ async function main(): Promise<void> {
     expect(byName('payments-xks-private') === 'DISCONNECTED', 'payments-xks-private is DISCONNECTED (connected: false)');
 
     step('2. Create a KMS key in the CloudHSM store');
-    const client = new KMSClient({ endpoint: kms.url, region: kms.model.region, credentials: { accessKeyId: 'AKIALOCALKMSENDPOINT', secretAccessKey: 'local' } });
+    const client = new KMSClient(kms.clientConfig());
     const key = await client.send(new CreateKeyCommand({ Origin: 'AWS_CLOUDHSM', CustomKeyStoreId: hsmId, Description: 'payments data key' }));
     const keyId = key.KeyMetadata?.KeyId ?? '';
     console.log(`   key ${keyId} (${key.KeyMetadata?.KeyState})`);

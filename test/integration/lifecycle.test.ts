@@ -13,7 +13,7 @@ afterEach(async () => w?.kms.stop());
 afterAll(removeAssemblies);
 
 function client(kms: LocalKms): KMSClient {
-  return new KMSClient({ endpoint: kms.url, region: kms.model.region, credentials: { accessKeyId: 'AKIATEST', secretAccessKey: 'test' } });
+  return new KMSClient(kms.clientConfig());
 }
 
 function ops(kms: LocalKms, since: number, ...names: string[]): string[] {

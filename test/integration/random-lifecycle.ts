@@ -13,7 +13,7 @@ const MONTH = 31 * 86_400_000;
 
 function client(kms: LocalKms): KMSClient {
   // The test's own client rides out the same faults with the SDK's retries.
-  return new KMSClient({ endpoint: kms.url, region: kms.model.region, maxAttempts: 12, credentials: { accessKeyId: 'AKIATEST', secretAccessKey: 'test' } });
+  return new KMSClient({ ...kms.clientConfig(), maxAttempts: 12 });
 }
 
 type Step = 'toggle' | 'rename' | 'secret' | 'offline' | 'key' | 'schedule';

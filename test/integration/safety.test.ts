@@ -43,7 +43,7 @@ describe('replaying an event gives the same end state', () => {
   test('Delete blocked by keys', async () => {
     w = await world();
     await w.stack.deploy(synth([hsm]));
-    const client = new KMSClient({ endpoint: w.kms.url, region: 'us-east-1', credentials: { accessKeyId: 'AKIATEST', secretAccessKey: 'test' } });
+    const client = new KMSClient(w.kms.clientConfig());
     await client.send(new CreateKeyCommand({ Origin: 'AWS_CLOUDHSM', CustomKeyStoreId: w.stack.keyStoreIds()[0] }));
     const first = (await w.stack.destroy()).events.find((e) => e.status === 'DELETE_FAILED');
     const again = await w.stack.replayLastEvent();
@@ -75,7 +75,7 @@ test('canary secret values never reach the template, cdk.out, the framework hist
   await w.stack.deploy(assembly);
   // A failing update (INVALID_CREDENTIALS) and a blocked delete, so that error paths are covered too.
   await w.stack.deploy(synth([{ id: 'Hsm', name: 'hsm', kind: 'hsm', password: 'it/kmsuser-v2' }, { id: 'Xks', name: 'xks', kind: 'xks', credential: 'it/xks-v2' }]));
-  const client = new KMSClient({ endpoint: w.kms.url, region: 'us-east-1', credentials: { accessKeyId: 'AKIATEST', secretAccessKey: 'test' } });
+  const client = new KMSClient(w.kms.clientConfig());
   const hsmId = w.kms.model.storeSnapshot().find((s) => s.name === 'hsm')?.id;
   await client.send(new CreateKeyCommand({ Origin: 'AWS_CLOUDHSM', CustomKeyStoreId: hsmId }));
   await w.stack.destroy();

@@ -30,7 +30,7 @@ let client: KMSClient;
 
 beforeEach(async () => {
   kms = await startLocalKms({ connectMs: 30, disconnectMs: 30, quotas: false });
-  client = new KMSClient({ endpoint: kms.url, region: 'us-east-1', maxAttempts: 1, credentials: { accessKeyId: 'AKIATEST', secretAccessKey: 'test' } });
+  client = new KMSClient({ ...kms.clientConfig(), maxAttempts: 1 });
 });
 afterEach(async () => kms.stop());
 
@@ -131,7 +131,7 @@ test('ListKeys pages with Marker', async () => {
 
 test('faults: throttling at the quota, KMSInternalException, dropped connections', async () => {
   const limited = await startLocalKms({ faults: { seed: 7 } });
-  const c = new KMSClient({ endpoint: limited.url, region: 'us-east-1', maxAttempts: 1, credentials: { accessKeyId: 'AKIATEST', secretAccessKey: 'test' } });
+  const c = new KMSClient({ ...limited.clientConfig(), maxAttempts: 1 });
   try {
     const results = await Promise.allSettled(Array.from({ length: 8 }, () => c.send(new DescribeCustomKeyStoresCommand({}))));
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(5);
@@ -147,7 +147,7 @@ test('faults: throttling at the quota, KMSInternalException, dropped connections
 
 test('Secrets Manager: a secret is found by ARN, by ARN without its suffix, or by name', async () => {
   const { ARN } = kms.model.CreateSecret({ Name: 'team/secret', SecretString: 'value-1234' }) as { ARN: string };
-  const sm = new SecretsManagerClient({ endpoint: kms.url, region: 'us-east-1', credentials: { accessKeyId: 'AKIATEST', secretAccessKey: 'test' } });
+  const sm = new SecretsManagerClient(kms.clientConfig());
   for (const id of [ARN, ARN.replace(/-[0-9a-f]{6}$/, ''), 'team/secret']) {
     expect((await sm.send(new GetSecretValueCommand({ SecretId: id }))).SecretString).toBe('value-1234');
   }
