@@ -5,6 +5,7 @@
 // on the locked dependency versions, so every checkout gets the same asset hash.
 const path = require('path');
 const fs = require('fs');
+const { builtinModules } = require('module');
 const esbuild = require('esbuild');
 
 const root = path.join(__dirname, '..');
@@ -26,6 +27,16 @@ async function main() {
     metafile: true,
     logLevel: 'warning',
   });
+  // Whatever the bundle leaves to require() at run time must come with Node.js itself, never from
+  // the Lambda runtime's own (older) SDK.
+  const imports = Object.values(result.metafile.outputs).flatMap((output) => output.imports);
+  const external = [...new Set(imports.filter((i) => i.external && !builtinModules.includes(i.path.replace(/^node:/, ''))).map((i) => i.path))];
+  if (process.argv.includes('--externals')) {
+    console.log(JSON.stringify(external));
+  }
+  if (external.length > 0) {
+    throw new Error(`the handler bundle would require packages it does not carry: ${external.join(', ')}`);
+  }
   const bytes = fs.statSync(path.join(outdir, 'index.js')).size;
   if (!process.argv.includes('--quiet')) {
     console.log(`bundled handler: ${path.relative(root, outdir)}/index.js, ${(bytes / 1024).toFixed(0)} KiB, ${Object.keys(result.metafile.inputs).length} input files`);

@@ -75,6 +75,14 @@ describe('CustomKeyStore', () => {
     template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 365 });
   });
 
+  test('the waiter logs its state transitions, never the execution data (the CloudFormation events)', () => {
+    const stack = newStack();
+    new CustomKeyStore(stack, 'Store', { customKeyStoreName: 'a', backend: publicBackend(stack) });
+    Template.fromStack(stack).hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: false }),
+    });
+  });
+
   test('snapshot of a stack with every backend (asset hashes masked)', () => {
     expect(maskedTemplate(everyBackendStack())).toMatchSnapshot();
   });

@@ -19,6 +19,14 @@ test('bundling the handler twice gives the same bytes as the bundle the construc
   expect(bundles[0]).toBe(sha256(path.join(root, 'assets', 'custom-key-store-handler', 'index.js')));
 });
 
+test('the bundle carries its own SDK clients: it leaves nothing to require() but Node.js built-ins', () => {
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'cks-bundle-'));
+  const report = execFileSync(process.execPath, [path.join(root, 'scripts', 'bundle-handler.js'), '--quiet', '--externals', '--outdir', outdir], { encoding: 'utf8' });
+  expect(JSON.parse(report)).toEqual([]);
+  // The SDK is inside: its client class is in the file, not loaded from node_modules.
+  expect(fs.readFileSync(path.join(outdir, 'index.js'), 'utf8')).toContain('TrentService');
+});
+
 test('synthesizing the example app twice gives byte-identical templates', () => {
   const templates = [1, 2].map(() => {
     const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'cks-synth-'));

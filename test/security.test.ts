@@ -7,6 +7,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { App, Stack, Validations } from 'aws-cdk-lib';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -140,6 +141,25 @@ describe('the handler role has exactly the permissions it needs', () => {
       readSecret('xks'),
       readSecret('xks-vpc'),
       { Sid: 'DescribeVpcEndpointServices', Action: 'ec2:DescribeVpcEndpointServices', Effect: 'Allow', Resource: '*' },
+    ]);
+  });
+
+  test('a secret encrypted with a customer managed key adds kms:Decrypt on that key', () => {
+    const stack = new Stack(new App(), 'KeyStores', { env: { account: ACCOUNT, region: 'us-east-1' } });
+    const key = new kms.Key(stack, 'SecretKey');
+    const secret = new secretsmanager.Secret(stack, 'Credential', { encryptionKey: key });
+    new CustomKeyStore(stack, 'Public', { customKeyStoreName: 'xks', backend: publicBackend(stack, { proxyCredential: secret }) });
+    // The key is in the same stack, so aws-cdk-lib grants through the key policy, to the handler role only.
+    const keyPolicy = Object.values(Template.fromStack(stack).findResources('AWS::KMS::Key'))[0].Properties as { KeyPolicy: { Statement: unknown[] } };
+    const forHandler = keyPolicy.KeyPolicy.Statement.filter((s) => JSON.stringify(s).includes('KmsCustomKeyStoreProviderHandlerRole'));
+    expect(forHandler).toEqual([
+      {
+        Action: 'kms:Decrypt',
+        Condition: { StringEquals: { 'kms:ViaService': 'secretsmanager.us-east-1.amazonaws.com' } },
+        Effect: 'Allow',
+        Principal: { AWS: { 'Fn::GetAtt': ['KmsCustomKeyStoreProviderHandlerRole859AA923', 'Arn'] } },
+        Resource: '*',
+      },
     ]);
   });
 
