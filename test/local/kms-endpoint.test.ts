@@ -145,6 +145,22 @@ test('faults: throttling at the quota, KMSInternalException, dropped connections
   }
 });
 
+test('half the dropped connections drop after the call took effect: the caller hears nothing, KMS has the store', async () => {
+  const dropping = await startLocalKms({ quotas: false, faults: { dropRate: 1, seed: 3 } });
+  const c = new KMSClient({ ...dropping.clientConfig(), maxAttempts: 1 });
+  try {
+    for (let i = 0; i < 6; i++) {
+      await expect(c.send(xks(`dropped-${i}`, `https://d${i}.example.com`))).rejects.toThrow(/socket hang up/);
+    }
+    const tookEffect = dropping.count('CreateCustomKeyStore', 'dropped-after-effect');
+    expect(tookEffect).toBeGreaterThan(0);
+    expect(tookEffect).toBeLessThan(6);
+    expect(dropping.model.storeSnapshot()).toHaveLength(tookEffect);
+  } finally {
+    await dropping.stop();
+  }
+});
+
 test('Secrets Manager: a secret is found by ARN, by ARN without its suffix, or by name', async () => {
   const { ARN } = kms.model.CreateSecret({ Name: 'team/secret', SecretString: 'value-1234' }) as { ARN: string };
   const sm = new SecretsManagerClient(kms.clientConfig());
