@@ -12,4 +12,17 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
     },
   },
+  {
+    // The handler and the local endpoint share only the contract with the construct library:
+    // the resource properties and the KMS field rules, never the CDK code behind them.
+    files: ['lambda/**/*.ts', 'local/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [{
+          regex: '^(\\.\\./)+lib(/(?!private/contract/)|$)',
+          message: "lambda/ and local/ may import from lib/ only the contract in lib/private/contract/.",
+        }],
+      }],
+    },
+  },
 );

@@ -8,7 +8,7 @@
  * replayed call ends in the same place.
  */
 import { CreateCustomKeyStoreCommandInput, UpdateCustomKeyStoreCommandInput, XksProxyConnectivityType } from '@aws-sdk/client-kms';
-import { CLOUD_HSM, EXTERNAL_KEY_STORE, VPC_ENDPOINT_SERVICE } from '../lib/resource-properties';
+import { CLOUD_HSM, EXTERNAL_KEY_STORE, STORE_ID_PATTERN, VPC_ENDPOINT_SERVICE } from '../lib/private/contract/resource-properties';
 import { DesiredStore, parseDesiredStore, planUpdate, samePem, UpdatePlan } from './desired-store';
 import { errorName, explain, KeyStoreError } from './errors';
 import { findKeysInStore, KeyScanOptions } from './key-scanner';
@@ -71,7 +71,6 @@ export interface ResourceDeps {
 }
 
 const NOT_YET: IsCompleteResult = { IsComplete: false };
-const STORE_ID = /^cks-[a-zA-Z0-9]+$/;
 /** A store holding our name may be our own earlier attempt only if it is this young. */
 const ADOPT_WINDOW_MS = 15 * 60 * 1000;
 
@@ -213,7 +212,7 @@ export class CustomKeyStoreResource {
   public async onDelete(): Promise<OnEventResult> {
     const id = this.physicalId();
     const startedAt = this.startedAt();
-    if (!STORE_ID.test(id)) {
+    if (!STORE_ID_PATTERN.test(id)) {
       this.log({ step: 'delete-skipped', reason: 'not a custom key store id', physicalResourceId: id });
       return { PhysicalResourceId: id, StartedAt: startedAt };
     }
@@ -237,7 +236,7 @@ export class CustomKeyStoreResource {
 
   public async isDeleteComplete(): Promise<IsCompleteResult> {
     const id = this.physicalId();
-    if (!STORE_ID.test(id)) {
+    if (!STORE_ID_PATTERN.test(id)) {
       return { IsComplete: true };
     }
     const store = await this.describeOrNotYet(id);

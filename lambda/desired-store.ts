@@ -3,16 +3,17 @@
  * out what an update must do: nothing, an in-place change, a change that needs the store
  * disconnected, or a new store.
  */
-import * as rules from '../lib/field-rules';
+import * as rules from '../lib/private/contract/field-rules';
 import {
   CLOUD_HSM,
   DEFAULT_WAIT_SECONDS,
   EXTERNAL_KEY_STORE,
   KeyStoreResourceProperties,
   MAX_WAIT_SECONDS,
+  MIN_WAIT_SECONDS,
   PUBLIC_ENDPOINT,
   VPC_ENDPOINT_SERVICE,
-} from '../lib/resource-properties';
+} from '../lib/private/contract/resource-properties';
 import { KeyStoreError } from './errors';
 
 export interface CloudHsmSettings {
@@ -174,8 +175,8 @@ function parseWait(label: string, value: string | undefined): number {
     return DEFAULT_WAIT_SECONDS;
   }
   const seconds = Number(value);
-  if (!Number.isInteger(seconds) || seconds < 1 || seconds > MAX_WAIT_SECONDS) {
-    throw malformed(`${label} is '${rules.abbreviate(value)}'; expected a whole number of seconds from 1 to ${MAX_WAIT_SECONDS}`);
+  if (!Number.isInteger(seconds) || seconds < MIN_WAIT_SECONDS || seconds > MAX_WAIT_SECONDS) {
+    throw malformed(`${label} is '${rules.abbreviate(value)}'; expected a whole number of seconds from ${MIN_WAIT_SECONDS} to ${MAX_WAIT_SECONDS}`);
   }
   return seconds;
 }

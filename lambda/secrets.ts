@@ -6,7 +6,7 @@
  * event even if a downstream message were to echo it.
  */
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import * as rules from '../lib/field-rules';
+import * as rules from '../lib/private/contract/field-rules';
 import { errorName, KeyStoreError } from './errors';
 import { RetryOptions, withRetry } from './retry';
 

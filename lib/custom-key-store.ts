@@ -1,10 +1,10 @@
 import { CustomResource, Duration, IResource, RemovalPolicy, Resource, Token } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import * as rules from './field-rules';
+import * as rules from './private/contract/field-rules';
 import { KeyStoreBackend } from './key-store-backend';
-import { KeyStoreProvider } from './key-store-provider';
-import { DEFAULT_WAIT_SECONDS, KeyStoreResourceProperties, MAX_WAIT_SECONDS, RESOURCE_TYPE } from './resource-properties';
-import { checkField, CustomKeyStoreValidationError } from './validation';
+import { KeyStoreProvider } from './private/key-store-provider';
+import { DEFAULT_WAIT_SECONDS, KeyStoreResourceProperties, MAX_WAIT_SECONDS, MIN_WAIT_SECONDS, RESOURCE_TYPE, STORE_ID_PATTERN } from './private/contract/resource-properties';
+import { checkField, CustomKeyStoreValidationError } from './private/validation';
 
 /** A KMS custom key store, declared in this app or imported. */
 export interface ICustomKeyStore extends IResource {
@@ -70,7 +70,7 @@ export interface CustomKeyStoreProps {
 export class CustomKeyStore extends Resource implements ICustomKeyStore {
   /** Refers to a custom key store made outside this stack. */
   public static fromCustomKeyStoreId(scope: Construct, id: string, customKeyStoreId: string): ICustomKeyStore {
-    if (!Token.isUnresolved(customKeyStoreId) && !/^cks-[a-zA-Z0-9]+$/.test(customKeyStoreId)) {
+    if (!Token.isUnresolved(customKeyStoreId) && !STORE_ID_PATTERN.test(customKeyStoreId)) {
       throw new CustomKeyStoreValidationError(`customKeyStoreId: '${rules.abbreviate(customKeyStoreId)}' is not a custom key store id; expected 'cks-' followed by letters and digits, e.g. 'cks-1234567890abcdef0'`);
     }
     class Import extends Resource implements ICustomKeyStore {
@@ -147,7 +147,7 @@ function waitTimeoutSeconds(wait: Duration | undefined): number {
     throw new CustomKeyStoreValidationError('waitTimeout: is a token; expected a literal Duration, because the provider plans its polling at synth time');
   }
   const seconds = wait.toSeconds();
-  if (!Number.isInteger(seconds) || seconds < 60 || seconds > MAX_WAIT_SECONDS) {
+  if (!Number.isInteger(seconds) || seconds < MIN_WAIT_SECONDS || seconds > MAX_WAIT_SECONDS) {
     throw new CustomKeyStoreValidationError(`waitTimeout: ${wait.toHumanString()} is out of range; expected whole seconds from 1 minute to ${MAX_WAIT_SECONDS / 60} minutes (the provider framework stops at 1 hour, CloudFormation's limit for a custom resource)`);
   }
   return seconds;

@@ -1,8 +1,8 @@
 import { Stack, Token } from 'aws-cdk-lib';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import * as rules from './field-rules';
-import { CLOUD_HSM, EXTERNAL_KEY_STORE, PUBLIC_ENDPOINT, VPC_ENDPOINT_SERVICE } from './resource-properties';
+import * as rules from './private/contract/field-rules';
+import { CLOUD_HSM, EXTERNAL_KEY_STORE, PUBLIC_ENDPOINT, VPC_ENDPOINT_SERVICE } from './private/contract/resource-properties';
 import {
   CERTIFICATE_HINTS,
   checkField,
@@ -13,7 +13,7 @@ import {
   OWNER_HINTS,
   PATH_HINTS,
   VPC_SERVICE_NAME_HINTS,
-} from './validation';
+} from './private/validation';
 
 /** Properties of a key store backed by an AWS CloudHSM cluster. */
 export interface CloudHsmBackendProps {

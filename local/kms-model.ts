@@ -8,7 +8,7 @@
  * Inputs and outputs are the JSON bodies of the KMS wire protocol; dates are epoch seconds.
  */
 import { randomBytes, randomUUID } from 'crypto';
-import * as rules from '../lib/field-rules';
+import * as rules from '../lib/private/contract/field-rules';
 import { Clock } from './clock';
 import { invalidState, KmsError, notFound, validation } from './kms-errors';
 

@@ -5,7 +5,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { RESOURCE_TYPE } from '../../lib/resource-properties';
+import { RESOURCE_TYPE } from '../../lib/private/contract/resource-properties';
 
 export interface TemplateResource {
   readonly Type: string;

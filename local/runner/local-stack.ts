@@ -4,7 +4,7 @@
  * failure) and destroy, reporting each resource's outcome as a stack event would.
  */
 import { randomBytes, randomUUID } from 'crypto';
-import { RESOURCE_TYPE } from '../../lib/resource-properties';
+import { RESOURCE_TYPE } from '../../lib/private/contract/resource-properties';
 import { LocalKms } from '../kms-server';
 import { findHandlers, keyStoreLogicalIds, readStack, StackArtifact, TemplateResource } from './cloud-assembly';
 import { resolve, ResolveContext, stringifyScalars } from './intrinsics';

@@ -181,7 +181,7 @@ describe('create', () => {
 
   test.each([
     [{ XksProxyConnectivity: 'INTERNET' }, /XksProxyConnectivity is 'INTERNET'; expected PUBLIC_ENDPOINT or VPC_ENDPOINT_SERVICE/],
-    [{ WaitTimeoutSeconds: '7200' }, /WaitTimeoutSeconds is '7200'; expected a whole number of seconds from 1 to 3300/],
+    [{ WaitTimeoutSeconds: '7200' }, /WaitTimeoutSeconds is '7200'; expected a whole number of seconds from 60 to 3300/],
   ])('malformed %j', async (override, message) => {
     await expect(harness().onEvent(createEvent(externalProps(override)))).rejects.toThrow(message);
   });

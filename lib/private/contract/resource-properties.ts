@@ -14,9 +14,13 @@ export const EXTERNAL_KEY_STORE = 'EXTERNAL_KEY_STORE';
 export const PUBLIC_ENDPOINT = 'PUBLIC_ENDPOINT';
 export const VPC_ENDPOINT_SERVICE = 'VPC_ENDPOINT_SERVICE';
 
-/** Default and largest wait, in seconds, for a store to reach its desired connection state. */
+/** Default, smallest and largest wait, in seconds, for a store to reach its desired connection state. */
 export const DEFAULT_WAIT_SECONDS = 45 * 60;
+export const MIN_WAIT_SECONDS = 60;
 export const MAX_WAIT_SECONDS = 55 * 60;
+
+/** What a custom key store id looks like (`cks-` and 17 hex digits in practice). */
+export const STORE_ID_PATTERN = /^cks-[a-zA-Z0-9]+$/;
 
 export interface KeyStoreResourceProperties {
   readonly CustomKeyStoreName: string;

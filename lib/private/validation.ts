@@ -5,7 +5,7 @@
  * handler checks them again before calling KMS.
  */
 import { Token } from 'aws-cdk-lib';
-import { describeViolation, FieldRule, abbreviate } from './field-rules';
+import { describeViolation, FieldRule, abbreviate } from './contract/field-rules';
 
 /** Thrown for input KMS would reject, with the property, the problem and the rule. */
 export class CustomKeyStoreValidationError extends Error {
