@@ -1,13 +1,36 @@
-/** Wall time plus an offset the tests and the demo move forward ("7 days later"). */
+/**
+ * Wall time plus an offset the tests and the demo move forward ("7 days later").
+ *
+ * A test that asserts a state between two transitions freezes the clock, so that the transition
+ * waits for the test's `advance` instead of racing a real timer on a slow machine.
+ */
 export class Clock {
   private offsetMs = 0;
+  private frozenAt?: number;
 
   public now(): number {
-    return Date.now() + this.offsetMs;
+    return this.frozenAt ?? Date.now() + this.offsetMs;
   }
 
   public advance(ms: number): void {
-    this.offsetMs += ms;
+    if (this.frozenAt !== undefined) {
+      this.frozenAt += ms;
+    } else {
+      this.offsetMs += ms;
+    }
+  }
+
+  /** Stops time where it is: nothing timed happens until `advance` or `thaw`. */
+  public freeze(): void {
+    this.frozenAt ??= this.now();
+  }
+
+  /** Lets time run again from where it stands. */
+  public thaw(): void {
+    if (this.frozenAt !== undefined) {
+      this.offsetMs = this.frozenAt - Date.now();
+      this.frozenAt = undefined;
+    }
   }
 }
 

@@ -80,7 +80,6 @@ export class KmsModel {
   public disconnectMs: number;
   private readonly stores = new Map<string, Store>();
   private readonly keys = new Map<string, Key>();
-  private readonly secrets = new Map<string, { arn: string; name: string; value: string }>();
 
   constructor(
     public readonly clock: Clock,
@@ -302,33 +301,6 @@ export class KmsModel {
     key.deletionDate = undefined;
     key.enabled = false;
     return { KeyId: key.arn };
-  }
-
-  // ---- Secrets Manager ---------------------------------------------------------------------------
-
-  public CreateSecret(input: Json): Json {
-    const name = input.Name as string;
-    if (typeof name !== 'string' || typeof input.SecretString !== 'string') {
-      throw new KmsError('InvalidParameterException', 'Name and SecretString are required.');
-    }
-    if ([...this.secrets.values()].some((s) => s.name === name)) {
-      throw new KmsError('ResourceExistsException', `The operation failed because the secret ${name} already exists.`);
-    }
-    const arn = `arn:aws:secretsmanager:${this.region}:${this.accountId}:secret:${name}-${randomBytes(3).toString('hex')}`;
-    this.secrets.set(arn, { arn, name, value: input.SecretString });
-    return { ARN: arn, Name: name };
-  }
-
-  public GetSecretValue(input: Json): Json {
-    const id = input.SecretId as string;
-    // By full ARN, by ARN without the random suffix, or by name.
-    const secret = [...this.secrets.values()].find(
-      (s) => s.arn === id || s.name === id || `arn:aws:secretsmanager:${this.region}:${this.accountId}:secret:${s.name}` === id,
-    );
-    if (!secret) {
-      throw new KmsError('ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
-    }
-    return { ARN: secret.arn, Name: secret.name, SecretString: secret.value, VersionId: 'v1', CreatedDate: this.clock.now() / 1000 };
   }
 
   // ---- Inspection (tests and the demo; not KMS API) -----------------------------------------------

@@ -9,38 +9,51 @@ import { AddressInfo } from 'net';
 import { Clock, seededRandom } from './clock';
 import { KmsError } from './kms-errors';
 import { KmsModel, ModelOptions } from './kms-model';
+import { SecretsManagerModel } from './secrets-model';
 
-/** Requests per second per account and Region (KMS-FACTS.md; Secrets Manager's for its two calls). */
-export const REAL_QUOTAS: Readonly<Record<string, number>> = {
-  CreateCustomKeyStore: 5,
-  ConnectCustomKeyStore: 5,
-  DisconnectCustomKeyStore: 5,
-  UpdateCustomKeyStore: 5,
-  DeleteCustomKeyStore: 5,
-  DescribeCustomKeyStores: 5,
-  ListKeys: 500,
-  DescribeKey: 2000,
-  CreateKey: 5,
-  ScheduleKeyDeletion: 15,
-  CancelKeyDeletion: 15,
-  GetSecretValue: 10000,
-  CreateSecret: 50,
+/** The wire protocol's service names, as the AWS SDK sends them in X-Amz-Target. */
+export type ServiceName = 'TrentService' | 'secretsmanager';
+
+/** One operation the endpoint answers: its service, its request quota and the model method behind it. */
+interface Operation {
+  readonly service: ServiceName;
+  /** Requests per second per account and Region (KMS-FACTS.md; Secrets Manager's published rates). */
+  readonly quota: number;
+  readonly run: (endpoint: LocalKms, input: Record<string, unknown>) => Record<string, unknown>;
+}
+
+const kmsOperation = (quota: number, method: keyof KmsModel & string): Operation => ({
+  service: 'TrentService',
+  quota,
+  run: (endpoint, input) => (endpoint.model[method] as (input: Record<string, unknown>) => Record<string, unknown>).call(endpoint.model, input),
+});
+const secretsOperation = (quota: number, method: keyof SecretsManagerModel & string): Operation => ({
+  service: 'secretsmanager',
+  quota,
+  run: (endpoint, input) => (endpoint.secrets[method] as (input: Record<string, unknown>) => Record<string, unknown>).call(endpoint.secrets, input),
+});
+
+/** Every operation the endpoint knows; anything else is UnknownOperationException. */
+export const OPERATIONS: Readonly<Record<string, Operation>> = {
+  CreateCustomKeyStore: kmsOperation(5, 'CreateCustomKeyStore'),
+  ConnectCustomKeyStore: kmsOperation(5, 'ConnectCustomKeyStore'),
+  DisconnectCustomKeyStore: kmsOperation(5, 'DisconnectCustomKeyStore'),
+  UpdateCustomKeyStore: kmsOperation(5, 'UpdateCustomKeyStore'),
+  DeleteCustomKeyStore: kmsOperation(5, 'DeleteCustomKeyStore'),
+  DescribeCustomKeyStores: kmsOperation(5, 'DescribeCustomKeyStores'),
+  ListKeys: kmsOperation(500, 'ListKeys'),
+  DescribeKey: kmsOperation(2000, 'DescribeKey'),
+  CreateKey: kmsOperation(5, 'CreateKey'),
+  ScheduleKeyDeletion: kmsOperation(15, 'ScheduleKeyDeletion'),
+  CancelKeyDeletion: kmsOperation(15, 'CancelKeyDeletion'),
+  GetSecretValue: secretsOperation(10000, 'GetSecretValue'),
+  DescribeSecret: secretsOperation(10000, 'DescribeSecret'),
+  CreateSecret: secretsOperation(50, 'CreateSecret'),
+  PutSecretValue: secretsOperation(50, 'PutSecretValue'),
 };
 
-const KMS_OPERATIONS = new Set([
-  'CreateCustomKeyStore',
-  'ConnectCustomKeyStore',
-  'DisconnectCustomKeyStore',
-  'UpdateCustomKeyStore',
-  'DeleteCustomKeyStore',
-  'DescribeCustomKeyStores',
-  'CreateKey',
-  'ListKeys',
-  'DescribeKey',
-  'ScheduleKeyDeletion',
-  'CancelKeyDeletion',
-]);
-const SECRETS_OPERATIONS = new Set(['GetSecretValue', 'CreateSecret']);
+/** The real request quotas by operation. */
+export const REAL_QUOTAS: Readonly<Record<string, number>> = Object.fromEntries(Object.entries(OPERATIONS).map(([name, op]) => [name, op.quota]));
 
 /** The endpoint accepts any credentials; these are the ones the project's clients present. */
 const LOCAL_CREDENTIALS = { accessKeyId: 'AKIALOCALKMSENDPOINT', secretAccessKey: 'local-endpoint-secret-key' };
@@ -78,6 +91,7 @@ export interface CallRecord {
 
 export class LocalKms {
   public readonly model: KmsModel;
+  public readonly secrets: SecretsManagerModel;
   public readonly clock: Clock;
   public readonly calls: CallRecord[] = [];
   public latencyMs: number;
@@ -92,6 +106,7 @@ export class LocalKms {
   constructor(private readonly options: LocalKmsOptions = {}) {
     this.clock = options.clock ?? new Clock();
     this.model = new KmsModel(this.clock, options);
+    this.secrets = new SecretsManagerModel(this.clock, this.model.accountId, this.model.region);
     this.latencyMs = options.latencyMs ?? 0;
     this.faults = options.faults ?? {};
     this.random = seededRandom(this.faults.seed ?? 1);
@@ -170,8 +185,8 @@ export class LocalKms {
     };
     if (this.latencyMs > 0) await new Promise((r) => setTimeout(r, this.latencyMs));
 
-    const known = (service === 'TrentService' && KMS_OPERATIONS.has(operation)) || (service === 'secretsmanager' && SECRETS_OPERATIONS.has(operation));
-    if (!known) {
+    const op = Object.prototype.hasOwnProperty.call(OPERATIONS, operation) ? OPERATIONS[operation] : undefined;
+    if (op?.service !== service) {
       record('UnknownOperationException');
       this.error(res, new KmsError('UnknownOperationException', `Unknown operation ${target}`)); return;
     }
@@ -201,8 +216,7 @@ export class LocalKms {
     let result: unknown;
     try {
       this.beforeOperation?.(operation, body);
-      const method = (this.model as unknown as Record<string, (input: Record<string, unknown>) => unknown>)[operation];
-      result = method.call(this.model, body);
+      result = op.run(this, body);
     } catch (err) {
       if (err instanceof KmsError) {
         record(err.type);

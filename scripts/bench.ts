@@ -16,7 +16,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { CustomKeyStore, KeyStoreBackend } from '../lib';
 import { DEFAULT_DESCRIBE_RATE, findKeysInStore } from '../lambda/key-scanner';
 import { localClientConfig, startLocalKms } from '../local/kms-server';
-import { LocalStack } from '../local/runner/local-stack';
+import { StackRunner } from '../local/runner/stack-runner';
 
 const root = path.join(__dirname, '..');
 const QUICK = process.argv.includes('--quick');
@@ -149,7 +149,7 @@ async function teardown(): Promise<void> {
   for (let i = 0; i < RUNS; i++) {
     const kms = await startLocalKms({ connectMs: 100, disconnectMs });
     try {
-      const local = new LocalStack('Bench', { kms, queryIntervalMs: pollMs, importedSecrets: { 'bench/xks': credential } });
+      const local = new StackRunner('Bench', { kms, queryIntervalMs: pollMs, importedSecrets: { 'bench/xks': credential } });
       await local.deploy(outdir);
       await new Promise((r) => setTimeout(r, 1100));
       const since = kms.calls.length;

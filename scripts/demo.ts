@@ -8,7 +8,7 @@ import * as path from 'path';
 import { CreateKeyCommand, KMSClient, ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms';
 import { createExampleApp, EXAMPLE_STACK_NAME, PROXY_CREDENTIAL_SECRET_NAME } from '../bin/app';
 import { startLocalKms } from '../local/kms-server';
-import { LocalStack, ResourceEvent, StackReport } from '../local/runner/local-stack';
+import { StackRunner, ResourceEvent, StackReport } from '../local/runner/stack-runner';
 
 const DAY = 86_400_000;
 
@@ -31,7 +31,7 @@ async function main(): Promise<void> {
     createExampleApp(outdir).synth();
     console.log(`Synthesized ${EXAMPLE_STACK_NAME} into ${outdir}; the handler runs from its bundled asset there.\n`);
 
-    const stack = new LocalStack(EXAMPLE_STACK_NAME, {
+    const stack = new StackRunner(EXAMPLE_STACK_NAME, {
       kms,
       queryIntervalMs: 500,
       importedSecrets: {

@@ -6,7 +6,7 @@ import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { CustomKeyStore, KeyStoreBackend } from '../../lib';
 import { LocalKms, LocalKmsOptions, startLocalKms } from '../../local/kms-server';
-import { LocalStack } from '../../local/runner/local-stack';
+import { StackRunner } from '../../local/runner/stack-runner';
 import { CANARY_ACCESS_KEY_ID, CANARY_PASSWORD, CANARY_SECRET_KEY, OTHER_TRUST_ANCHOR, TRUST_ANCHOR } from '../fixtures/events';
 
 export const STACK_NAME = 'KeyStoresIntegration';
@@ -70,13 +70,13 @@ export function removeAssemblies(): void {
 
 export interface World {
   readonly kms: LocalKms;
-  readonly stack: LocalStack;
+  readonly stack: StackRunner;
 }
 
 /** A fresh local KMS endpoint and a stack runner pointed at it. */
 export async function world(options: LocalKmsOptions = {}, queryIntervalMs = 20): Promise<World> {
   const kms = await startLocalKms({ connectMs: 40, disconnectMs: 40, ...options });
-  const stack = new LocalStack(STACK_NAME, { kms, queryIntervalMs, importedSecrets: SECRETS });
+  const stack = new StackRunner(STACK_NAME, { kms, queryIntervalMs, importedSecrets: SECRETS });
   return { kms, stack };
 }
 

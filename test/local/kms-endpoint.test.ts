@@ -162,7 +162,7 @@ test('half the dropped connections drop after the call took effect: the caller h
 });
 
 test('Secrets Manager: a secret is found by ARN, by ARN without its suffix, or by name', async () => {
-  const { ARN } = kms.model.CreateSecret({ Name: 'team/secret', SecretString: 'value-1234' }) as { ARN: string };
+  const { ARN } = kms.secrets.CreateSecret({ Name: 'team/secret', SecretString: 'value-1234' }) as { ARN: string };
   const sm = new SecretsManagerClient(kms.clientConfig());
   for (const id of [ARN, ARN.replace(/-[0-9a-f]{6}$/, ''), 'team/secret']) {
     expect((await sm.send(new GetSecretValueCommand({ SecretId: id }))).SecretString).toBe('value-1234');

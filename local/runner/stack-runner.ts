@@ -24,7 +24,7 @@ export interface StackReport {
   readonly events: ResourceEvent[];
 }
 
-export interface LocalStackOptions {
+export interface StackRunnerOptions {
   readonly kms: LocalKms;
   /** The framework's poll interval; the real one is 10 s. */
   readonly queryIntervalMs?: number;
@@ -43,7 +43,7 @@ interface Deployed {
   deletionPolicy?: string;
 }
 
-export class LocalStack {
+export class StackRunner {
   /** Every event the Provider would keep in its Step Functions execution history. */
   public readonly history: string[] = [];
   /** Everything the handler logged. */
@@ -60,7 +60,7 @@ export class LocalStack {
 
   constructor(
     public readonly stackName: string,
-    private readonly options: LocalStackOptions,
+    private readonly options: StackRunnerOptions,
   ) {
     const model = options.kms.model;
     this.stackId = `arn:aws:cloudformation:${model.region}:${model.accountId}:stack/${stackName}/${randomUUID()}`;
@@ -226,7 +226,7 @@ export class LocalStack {
     if (this.seeded) return;
     this.seeded = true;
     for (const [name, value] of Object.entries(this.options.importedSecrets ?? {})) {
-      this.options.kms.model.CreateSecret({ Name: name, SecretString: value });
+      this.options.kms.secrets.CreateSecret({ Name: name, SecretString: value });
     }
   }
 
@@ -237,7 +237,7 @@ export class LocalStack {
       const props = resource.Properties ?? {};
       const value = typeof props.SecretString === 'string' ? props.SecretString : generateSecretString(props.GenerateSecretString as GenerateSecretString | undefined);
       const name = typeof props.Name === 'string' ? props.Name : `${logicalId}-${randomBytes(6).toString('hex')}`;
-      const created = this.options.kms.model.CreateSecret({ Name: name, SecretString: value });
+      const created = this.options.kms.secrets.CreateSecret({ Name: name, SecretString: value });
       this.secretArns.set(logicalId, created.ARN as string);
     }
   }
