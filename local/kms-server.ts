@@ -22,34 +22,31 @@ interface Operation {
   readonly run: (endpoint: LocalKms, input: Record<string, unknown>) => Record<string, unknown>;
 }
 
-const kmsOperation = (quota: number, method: keyof KmsModel & string): Operation => ({
-  service: 'TrentService',
-  quota,
-  run: (endpoint, input) => (endpoint.model[method] as (input: Record<string, unknown>) => Record<string, unknown>).call(endpoint.model, input),
-});
-const secretsOperation = (quota: number, method: keyof SecretsManagerModel & string): Operation => ({
+type Input = Record<string, unknown>;
+const kmsOperation = (quota: number, run: (model: KmsModel, input: Input) => Input): Operation => ({ service: 'TrentService', quota, run: (endpoint, input) => run(endpoint.model, input) });
+const secretsOperation = (quota: number, run: (model: SecretsManagerModel, input: Input) => Input): Operation => ({
   service: 'secretsmanager',
   quota,
-  run: (endpoint, input) => (endpoint.secrets[method] as (input: Record<string, unknown>) => Record<string, unknown>).call(endpoint.secrets, input),
+  run: (endpoint, input) => run(endpoint.secrets, input),
 });
 
 /** Every operation the endpoint knows; anything else is UnknownOperationException. */
 export const OPERATIONS: Readonly<Record<string, Operation>> = {
-  CreateCustomKeyStore: kmsOperation(5, 'CreateCustomKeyStore'),
-  ConnectCustomKeyStore: kmsOperation(5, 'ConnectCustomKeyStore'),
-  DisconnectCustomKeyStore: kmsOperation(5, 'DisconnectCustomKeyStore'),
-  UpdateCustomKeyStore: kmsOperation(5, 'UpdateCustomKeyStore'),
-  DeleteCustomKeyStore: kmsOperation(5, 'DeleteCustomKeyStore'),
-  DescribeCustomKeyStores: kmsOperation(5, 'DescribeCustomKeyStores'),
-  ListKeys: kmsOperation(500, 'ListKeys'),
-  DescribeKey: kmsOperation(2000, 'DescribeKey'),
-  CreateKey: kmsOperation(5, 'CreateKey'),
-  ScheduleKeyDeletion: kmsOperation(15, 'ScheduleKeyDeletion'),
-  CancelKeyDeletion: kmsOperation(15, 'CancelKeyDeletion'),
-  GetSecretValue: secretsOperation(10000, 'GetSecretValue'),
-  DescribeSecret: secretsOperation(10000, 'DescribeSecret'),
-  CreateSecret: secretsOperation(50, 'CreateSecret'),
-  PutSecretValue: secretsOperation(50, 'PutSecretValue'),
+  CreateCustomKeyStore: kmsOperation(5, (m, i) => m.CreateCustomKeyStore(i)),
+  ConnectCustomKeyStore: kmsOperation(5, (m, i) => m.ConnectCustomKeyStore(i)),
+  DisconnectCustomKeyStore: kmsOperation(5, (m, i) => m.DisconnectCustomKeyStore(i)),
+  UpdateCustomKeyStore: kmsOperation(5, (m, i) => m.UpdateCustomKeyStore(i)),
+  DeleteCustomKeyStore: kmsOperation(5, (m, i) => m.DeleteCustomKeyStore(i)),
+  DescribeCustomKeyStores: kmsOperation(5, (m, i) => m.DescribeCustomKeyStores(i)),
+  ListKeys: kmsOperation(500, (m, i) => m.ListKeys(i)),
+  DescribeKey: kmsOperation(2000, (m, i) => m.DescribeKey(i)),
+  CreateKey: kmsOperation(5, (m, i) => m.CreateKey(i)),
+  ScheduleKeyDeletion: kmsOperation(15, (m, i) => m.ScheduleKeyDeletion(i)),
+  CancelKeyDeletion: kmsOperation(15, (m, i) => m.CancelKeyDeletion(i)),
+  GetSecretValue: secretsOperation(10000, (m, i) => m.GetSecretValue(i)),
+  DescribeSecret: secretsOperation(10000, (m, i) => m.DescribeSecret(i)),
+  CreateSecret: secretsOperation(50, (m, i) => m.CreateSecret(i)),
+  PutSecretValue: secretsOperation(50, (m, i) => m.PutSecretValue(i)),
 };
 
 /** The real request quotas by operation. */
