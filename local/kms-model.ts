@@ -69,6 +69,8 @@ interface Key {
   xksKeyId?: string;
   enabled: boolean;
   deletionDate?: number;
+  /** Its key policy does not allow the caller (no IAM delegation): DescribeKey is AccessDenied. */
+  locked?: boolean;
 }
 
 export class KmsModel {
@@ -277,7 +279,12 @@ export class KmsModel {
   }
 
   public DescribeKey(input: Json): Json {
-    return { KeyMetadata: this.keyMetadata(this.key(input)) };
+    const key = this.key(input);
+    if (key.locked) {
+      // A key policy that neither names the caller nor delegates to IAM denies even an admin role.
+      throw new KmsError('AccessDeniedException', `User: arn:aws:sts::${this.accountId}:assumed-role/handler is not authorized to perform: kms:DescribeKey on resource: ${key.arn} because no resource-based policy allows the kms:DescribeKey action`);
+    }
+    return { KeyMetadata: this.keyMetadata(key) };
   }
 
   public ScheduleKeyDeletion(input: Json): Json {
@@ -310,6 +317,14 @@ export class KmsModel {
       this.settle(s);
       return { id: s.id, name: s.name, state: s.state, errorCode: s.errorCode };
     });
+  }
+
+  /**
+   * Gives a key a policy that does not allow the handler (as locked-down accounts do): ListKeys
+   * still lists it and DeleteCustomKeyStore still counts it, but DescribeKey is denied.
+   */
+  public lockKey(keyId: string): void {
+    this.key({ KeyId: keyId }).locked = true;
   }
 
   public keysIn(storeId: string): string[] {
