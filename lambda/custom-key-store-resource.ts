@@ -1,59 +1,49 @@
 /**
  * One custom key store resource: the onEvent and isComplete halves of each CloudFormation
- * operation, in the shape of aws-cdk's EKS cluster-resource handler.
+ * operation, in the shape of aws-cdk's EKS cluster-resource handler. The event is read once, when
+ * the resource is made.
  *
  * onEvent starts an operation and returns at once; isComplete is then called every poll interval
  * and acts as a reconciler: it reads the store's state, takes at most one step towards the state
  * the stack asks for, and says whether it is there. Every step is safe to repeat, so a retried or
- * replayed call ends in the same place.
+ * replayed call ends in the same place. The one exception is a value KMS never shows (the kmsuser
+ * password, the VPC endpoint service owner): it is sent exactly once, from onEvent.
+ *
+ * KMS is eventually consistent ("in some cases it can take several minutes"), so a read right
+ * after a change may miss a new store or show the state from before: within a grace period,
+ * NotFound and stale states mean "not yet".
  */
-import { CreateCustomKeyStoreCommandInput, UpdateCustomKeyStoreCommandInput, XksProxyConnectivityType } from '@aws-sdk/client-kms';
-import { CLOUD_HSM, EXTERNAL_KEY_STORE, STORE_ID_PATTERN, VPC_ENDPOINT_SERVICE } from '../lib/private/contract/resource-properties';
-import { DesiredStore, parseDesiredStore, planUpdate, samePem, UpdatePlan } from './desired-store';
+import {
+  ConnectionErrorCodeType,
+  ConnectionStateType,
+  CreateCustomKeyStoreCommandInput,
+  CustomKeyStoreType,
+  UpdateCustomKeyStoreCommandInput,
+  XksProxyConnectivityType,
+} from '@aws-sdk/client-kms';
+import { STORE_ID_PATTERN } from '../lib/private/contract/resource-properties';
+import {
+  changesXksConnection,
+  DesiredStore,
+  hasUnobservable,
+  parseDesiredStore,
+  planForState,
+  planUpdate,
+  samePem,
+  UNOBSERVABLE_FIELDS,
+  UpdatePlan,
+  withoutPassword,
+} from './desired-store';
 import { errorName, explain, KeyStoreError } from './errors';
-import { findKeysInStore, KeyScanOptions } from './key-scanner';
-import { connectionFailedMessage, hasKeysMessage } from './messages';
+import { IsCompleteResult, KeyStoreEvent, OnEventResult, RequestType } from './events';
+import { findKeysInStore, KeyScanOptions, KeyScanResult } from './key-scanner';
+import * as messages from './messages';
 import { realSleep, Sleep } from './retry';
 import { SecretReader } from './secrets';
+import { StackStatusReader } from './stack-status';
 import { StoreApi, StoreView } from './store-api';
 
-export const CONNECTED = 'CONNECTED';
-export const CONNECTING = 'CONNECTING';
-export const DISCONNECTED = 'DISCONNECTED';
-export const DISCONNECTING = 'DISCONNECTING';
-export const FAILED = 'FAILED';
-
-/** The event the Provider framework passes on; isComplete also gets onEvent's extra fields. */
-export interface KeyStoreEvent {
-  readonly RequestType?: string;
-  readonly PhysicalResourceId?: string;
-  readonly ResourceProperties?: unknown;
-  readonly OldResourceProperties?: unknown;
-  readonly StackId?: string;
-  readonly LogicalResourceId?: string;
-  readonly RequestId?: string;
-  /** The store's state when onEvent first saw it: a failed delete restores it. */
-  readonly PriorConnectionState?: string;
-  /** When onEvent started, ISO 8601: isComplete gives up after WaitTimeoutSeconds. */
-  readonly StartedAt?: string;
-  /** onEvent already made the update that needed the store disconnected. */
-  readonly UpdateApplied?: boolean;
-  /** onEvent made a new store to replace the old one. */
-  readonly Replacement?: boolean;
-}
-
-export interface OnEventResult {
-  readonly PhysicalResourceId: string;
-  readonly PriorConnectionState?: string;
-  readonly StartedAt: string;
-  readonly UpdateApplied?: boolean;
-  readonly Replacement?: boolean;
-}
-
-export interface IsCompleteResult {
-  readonly IsComplete: boolean;
-  readonly Data?: Record<string, string>;
-}
+const { CONNECTED, CONNECTING, DISCONNECTED, DISCONNECTING, FAILED } = ConnectionStateType;
 
 export interface LogEntry {
   readonly [key: string]: string | number | boolean | undefined;
@@ -62,22 +52,65 @@ export interface LogEntry {
 export interface ResourceDeps {
   readonly stores: StoreApi;
   readonly secrets: SecretReader;
+  /** Whether an update is a rollback; without it every update is taken as a forward one. */
+  readonly stackStatus?: StackStatusReader;
   readonly scan?: KeyScanOptions;
   readonly now?: () => number;
   readonly sleep?: Sleep;
-  /** How onEvent waits for KMS to show that a disconnect has begun. */
-  readonly settle?: { readonly intervalMs: number; readonly timeoutMs: number };
+  /**
+   * How onEvent waits for KMS to show a disconnect: briefly when isComplete can finish the update,
+   * up to `longTimeoutMs` when onEvent must send a value KMS never shows.
+   */
+  readonly settle?: { readonly intervalMs: number; readonly timeoutMs: number; readonly longTimeoutMs?: number };
   readonly log?: (entry: LogEntry) => void;
 }
 
 const NOT_YET: IsCompleteResult = { IsComplete: false };
 /** A store holding our name may be our own earlier attempt only if it is this young. */
 const ADOPT_WINDOW_MS = 15 * 60 * 1000;
+/** How long a NotFound may be KMS's eventual consistency rather than a missing store. */
+const VISIBILITY_GRACE_MS = 5 * 60 * 1000;
+/**
+ * External key store changes "can take up to five minutes to be fully effective" (Developer Guide,
+ * editing an external key store): a connect failing this soon after one is retried.
+ */
+const XKS_PROPAGATION_MS = 6 * 60 * 1000;
+/** Connection failures that settings not yet in effect can explain. */
+const STALE_SETTINGS_CODES: ReadonlySet<string> = new Set([
+  ConnectionErrorCodeType.INVALID_CREDENTIALS,
+  ConnectionErrorCodeType.NETWORK_ERRORS,
+  ConnectionErrorCodeType.XKS_PROXY_ACCESS_DENIED,
+  ConnectionErrorCodeType.XKS_PROXY_INVALID_CONFIGURATION,
+  ConnectionErrorCodeType.XKS_PROXY_INVALID_RESPONSE,
+  ConnectionErrorCodeType.XKS_PROXY_INVALID_TLS_CONFIGURATION,
+  ConnectionErrorCodeType.XKS_PROXY_NOT_REACHABLE,
+  ConnectionErrorCodeType.XKS_PROXY_TIMED_OUT,
+  ConnectionErrorCodeType.XKS_VPC_ENDPOINT_SERVICE_INVALID_CONFIGURATION,
+  ConnectionErrorCodeType.XKS_VPC_ENDPOINT_SERVICE_NOT_FOUND,
+]);
+
+/** How isComplete treats a store that will not connect. */
+interface ConnectPolicy {
+  /** False only for an update that did not touch a store which was already FAILED before it. */
+  readonly failOnFailed: boolean;
+  /** A rollback leaves a store that cannot connect DISCONNECTED instead of failing (and stranding the stack). */
+  readonly rollback?: boolean;
+  /** An external key store's connection settings just changed: a failure may be the old settings. */
+  readonly xksJustChanged?: boolean;
+  /** The message for a FAILED store, when not the generic one. */
+  readonly failure?: (store: StoreView) => string;
+}
 
 export class CustomKeyStoreResource {
   private readonly stores: StoreApi;
   private readonly now: () => number;
   private readonly log: (entry: LogEntry) => void;
+  private readonly requestType: RequestType;
+  /** The store id; absent only for a Create. */
+  private readonly storeId?: string;
+  /** The store the stack asks for: for a Delete, only when its properties are readable. */
+  private readonly desired?: DesiredStore;
+  private readonly old?: DesiredStore;
 
   constructor(
     private readonly deps: ResourceDeps,
@@ -86,52 +119,65 @@ export class CustomKeyStoreResource {
     this.stores = deps.stores;
     this.now = deps.now ?? Date.now;
     this.log = deps.log ?? (() => undefined);
+    const type = event.RequestType;
+    if (type !== 'Create' && type !== 'Update' && type !== 'Delete') {
+      throw new KeyStoreError(messages.malformedMessage(`RequestType '${type ?? ''}' is not Create, Update or Delete`));
+    }
+    this.requestType = type;
+    // A Create's isComplete has the id too: the framework merges onEvent's answer into the event.
+    this.storeId = event.PhysicalResourceId;
+    if (type !== 'Create' && !this.storeId) {
+      throw new KeyStoreError(messages.malformedMessage(`PhysicalResourceId is missing from a ${type} event`));
+    }
+    if (type === 'Delete') {
+      // A delete must go ahead even if the properties are unreadable; they only bound the wait.
+      this.desired = tryParse(event.ResourceProperties);
+    } else {
+      this.desired = parseDesiredStore(event.ResourceProperties, 'ResourceProperties');
+    }
+    if (type === 'Update') {
+      this.old = parseDesiredStore(event.OldResourceProperties, 'OldResourceProperties');
+    }
   }
 
   public async onEvent(): Promise<OnEventResult> {
-    switch (this.event.RequestType) {
+    switch (this.requestType) {
       case 'Create':
         return this.onCreate();
       case 'Update':
         return this.onUpdate();
       case 'Delete':
         return this.onDelete();
-      default:
-        throw unknownRequestType(this.event.RequestType);
     }
   }
 
   public async isComplete(): Promise<IsCompleteResult> {
-    switch (this.event.RequestType) {
+    switch (this.requestType) {
       case 'Create':
         return this.isCreateComplete();
       case 'Update':
         return this.isUpdateComplete();
       case 'Delete':
         return this.isDeleteComplete();
-      default:
-        throw unknownRequestType(this.event.RequestType);
     }
   }
 
   // ---- Create ----------------------------------------------------------------------------------
 
   public async onCreate(): Promise<OnEventResult> {
-    const desired = parseDesiredStore(this.event.ResourceProperties, 'ResourceProperties');
-    const id = await this.createStore(desired);
+    const id = await this.createStore(this.want());
     return { PhysicalResourceId: id, StartedAt: this.startedAt() };
   }
 
   public async isCreateComplete(): Promise<IsCompleteResult> {
-    const desired = parseDesiredStore(this.event.ResourceProperties, 'ResourceProperties');
-    return this.reconcileConnection(this.physicalId(), desired, true);
+    return this.reconcileConnection(this.physicalId(), this.want(), { failOnFailed: true });
   }
 
   // ---- Update ----------------------------------------------------------------------------------
 
   public async onUpdate(): Promise<OnEventResult> {
-    const desired = parseDesiredStore(this.event.ResourceProperties, 'ResourceProperties');
-    const old = parseDesiredStore(this.event.OldResourceProperties, 'OldResourceProperties');
+    const desired = this.want();
+    const old = this.wasBefore();
     const id = this.physicalId();
     let plan = planUpdate(old, desired);
     const current = plan.replace ? await this.stores.describe(id) : undefined;
@@ -139,20 +185,14 @@ export class CustomKeyStoreResource {
       plan = planUpdate(old, desired, true);
     }
     if (plan.replace) {
-      if (!plan.nameChanged) {
-        throw new KeyStoreError(
-          `ReplacementNeedsNewName: changing the ${old.type !== desired.type ? 'store type' : 'trust anchor certificate'} of custom key store ${id} ('${old.name}') needs a new store, ` +
-            'and store names are unique in an account and Region, so the new store needs a new customKeyStoreName. Nothing was changed. ' +
-            'Change customKeyStoreName as well and deploy again; CloudFormation then deletes the old store once the new one is in place.',
-        );
-      }
-      const newId = await this.createStore(desired);
-      this.log({ step: 'replace', oldStore: id, newStore: newId });
-      return { PhysicalResourceId: newId, StartedAt: this.startedAt(), Replacement: true };
+      return this.replace(id, old, desired, plan);
     }
+    this.refuseConnectivitySwitch(id, old, desired);
 
-    const store = current ?? (await this.requireStore(id));
+    const rollback = await (this.deps.stackStatus?.isRollingBack(this.event.StackId) ?? Promise.resolve(false));
+    const store = current ?? (await this.requireStore(id, desired.name));
     const state = store.ConnectionState ?? 'UNKNOWN';
+    plan = this.effectivePlan(plan, state, rollback);
     let updateApplied = false;
     if (plan.offline.length === 0) {
       if (plan.online.length > 0) {
@@ -161,30 +201,43 @@ export class CustomKeyStoreResource {
     } else if (state === DISCONNECTED) {
       await this.applyUpdate(id, desired, plan, true, state);
       updateApplied = true;
+    } else if (hasUnobservable(plan)) {
+      // KMS never shows these fields, so no later read could tell whether they were applied:
+      // onEvent waits for DISCONNECTED and sends them itself, once.
+      this.log({ step: 'disconnect-for-update', store: id, state, fields: plan.offline.join(',') });
+      await this.disconnectIgnoringState(id);
+      await this.waitForDisconnected(id, desired, plan, state);
+      await this.applyUpdate(id, desired, plan, true, DISCONNECTED);
+      updateApplied = true;
     } else {
       this.log({ step: 'disconnect-for-update', store: id, state, fields: plan.offline.join(',') });
       await this.disconnectAndSettle(id, state);
     }
     // The connection change, if any, is isComplete's: the framework calls it right after this.
-    return { PhysicalResourceId: id, PriorConnectionState: state, StartedAt: this.startedAt(), UpdateApplied: updateApplied };
+    return { PhysicalResourceId: id, PriorConnectionState: state, StartedAt: this.startedAt(), UpdateApplied: updateApplied, Rollback: rollback };
   }
 
   public async isUpdateComplete(): Promise<IsCompleteResult> {
-    const desired = parseDesiredStore(this.event.ResourceProperties, 'ResourceProperties');
-    const old = parseDesiredStore(this.event.OldResourceProperties, 'OldResourceProperties');
+    const desired = this.want();
+    const old = this.wasBefore();
     const id = this.physicalId();
     if (this.event.Replacement === true) {
-      return this.reconcileConnection(id, desired, true);
+      return this.reconcileConnection(id, desired, { failOnFailed: true });
     }
+    const rollback = this.event.Rollback === true;
     // onEvent decided against a replacement, so compare everything but the identity.
-    const plan = planUpdate(old, desired, true);
+    const asked = planUpdate(old, desired, true);
+    const plan = this.effectivePlan(asked, this.event.PriorConnectionState, rollback);
     const store = await this.describeOrNotYet(id);
-    this.checkDeadline(desired, id, store ?? undefined);
+    this.checkDeadline(id, store ?? undefined);
     if (store === undefined) {
       return NOT_YET;
     }
     if (store === null) {
-      throw new KeyStoreError(`CustomKeyStoreNotFoundException: custom key store ${id} ('${desired.name}') no longer exists, so it cannot be updated. Remove the CustomKeyStore from the stack, or restore the store outside CloudFormation and import it.`);
+      if (this.withinGrace()) {
+        return NOT_YET;
+      }
+      throw new KeyStoreError(messages.storeGoneMessage(id, desired.name, 'update'));
     }
     const state = store.ConnectionState ?? 'UNKNOWN';
     const offlinePending = plan.offline.length > 0 && this.event.UpdateApplied !== true;
@@ -203,8 +256,20 @@ export class CustomKeyStoreResource {
         return NOT_YET;
       }
     }
-    const failedBefore = this.event.PriorConnectionState === FAILED && plan.offline.length === 0 && !plan.connectedChanged;
-    return this.reconcileConnection(id, desired, !failedBefore, store);
+    const passwordSent = plan.offline.includes('KeyStorePassword');
+    // A change KMS makes while connected, on a store that was FAILED before: that failure is not this update's.
+    const failedBefore = this.event.PriorConnectionState === FAILED && asked.offline.length === 0 && !asked.connectedChanged;
+    return this.reconcileConnection(
+      id,
+      desired,
+      {
+        failOnFailed: !failedBefore,
+        rollback,
+        xksJustChanged: changesXksConnection(plan),
+        failure: passwordSent && desired.cloudHsm ? (s) => this.passwordFailure(id, desired, s) : undefined,
+      },
+      store,
+    );
   }
 
   // ---- Delete ----------------------------------------------------------------------------------
@@ -216,10 +281,20 @@ export class CustomKeyStoreResource {
       this.log({ step: 'delete-skipped', reason: 'not a custom key store id', physicalResourceId: id });
       return { PhysicalResourceId: id, StartedAt: startedAt };
     }
-    const store = await this.stores.describe(id);
+    let store = await this.stores.describe(id);
     if (!store) {
-      this.log({ step: 'delete-skipped', reason: 'store does not exist', store: id });
-      return { PhysicalResourceId: id, StartedAt: startedAt };
+      // NotFound may be a store too new for reads to show yet: only the delete itself can tell.
+      const probe = await this.deleteProbe(id);
+      if (probe === 'has-keys') {
+        // Named now if the scan finds them; else isComplete tries the delete again.
+        await this.explainDeleteRefused({ CustomKeyStoreId: id }, DISCONNECTED, ', as it was before the delete; nothing was changed', false);
+        return { PhysicalResourceId: id, PriorConnectionState: DISCONNECTED, StartedAt: startedAt };
+      }
+      if (probe !== 'not-disconnected') {
+        this.log({ step: probe === 'gone' ? 'delete-skipped' : 'deleted', reason: probe === 'gone' ? 'store does not exist' : 'not yet visible to reads', store: id });
+        return { PhysicalResourceId: id, StartedAt: startedAt };
+      }
+      store = { CustomKeyStoreId: id, ConnectionState: CONNECTED };
     }
     const state = store.ConnectionState ?? 'UNKNOWN';
     if (state === CONNECTED || state === CONNECTING || state === FAILED) {
@@ -244,27 +319,24 @@ export class CustomKeyStoreResource {
       return NOT_YET;
     }
     if (store === null) {
-      return { IsComplete: true };
+      // Gone, or a read that lags behind: the delete itself says which.
+      const probe = await this.deleteProbe(id);
+      if (probe === 'has-keys') {
+        return this.afterDeleteRefused({ CustomKeyStoreId: id, ConnectionState: DISCONNECTED });
+      }
+      return probe === 'not-disconnected' ? NOT_YET : { IsComplete: true };
     }
-    this.checkDeadline(undefined, id, store);
+    this.checkDeadline(id, store);
     const state = store.ConnectionState ?? 'UNKNOWN';
     const prior = this.event.PriorConnectionState;
     const wasConnected = prior === CONNECTED || prior === CONNECTING;
     switch (state) {
       case DISCONNECTED: {
-        const deleted = await this.tryDelete(id);
-        if (deleted) {
+        const probe = await this.deleteProbe(id);
+        if (probe === 'gone' || probe === 'deleted') {
           return { IsComplete: true };
         }
-        // A key was created after the check: put the store back the way it was found.
-        if (wasConnected) {
-          this.log({ step: 'reconnect-after-race', store: id });
-          await this.connectIgnoringState(id);
-          return NOT_YET;
-        }
-        await this.failIfKeysRemain(store, DISCONNECTED, prior === FAILED ? ' (it was FAILED before the delete and cannot be put back in that state)' : ', as it was before the delete');
-        // The keys went away between the delete and the scan: try again next poll.
-        return NOT_YET;
+        return probe === 'has-keys' ? this.afterDeleteRefused(store) : NOT_YET;
       }
       case CONNECTED:
       case FAILED: {
@@ -280,54 +352,106 @@ export class CustomKeyStoreResource {
     }
   }
 
+  /**
+   * DeleteCustomKeyStore refused for keys. A store that was connected is reconnected first, so a
+   * failed delete never leaves it disconnected; the keys are then named once it is CONNECTED (the
+   * next polls scan again). Keys the handler cannot read are named at once: no later scan would
+   * find them either.
+   */
+  private async afterDeleteRefused(store: StoreView): Promise<IsCompleteResult> {
+    const id = store.CustomKeyStoreId ?? this.physicalId();
+    const prior = this.event.PriorConnectionState;
+    const wasConnected = prior === CONNECTED || prior === CONNECTING;
+    if (wasConnected) {
+      this.log({ step: 'reconnect-after-race', store: id });
+      await this.connectIgnoringState(id);
+    }
+    const note = wasConnected ? ' again: it was DISCONNECTED for the delete and is being reconnected, as it was before' : prior === FAILED ? ' (it was FAILED before the delete and cannot be put back in that state)' : ', as it was before the delete';
+    await this.explainDeleteRefused(store, wasConnected ? CONNECTING : DISCONNECTED, note, wasConnected);
+    // The keys went away between the delete and the scan, or will be named once CONNECTED.
+    return NOT_YET;
+  }
+
   // ---- Steps -----------------------------------------------------------------------------------
 
   private async createStore(desired: DesiredStore): Promise<string> {
     const input = await this.createInput(desired);
     const created = this.now();
-    const id = await this.stores.create(input, (existing) => this.isOwnRecentStore(existing, desired, created)).catch((err: unknown) => {
-      throw explain(err, `creating custom key store '${desired.name}'; no store was created. ${createAdvice(errorName(err))}`);
+    const outcome = await this.stores.create(input, (existing) => this.isOwnRecentStore(existing, desired, created)).catch((err: unknown) => {
+      throw explain(err, messages.stepFailedContext('create', '', desired.name, '', errorName(err)));
     });
-    this.log({ step: 'created', store: id, name: desired.name, type: desired.type });
-    return id;
+    if (outcome.foreign) {
+      throw new KeyStoreError(messages.adoptRefusedMessage(outcome.id, desired.name, outcome.foreign.CreationDate?.toISOString() ?? 'earlier'));
+    }
+    this.log({ step: outcome.adopted ? 'adopted' : 'created', store: outcome.id, name: desired.name, type: desired.type });
+    return outcome.id;
+  }
+
+  private async replace(id: string, old: DesiredStore, desired: DesiredStore, plan: UpdatePlan): Promise<OnEventResult> {
+    const what = old.type !== desired.type ? 'store type' : 'trust anchor certificate';
+    if (!plan.nameChanged) {
+      throw new KeyStoreError(messages.replacementNeedsNewNameMessage(id, old.name, what));
+    }
+    if (old.cloudHsm && desired.cloudHsm && old.cloudHsm.clusterId === desired.cloudHsm.clusterId) {
+      throw new KeyStoreError(messages.replacementNeedsNewClusterMessage(id, old.name, old.cloudHsm.clusterId));
+    }
+    const newId = await this.createStore(desired);
+    this.log({ step: 'replace', oldStore: id, newStore: newId });
+    return { PhysicalResourceId: newId, StartedAt: this.startedAt(), Replacement: true };
+  }
+
+  /** "If you change the XksProxyConnectivity ..., you must also change the XksProxyUriEndpoint" (API model). */
+  private refuseConnectivitySwitch(id: string, old: DesiredStore, desired: DesiredStore): void {
+    const [a, b] = [old.external, desired.external];
+    if (a && b && a.connectivity !== b.connectivity && a.uriEndpoint === b.uriEndpoint) {
+      throw new KeyStoreError(messages.connectivitySwitchMessage(id, old.name, a.connectivity, b.connectivity, b.uriEndpoint));
+    }
+  }
+
+  /** The plan as the state at onEvent and the kind of update allow it; onEvent and isComplete agree on it. */
+  private effectivePlan(plan: UpdatePlan, state: string | undefined, rollback: boolean): UpdatePlan {
+    const forState = planForState(plan, state);
+    if (rollback && forState.offline.includes('KeyStorePassword')) {
+      this.log({ step: 'rollback-keeps-password', reason: 'KMS rotated the old password away on the last connect' });
+      return withoutPassword(forState);
+    }
+    return forState;
   }
 
   /**
-   * Moves the store one step towards the desired connection state. `failOnFailed` is false only
-   * for an update that did not touch a store which was already FAILED before it.
+   * Moves the store one step towards the desired connection state, and says whether it is there.
    */
-  private async reconcileConnection(id: string, desired: DesiredStore, failOnFailed: boolean, seen?: StoreView): Promise<IsCompleteResult> {
+  private async reconcileConnection(id: string, desired: DesiredStore, policy: ConnectPolicy, seen?: StoreView): Promise<IsCompleteResult> {
     const store = seen ?? (await this.describeOrNotYet(id));
-    this.checkDeadline(desired, id, store ?? undefined);
+    this.checkDeadline(id, store ?? undefined);
     if (store === undefined) {
       return NOT_YET;
     }
     if (store === null) {
-      throw new KeyStoreError(`CustomKeyStoreNotFoundException: custom key store ${id} ('${desired.name}') disappeared while waiting for it; something outside this stack deleted it. Deploy again to create a new one.`);
+      if (this.withinGrace()) {
+        return NOT_YET;
+      }
+      throw new KeyStoreError(messages.storeGoneMessage(id, desired.name, 'wait'));
     }
     const state = store.ConnectionState ?? 'UNKNOWN';
-    const done: IsCompleteResult = { IsComplete: true, Data: { CustomKeyStoreId: id, ConnectionState: state } };
+    const done = (connectionState: string = state): IsCompleteResult => ({ IsComplete: true, Data: { CustomKeyStoreId: id, ConnectionState: connectionState } });
     if (desired.connected) {
       switch (state) {
         case CONNECTED:
-          return done;
+          return done();
         case DISCONNECTED:
           this.log({ step: 'connect', store: id });
           await this.connectIgnoringState(id);
           return NOT_YET;
         case FAILED:
-          if (!failOnFailed) {
-            this.log({ step: 'left-failed', store: id, connectionErrorCode: store.ConnectionErrorCode });
-            return done;
-          }
-          throw new KeyStoreError(connectionFailedMessage(id, desired.name, store.ConnectionErrorCode));
+          return this.onFailedConnect(id, desired, store, policy, done);
         default:
           return NOT_YET;
       }
     }
     switch (state) {
       case DISCONNECTED:
-        return done;
+        return done();
       case CONNECTED:
       case CONNECTING:
       case FAILED:
@@ -339,13 +463,42 @@ export class CustomKeyStoreResource {
     }
   }
 
+  private async onFailedConnect(id: string, desired: DesiredStore, store: StoreView, policy: ConnectPolicy, done: (state?: string) => IsCompleteResult): Promise<IsCompleteResult> {
+    const code = store.ConnectionErrorCode;
+    if (policy.rollback) {
+      // The forward update's failure already said what to fix; failing here too would leave the
+      // stack in UPDATE_ROLLBACK_FAILED. Leave the store disconnected, without another login try.
+      this.log({ step: 'rollback-leaves-disconnected', store: id, connectionErrorCode: code });
+      await this.disconnectIgnoringState(id);
+      return done(DISCONNECTING);
+    }
+    if (policy.xksJustChanged && code !== undefined && STALE_SETTINGS_CODES.has(code) && this.elapsedMs() < Math.min(XKS_PROPAGATION_MS, desired.waitTimeoutSeconds * 1000)) {
+      // KMS may have tried the settings from before the update: disconnect, then connect again.
+      this.log({ step: 'retry-connect-after-xks-change', store: id, connectionErrorCode: code });
+      await this.disconnectIgnoringState(id);
+      return NOT_YET;
+    }
+    if (!policy.failOnFailed) {
+      this.log({ step: 'left-failed', store: id, connectionErrorCode: code });
+      return done();
+    }
+    throw new KeyStoreError(policy.failure ? policy.failure(store) : messages.connectionFailedMessage(id, desired.name, desired.type, code));
+  }
+
+  private passwordFailure(id: string, desired: DesiredStore, store: StoreView): string {
+    const hsm = desired.cloudHsm;
+    return hsm
+      ? messages.passwordUpdateFailedMessage(id, desired.name, store.CloudHsmClusterId ?? hsm.clusterId, hsm.passwordSecretArn, store.ConnectionErrorCode)
+      : messages.connectionFailedMessage(id, desired.name, desired.type, store.ConnectionErrorCode);
+  }
+
   private async applyUpdate(id: string, desired: DesiredStore, plan: UpdatePlan, includeOffline: boolean, state: string): Promise<void> {
     const input = await this.updateInput(id, desired, plan, includeOffline);
     this.log({ step: 'update', store: id, state, fields: [...plan.online, ...(includeOffline ? plan.offline : [])].join(',') });
     try {
       await this.stores.update(input);
     } catch (err) {
-      throw explain(err, `updating custom key store ${id} ('${desired.name}'), which is ${state}; the update was not applied. ${updateAdvice(errorName(err))}`);
+      throw explain(err, messages.stepFailedContext('update', id, desired.name, state, errorName(err)));
     }
   }
 
@@ -372,7 +525,7 @@ export class CustomKeyStoreResource {
     if (desired.cloudHsm) {
       return {
         CustomKeyStoreName: desired.name,
-        CustomKeyStoreType: CLOUD_HSM,
+        CustomKeyStoreType: CustomKeyStoreType.AWS_CLOUDHSM,
         CloudHsmClusterId: desired.cloudHsm.clusterId,
         TrustAnchorCertificate: desired.cloudHsm.trustAnchorCertificate,
         KeyStorePassword: await this.deps.secrets.keyStorePassword(desired.cloudHsm.passwordSecretArn),
@@ -382,10 +535,10 @@ export class CustomKeyStoreResource {
     const credential = await this.deps.secrets.proxyCredential(xks.credentialSecretArn);
     return {
       CustomKeyStoreName: desired.name,
-      CustomKeyStoreType: EXTERNAL_KEY_STORE,
+      CustomKeyStoreType: CustomKeyStoreType.EXTERNAL_KEY_STORE,
       XksProxyUriEndpoint: xks.uriEndpoint,
       XksProxyUriPath: xks.uriPath,
-      XksProxyConnectivity: xks.connectivity as XksProxyConnectivityType,
+      XksProxyConnectivity: xks.connectivity,
       XksProxyVpcEndpointServiceName: xks.vpcEndpointServiceName,
       XksProxyVpcEndpointServiceOwner: xks.vpcEndpointServiceOwner,
       XksProxyAuthenticationCredential: { AccessKeyId: credential.accessKeyId, RawSecretAccessKey: credential.secretAccessKey },
@@ -415,11 +568,12 @@ export class CustomKeyStoreResource {
       const credential = await this.deps.secrets.proxyCredential(xks.credentialSecretArn);
       input.XksProxyAuthenticationCredential = { AccessKeyId: credential.accessKeyId, RawSecretAccessKey: credential.secretAccessKey };
     }
-    if (includeOffline && plan.offline.length > 0) {
+    const connectionFields = ['XksProxyUriEndpoint', 'XksProxyConnectivity', 'XksProxyVpcEndpointServiceName', 'XksProxyVpcEndpointServiceOwner'];
+    if (includeOffline && connectionFields.some((f) => fields.has(f))) {
       // The connection settings go together, so KMS never sees half of a change of connectivity.
       input.XksProxyUriEndpoint = xks.uriEndpoint;
-      input.XksProxyConnectivity = xks.connectivity as XksProxyConnectivityType;
-      if (xks.connectivity === VPC_ENDPOINT_SERVICE) {
+      input.XksProxyConnectivity = xks.connectivity;
+      if (xks.connectivity === XksProxyConnectivityType.VPC_ENDPOINT_SERVICE) {
         input.XksProxyVpcEndpointServiceName = xks.vpcEndpointServiceName;
         // An owner taken away means "this account", which KMS cannot be told by omission.
         input.XksProxyVpcEndpointServiceOwner = xks.vpcEndpointServiceOwner ?? (fields.has('XksProxyVpcEndpointServiceOwner') ? this.stackAccount() : undefined);
@@ -428,40 +582,66 @@ export class CustomKeyStoreResource {
     return input;
   }
 
-  private async failIfKeysRemain(store: StoreView, stateNow: string, stateNote: string): Promise<void> {
+  private async failIfKeysRemain(store: StoreView, stateNow: string, stateNote: string): Promise<KeyScanResult> {
     const id = store.CustomKeyStoreId ?? this.physicalId();
+    const scan = await this.scan(id);
+    if (scan.keys.length > 0) {
+      throw new KeyStoreError(messages.hasKeysMessage(id, store.CustomKeyStoreName, store.CustomKeyStoreType, scan.keys, scan.unreadable, stateNow, stateNote));
+    }
+    return scan;
+  }
+
+  /**
+   * DeleteCustomKeyStore said keys remain: name them. Readable keys in the store are named now,
+   * unless `readableLater` (the store is being reconnected, and they are named once it is back).
+   * Otherwise the keys the handler could not read must be the ones.
+   */
+  private async explainDeleteRefused(store: StoreView, stateNow: string, stateNote: string, readableLater: boolean): Promise<void> {
+    const id = store.CustomKeyStoreId ?? this.physicalId();
+    const scan = await this.scan(id);
+    if (scan.keys.length > 0) {
+      if (readableLater) {
+        return;
+      }
+      throw new KeyStoreError(messages.hasKeysMessage(id, store.CustomKeyStoreName, store.CustomKeyStoreType, scan.keys, scan.unreadable, stateNow, stateNote));
+    }
+    if (scan.unreadable.length > 0) {
+      throw new KeyStoreError(messages.unreadableKeysMessage(id, store.CustomKeyStoreName, store.CustomKeyStoreType, scan.unreadable, `${stateNow}${stateNote}`));
+    }
+  }
+
+  private async scan(id: string): Promise<KeyScanResult> {
     const started = this.now();
     const scan = await findKeysInStore(this.stores.kms, id, this.deps.scan);
-    this.log({ step: 'key-scan', store: id, scanned: scan.scanned, found: scan.keys.length, retries: scan.stats.retries, ms: this.now() - started });
-    if (scan.keys.length > 0) {
-      throw new KeyStoreError(hasKeysMessage(id, store.CustomKeyStoreName, scan.keys, stateNow, stateNote));
-    }
+    this.log({ step: 'key-scan', store: id, scanned: scan.scanned, found: scan.keys.length, unreadable: scan.unreadable.length, retries: scan.stats.retries, ms: this.now() - started });
+    return scan;
   }
 
   /** onEvent's delete of a store found DISCONNECTED. */
   private async deleteOrExplain(store: StoreView): Promise<void> {
     const id = store.CustomKeyStoreId ?? this.physicalId();
-    const deleted = await this.tryDelete(id);
-    if (!deleted) {
-      await this.failIfKeysRemain(store, DISCONNECTED, ', as it was before the delete; nothing was changed');
+    if ((await this.deleteProbe(id)) === 'has-keys') {
+      await this.explainDeleteRefused(store, DISCONNECTED, ', as it was before the delete; nothing was changed', false);
     }
   }
 
-  /** Deletes the store; false when KMS reports keys still in it. */
-  private async tryDelete(id: string): Promise<boolean> {
+  /** Tries DeleteCustomKeyStore and says what it found. */
+  private async deleteProbe(id: string): Promise<'deleted' | 'gone' | 'has-keys' | 'not-disconnected'> {
     try {
       this.log({ step: 'delete', store: id });
       await this.stores.delete(id);
-      return true;
+      return 'deleted';
     } catch (err) {
-      const name = errorName(err);
-      if (name === 'CustomKeyStoreNotFoundException') {
-        return true;
+      switch (errorName(err)) {
+        case 'CustomKeyStoreNotFoundException':
+          return 'gone';
+        case 'CustomKeyStoreHasCMKsException':
+          return 'has-keys';
+        case 'CustomKeyStoreInvalidStateException':
+          return 'not-disconnected';
+        default:
+          throw explain(err, messages.stepFailedContext('delete', id, undefined, DISCONNECTED, errorName(err)));
       }
-      if (name === 'CustomKeyStoreHasCMKsException') {
-        return false;
-      }
-      throw explain(err, `deleting custom key store ${id}, which is DISCONNECTED; it was not deleted. Deploy (or delete the stack) again once the cause is fixed`);
     }
   }
 
@@ -481,13 +661,35 @@ export class CustomKeyStoreResource {
     }
   }
 
+  /** Waits until KMS shows the store DISCONNECTED; a store that does not get there in time fails the update untouched. */
+  private async waitForDisconnected(id: string, desired: DesiredStore, plan: UpdatePlan, from: string): Promise<void> {
+    const settle = this.deps.settle ?? { intervalMs: 2000, timeoutMs: 20_000 };
+    const limitMs = Math.min(settle.longTimeoutMs ?? 8 * 60 * 1000, desired.waitTimeoutSeconds * 1000);
+    const sleep = this.deps.sleep ?? realSleep;
+    const deadline = this.now() + limitMs;
+    let seen: string | undefined;
+    while (this.now() < deadline) {
+      seen = (await this.stores.describe(id).catch(() => undefined))?.ConnectionState;
+      if (seen === DISCONNECTED) {
+        return;
+      }
+      await sleep(settle.intervalMs);
+    }
+    const reconnect = from === CONNECTED || from === CONNECTING;
+    if (reconnect) {
+      await this.connectIgnoringState(id).catch(() => undefined);
+    }
+    const fields = plan.offline.filter((f) => UNOBSERVABLE_FIELDS.has(f)).join(' and ');
+    throw new KeyStoreError(messages.disconnectTimedOutMessage(id, desired.name, fields, Math.round(limitMs / 1000), messages.stateName(seen), reconnect));
+  }
+
   private async disconnectIgnoringState(id: string): Promise<void> {
     try {
       await this.stores.disconnect(id);
     } catch (err) {
       // Already DISCONNECTING or DISCONNECTED: the disconnect this step wanted is under way.
       if (errorName(err) !== 'CustomKeyStoreInvalidStateException') {
-        throw explain(err, `disconnecting custom key store ${id}; its connection state did not change`);
+        throw explain(err, messages.stepFailedContext('disconnect', id, undefined, '', errorName(err)));
       }
     }
   }
@@ -498,7 +700,7 @@ export class CustomKeyStoreResource {
     } catch (err) {
       // DISCONNECTING: KMS has not finished the previous step; the next poll tries again.
       if (errorName(err) !== 'CustomKeyStoreInvalidStateException') {
-        throw explain(err, `connecting custom key store ${id}; it stays DISCONNECTED. ${connectAdvice(errorName(err))}`);
+        throw explain(err, messages.stepFailedContext('connect', id, undefined, DISCONNECTED, errorName(err)));
       }
     }
   }
@@ -514,10 +716,10 @@ export class CustomKeyStoreResource {
     }
   }
 
-  private async requireStore(id: string): Promise<StoreView> {
+  private async requireStore(id: string, name: string): Promise<StoreView> {
     const store = await this.stores.describe(id);
     if (!store) {
-      throw new KeyStoreError(`CustomKeyStoreNotFoundException: custom key store ${id} no longer exists, so it cannot be updated; nothing was changed. Remove the CustomKeyStore from the stack (or change its name to create a new store) and deploy again.`);
+      throw new KeyStoreError(messages.storeGoneMessage(id, name, 'update'));
     }
     return store;
   }
@@ -541,7 +743,11 @@ export class CustomKeyStoreResource {
     return store.CustomKeyStoreType === desired.type && (!desired.cloudHsm || samePem(store.TrustAnchorCertificate, desired.cloudHsm.trustAnchorCertificate));
   }
 
+  /** KMS shows what the update asked for, as far as DescribeCustomKeyStores shows anything. */
   private matchesObservableSettings(store: StoreView, desired: DesiredStore): boolean {
+    if (store.CustomKeyStoreName !== undefined && store.CustomKeyStoreName !== desired.name) {
+      return false;
+    }
     if (desired.cloudHsm) {
       return store.CloudHsmClusterId === desired.cloudHsm.clusterId;
     }
@@ -549,41 +755,53 @@ export class CustomKeyStoreResource {
     const seen = store.XksProxyConfiguration;
     return (
       seen?.UriEndpoint === xks.uriEndpoint &&
+      seen.UriPath === xks.uriPath &&
       seen.Connectivity === xks.connectivity &&
-      (xks.connectivity !== VPC_ENDPOINT_SERVICE || seen.VpcEndpointServiceName === xks.vpcEndpointServiceName)
+      (xks.connectivity !== XksProxyConnectivityType.VPC_ENDPOINT_SERVICE || seen.VpcEndpointServiceName === xks.vpcEndpointServiceName)
     );
   }
 
-  private checkDeadline(desired: DesiredStore | undefined, id: string, store?: StoreView): void {
-    const started = this.event.StartedAt ? Date.parse(this.event.StartedAt) : NaN;
-    const limit = (desired ?? this.tryDesired())?.waitTimeoutSeconds;
-    if (Number.isNaN(started) || limit === undefined) {
+  private checkDeadline(id: string, store?: StoreView): void {
+    const limit = this.desired?.waitTimeoutSeconds;
+    const elapsed = this.elapsedMs();
+    if (Number.isNaN(elapsed) || limit === undefined) {
       return;
     }
-    const elapsed = (this.now() - started) / 1000;
-    if (elapsed > limit) {
-      const state = store?.ConnectionState ?? 'in an unknown state';
-      throw new KeyStoreError(
-        `WaitTimedOut: custom key store ${id} did not reach the state this ${this.event.RequestType?.toLowerCase() ?? 'operation'} needs within ${Math.round(limit / 60)} minutes; it is ${state}. ` +
-          'KMS may still finish the step. Check the store in the KMS console, then retry the deployment; raise waitTimeout if connecting legitimately takes longer.',
-      );
+    if (elapsed / 1000 > limit) {
+      throw new KeyStoreError(messages.waitTimedOutMessage(id, this.requestType.toLowerCase(), Math.round(limit / 60), messages.stateName(store?.ConnectionState)));
     }
   }
 
-  private tryDesired(): DesiredStore | undefined {
-    try {
-      return parseDesiredStore(this.event.ResourceProperties, 'ResourceProperties');
-    } catch {
-      return undefined;
+  /** Milliseconds since onEvent started; NaN when the event does not say. */
+  private elapsedMs(): number {
+    const started = this.event.StartedAt ? Date.parse(this.event.StartedAt) : NaN;
+    return this.now() - started;
+  }
+
+  private withinGrace(): boolean {
+    const elapsed = this.elapsedMs();
+    return !Number.isNaN(elapsed) && elapsed < VISIBILITY_GRACE_MS;
+  }
+
+  private want(): DesiredStore {
+    if (!this.desired) {
+      throw new KeyStoreError(messages.malformedMessage('ResourceProperties is missing'));
     }
+    return this.desired;
+  }
+
+  private wasBefore(): DesiredStore {
+    if (!this.old) {
+      throw new KeyStoreError(messages.malformedMessage('OldResourceProperties is missing'));
+    }
+    return this.old;
   }
 
   private physicalId(): string {
-    const id = this.event.PhysicalResourceId;
-    if (!id) {
-      throw new KeyStoreError(`Malformed event: PhysicalResourceId is missing from a ${this.event.RequestType ?? 'request'} event. No KMS call was made.`);
+    if (!this.storeId) {
+      throw new KeyStoreError(messages.malformedMessage(`PhysicalResourceId is missing from a ${this.requestType} event`));
     }
-    return id;
+    return this.storeId;
   }
 
   private startedAt(): string {
@@ -595,46 +813,17 @@ export class CustomKeyStoreResource {
   }
 }
 
+function tryParse(raw: unknown): DesiredStore | undefined {
+  try {
+    return parseDesiredStore(raw, 'ResourceProperties');
+  } catch {
+    return undefined;
+  }
+}
+
 function requireExternal(desired: DesiredStore): NonNullable<DesiredStore['external']> {
   if (!desired.external) {
-    throw new KeyStoreError(`Malformed event: store '${desired.name}' has neither CloudHSM nor external key store settings. No KMS call was made.`);
+    throw new KeyStoreError(messages.malformedMessage(`store '${desired.name}' has neither CloudHSM nor external key store settings`));
   }
   return desired.external;
-}
-
-function unknownRequestType(type: string | undefined): KeyStoreError {
-  return new KeyStoreError(`Malformed event: RequestType '${type ?? ''}' is not Create, Update or Delete. No KMS call was made.`);
-}
-
-function createAdvice(name: string): string {
-  switch (name) {
-    case 'CustomKeyStoreNameInUseException':
-      return 'Another custom key store in this account and Region has this name: choose another customKeyStoreName.';
-    case 'CustomKeyStoresLimitExceededException':
-    case 'LimitExceededException':
-      return 'The account already has 10 custom key stores in this Region (the quota counts every type and state): delete one first.';
-    case 'CloudHsmClusterNotFoundException':
-    case 'CloudHsmClusterInUseException':
-    case 'CloudHsmClusterNotActiveException':
-    case 'CloudHsmClusterInvalidConfigurationException':
-    case 'IncorrectTrustAnchorException':
-      return 'Fix the CloudHSM cluster (it must be active, unused by another store, with two active HSMs in different Availability Zones and the trust anchor of customerCA.crt) and deploy again.';
-    default:
-      return 'Fix the cause and deploy again.';
-  }
-}
-
-function updateAdvice(name: string): string {
-  switch (name) {
-    case 'CloudHsmClusterNotRelatedException':
-      return 'The new cluster must share the backup lineage of the old one; to move to an unrelated cluster, declare a new store.';
-    case 'CustomKeyStoreNameInUseException':
-      return 'Another custom key store has the new name: choose another customKeyStoreName.';
-    default:
-      return 'Fix the cause and deploy again.';
-  }
-}
-
-function connectAdvice(name: string): string {
-  return name === 'CloudHsmClusterNotActiveException' ? 'Activate the cluster and deploy again.' : 'Fix the cause and deploy again.';
 }

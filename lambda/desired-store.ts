@@ -3,18 +3,11 @@
  * out what an update must do: nothing, an in-place change, a change that needs the store
  * disconnected, or a new store.
  */
+import { ConnectionStateType, CustomKeyStoreType, XksProxyConnectivityType } from '@aws-sdk/client-kms';
 import * as rules from '../lib/private/contract/field-rules';
-import {
-  CLOUD_HSM,
-  DEFAULT_WAIT_SECONDS,
-  EXTERNAL_KEY_STORE,
-  KeyStoreResourceProperties,
-  MAX_WAIT_SECONDS,
-  MIN_WAIT_SECONDS,
-  PUBLIC_ENDPOINT,
-  VPC_ENDPOINT_SERVICE,
-} from '../lib/private/contract/resource-properties';
+import { DEFAULT_WAIT_SECONDS, KeyStoreResourceProperties, MAX_WAIT_SECONDS, MIN_WAIT_SECONDS } from '../lib/private/contract/resource-properties';
 import { KeyStoreError } from './errors';
+import { malformedMessage } from './messages';
 
 export interface CloudHsmSettings {
   readonly clusterId: string;
@@ -25,7 +18,7 @@ export interface CloudHsmSettings {
 export interface ExternalSettings {
   readonly uriEndpoint: string;
   readonly uriPath: string;
-  readonly connectivity: string;
+  readonly connectivity: XksProxyConnectivityType;
   readonly vpcEndpointServiceName?: string;
   readonly vpcEndpointServiceOwner?: string;
   readonly credentialSecretArn: string;
@@ -33,7 +26,7 @@ export interface ExternalSettings {
 
 export interface DesiredStore {
   readonly name: string;
-  readonly type: string;
+  readonly type: CustomKeyStoreType;
   readonly cloudHsm?: CloudHsmSettings;
   readonly external?: ExternalSettings;
   readonly connected: boolean;
@@ -62,7 +55,7 @@ export function parseDesiredStore(raw: unknown, which: string): DesiredStore {
   const connected = parseBoolean(`${which}.Connected`, text('Connected'));
   const waitTimeoutSeconds = parseWait(`${which}.WaitTimeoutSeconds`, optional('WaitTimeoutSeconds'));
 
-  if (type === CLOUD_HSM) {
+  if (type === CustomKeyStoreType.AWS_CLOUDHSM) {
     return {
       name,
       type,
@@ -75,12 +68,12 @@ export function parseDesiredStore(raw: unknown, which: string): DesiredStore {
       },
     };
   }
-  if (type === EXTERNAL_KEY_STORE) {
+  if (type === CustomKeyStoreType.EXTERNAL_KEY_STORE) {
     const connectivity = text('XksProxyConnectivity');
-    if (connectivity !== PUBLIC_ENDPOINT && connectivity !== VPC_ENDPOINT_SERVICE) {
-      throw malformed(`${which}.XksProxyConnectivity is '${rules.abbreviate(connectivity)}'; expected ${PUBLIC_ENDPOINT} or ${VPC_ENDPOINT_SERVICE}`);
+    if (connectivity !== XksProxyConnectivityType.PUBLIC_ENDPOINT && connectivity !== XksProxyConnectivityType.VPC_ENDPOINT_SERVICE) {
+      throw malformed(`${which}.XksProxyConnectivity is '${rules.abbreviate(connectivity)}'; expected ${XksProxyConnectivityType.PUBLIC_ENDPOINT} or ${XksProxyConnectivityType.VPC_ENDPOINT_SERVICE}`);
     }
-    const vpc = connectivity === VPC_ENDPOINT_SERVICE;
+    const vpc = connectivity === XksProxyConnectivityType.VPC_ENDPOINT_SERVICE;
     return {
       name,
       type,
@@ -96,7 +89,7 @@ export function parseDesiredStore(raw: unknown, which: string): DesiredStore {
       },
     };
   }
-  throw malformed(`${which}.CustomKeyStoreType is '${rules.abbreviate(type)}'; expected ${CLOUD_HSM} or ${EXTERNAL_KEY_STORE}`);
+  throw malformed(`${which}.CustomKeyStoreType is '${rules.abbreviate(type)}'; expected ${CustomKeyStoreType.AWS_CLOUDHSM} or ${CustomKeyStoreType.EXTERNAL_KEY_STORE}`);
 }
 
 /** What an update from `old` to `desired` has to do. */
@@ -104,12 +97,32 @@ export interface UpdatePlan {
   /** The type or trust anchor changed: KMS cannot change them, so a new store is needed. */
   readonly replace: boolean;
   readonly nameChanged: boolean;
-  /** Fields KMS changes while the store is connected. */
+  /** Fields KMS changes while the store is CONNECTED or DISCONNECTED. */
   readonly online: readonly string[];
   /** Fields KMS changes only while the store is DISCONNECTED. */
   readonly offline: readonly string[];
   readonly connectedChanged: boolean;
 }
+
+/**
+ * Fields DescribeCustomKeyStores never shows. Re-sending them is not harmless (a kmsuser password
+ * that KMS has since rotated away breaks the store), so the handler sends them exactly once, from
+ * onEvent, and never guesses from a read whether they were applied.
+ */
+export const UNOBSERVABLE_FIELDS: ReadonlySet<string> = new Set(['KeyStorePassword', 'XksProxyVpcEndpointServiceOwner']);
+
+/** The fields that decide which XKS proxy KMS talks to, and with which credential. */
+const XKS_CONNECTION_FIELDS: ReadonlySet<string> = new Set([
+  'XksProxyUriEndpoint',
+  'XksProxyUriPath',
+  'XksProxyConnectivity',
+  'XksProxyVpcEndpointServiceName',
+  'XksProxyVpcEndpointServiceOwner',
+  'XksProxyAuthenticationCredential',
+]);
+
+/** States in which KMS lets UpdateCustomKeyStore change the name, the XKS path and the credential. */
+const ONLINE_UPDATE_STATES: ReadonlySet<string> = new Set([ConnectionStateType.CONNECTED, ConnectionStateType.DISCONNECTED]);
 
 /**
  * `sameIdentity`: the store already has the desired type and trust anchor, whatever the old
@@ -148,6 +161,31 @@ export function planUpdate(old: DesiredStore, desired: DesiredStore, sameIdentit
   return { replace: false, nameChanged, online, offline, connectedChanged };
 }
 
+/**
+ * The plan as the store's state at the start of the update allows it: in FAILED, CONNECTING or
+ * DISCONNECTING KMS changes nothing at all, so every change waits for DISCONNECTED.
+ */
+export function planForState(plan: UpdatePlan, state: string | undefined): UpdatePlan {
+  if (plan.online.length === 0 || (state !== undefined && ONLINE_UPDATE_STATES.has(state))) {
+    return plan;
+  }
+  return { ...plan, online: [], offline: [...plan.offline, ...plan.online] };
+}
+
+/** A rollback never sends a kmsuser password again: KMS rotated it away on the store's last connect. */
+export function withoutPassword(plan: UpdatePlan): UpdatePlan {
+  return { ...plan, offline: plan.offline.filter((f) => f !== 'KeyStorePassword') };
+}
+
+export function hasUnobservable(plan: UpdatePlan): boolean {
+  return plan.offline.some((f) => UNOBSERVABLE_FIELDS.has(f));
+}
+
+/** The update changes which proxy KMS reaches or how it signs in: KMS takes up to five minutes to use it. */
+export function changesXksConnection(plan: UpdatePlan): boolean {
+  return [...plan.online, ...plan.offline].some((f) => XKS_CONNECTION_FIELDS.has(f));
+}
+
 /** Certificates compared without their line breaks and surrounding white space. */
 export function samePem(a: string | undefined, b: string | undefined): boolean {
   return a !== undefined && b !== undefined && a.replace(/\s+/g, '') === b.replace(/\s+/g, '');
@@ -182,5 +220,5 @@ function parseWait(label: string, value: string | undefined): number {
 }
 
 function malformed(what: string): KeyStoreError {
-  return new KeyStoreError(`Malformed event: ${what}. No KMS call was made. The resource properties come from the CustomKeyStore construct; synthesize the stack again with this library rather than editing the template.`);
+  return new KeyStoreError(malformedMessage(what));
 }

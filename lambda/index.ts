@@ -2,25 +2,36 @@
  * Entry points for aws-cdk-lib's custom-resources.Provider: `index.onEvent` and `index.isComplete`.
  *
  * The clients are made once per Lambda container, with the SDK's own retries off (retry.ts is the
- * one retry layer). AWS_ENDPOINT_URL_KMS and AWS_ENDPOINT_URL_SECRETS_MANAGER, read by the SDK
- * itself, are how tests point them at a local endpoint; nothing here knows about it.
+ * one retry layer). AWS_ENDPOINT_URL_KMS, AWS_ENDPOINT_URL_SECRETS_MANAGER and
+ * AWS_ENDPOINT_URL_CLOUDFORMATION, read by the SDK itself, are how tests point them at a local
+ * endpoint; nothing here knows about it.
  */
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { CustomKeyStoreResource, IsCompleteResult, KeyStoreEvent, LogEntry, OnEventResult, ResourceDeps } from './custom-key-store-resource';
+import { CustomKeyStoreResource, LogEntry, ResourceDeps } from './custom-key-store-resource';
 import { errorName, KeyStoreError } from './errors';
+import { IsCompleteResult, KeyStoreEvent, OnEventResult } from './events';
+import { unexpectedFailureMessage } from './messages';
 import { CallStats, RetryOptions } from './retry';
 import { SecretReader, SecretRedactor } from './secrets';
+import { StackStatusReader } from './stack-status';
 import { StoreApi } from './store-api';
 
-export type { KeyStoreEvent, OnEventResult, IsCompleteResult } from './custom-key-store-resource';
+export type { KeyStoreEvent, OnEventResult, IsCompleteResult } from './events';
 
-let clients: { kms: KMSClient; secrets: SecretsManagerClient } | undefined;
+interface Clients {
+  readonly kms: KMSClient;
+  readonly secrets: SecretsManagerClient;
+  readonly cloudFormation: CloudFormationClient;
+}
 
-function awsClients(): { kms: KMSClient; secrets: SecretsManagerClient } {
+let clients: Clients | undefined;
+
+function awsClients(): Clients {
   if (!clients) {
     const common = { maxAttempts: 1, requestHandler: { connectionTimeout: 5_000, requestTimeout: 30_000 } };
-    clients = { kms: new KMSClient(common), secrets: new SecretsManagerClient(common) };
+    clients = { kms: new KMSClient(common), secrets: new SecretsManagerClient(common), cloudFormation: new CloudFormationClient(common) };
   }
   return clients;
 }
@@ -32,6 +43,7 @@ export function makeDeps(
   redactor: SecretRedactor,
   retryOptions: RetryOptions = {},
   overrides: Partial<ResourceDeps> = {},
+  cloudFormation?: CloudFormationClient,
 ): ResourceDeps {
   const stats = new CallStats();
   const retry: RetryOptions = { ...retryOptions, stats };
@@ -41,6 +53,7 @@ export function makeDeps(
   return {
     stores: new StoreApi(kms, retry),
     secrets: new SecretReader(secretsClient, redactor, retry),
+    stackStatus: cloudFormation ? new StackStatusReader(cloudFormation, retry, (entry) => { (overrides.log ?? log)(entry); }) : undefined,
     scan: { retry },
     log,
     ...overrides,
@@ -57,8 +70,8 @@ export async function isComplete(event: KeyStoreEvent): Promise<IsCompleteResult
 
 async function run<T>(event: KeyStoreEvent, phase: string, body: (resource: CustomKeyStoreResource) => Promise<T>): Promise<T> {
   const redactor = new SecretRedactor();
-  const { kms, secrets } = awsClients();
-  const deps = makeDeps(kms, secrets, redactor);
+  const { kms, secrets, cloudFormation } = awsClients();
+  const deps = makeDeps(kms, secrets, redactor, {}, {}, cloudFormation);
   return runWith(deps, redactor, event, phase, body);
 }
 
@@ -80,7 +93,7 @@ export async function runWith<T>(
     const message =
       err instanceof KeyStoreError
         ? err.message
-        : `${errorName(err)}: ${err instanceof Error ? err.message : String(err)} (during ${event.RequestType ?? 'an unknown request'} ${phase} of ${event.PhysicalResourceId ?? 'a new store'}; the store is as the last completed step left it, see the handler's log, and the deployment can be retried)`;
+        : unexpectedFailureMessage(errorName(err), err instanceof Error ? err.message : String(err), event.RequestType, phase, event.PhysicalResourceId);
     const safe = new KeyStoreError(redactor.redact(message));
     log({ phase, failed: safe.message });
     throw safe;

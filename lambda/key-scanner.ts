@@ -5,6 +5,11 @@
  * on every key, keeping those whose CustomKeyStoreId matches. An account can hold 100,000 keys, so
  * the DescribeKey calls run concurrently, under a rate budget of half the account's DescribeKey
  * quota (2,000/s), while the next ListKeys page is fetched.
+ *
+ * DescribeKey is authorized by each key's own key policy: a key whose policy neither names the
+ * handler's role nor delegates to IAM answers AccessDeniedException, even to an admin. Such keys
+ * are counted as unreadable and the scan goes on; DeleteCustomKeyStore, which counts every key,
+ * has the final word on whether one of them is in the store.
  */
 import { DescribeKeyCommand, KMSClient, ListKeysCommand, ListKeysCommandOutput } from '@aws-sdk/client-kms';
 import { RateLimiter } from './rate-limiter';
@@ -32,6 +37,8 @@ export const DEFAULT_SCAN_CONCURRENCY = 64;
 
 export interface KeyScanResult {
   readonly keys: KeyInStore[];
+  /** Keys whose key policy denied DescribeKey: they may be in the store or not. */
+  readonly unreadable: string[];
   /** Keys described in all. */
   readonly scanned: number;
   readonly stats: CallStats;
@@ -44,6 +51,7 @@ export async function findKeysInStore(kms: KMSClient, customKeyStoreId: string, 
   const concurrency = options.concurrency ?? DEFAULT_SCAN_CONCURRENCY;
   const limit = options.pageSize ?? 1000;
   const found: KeyInStore[] = [];
+  const unreadable: string[] = [];
   let scanned = 0;
 
   const listPage = async (marker?: string): Promise<ListKeysCommandOutput> =>
@@ -55,8 +63,13 @@ export async function findKeysInStore(kms: KMSClient, customKeyStoreId: string, 
     try {
       metadata = (await withRetry(async () => kms.send(new DescribeKeyCommand({ KeyId: keyId })), retry)).KeyMetadata;
     } catch (err) {
+      const name = (err as Error).name;
       // A key deleted between ListKeys and DescribeKey is not in the store any more.
-      if ((err as Error).name === 'NotFoundException') {
+      if (name === 'NotFoundException') {
+        return;
+      }
+      if (name === 'AccessDeniedException') {
+        unreadable.push(keyId);
         return;
       }
       throw err;
@@ -81,7 +94,8 @@ export async function findKeysInStore(kms: KMSClient, customKeyStoreId: string, 
     }
   }
   found.sort((a, b) => a.keyId.localeCompare(b.keyId));
-  return { keys: found, scanned, stats };
+  unreadable.sort((a, b) => a.localeCompare(b));
+  return { keys: found, unreadable, scanned, stats };
 }
 
 /** Runs `work` over `items` with at most `concurrency` in flight; the first failure rejects. */

@@ -1,41 +1,92 @@
 /**
- * The texts of the failures a user acts on: keys that block a delete, and a store that failed to
- * connect. Each says what happened, the state the store is in and what to do next.
+ * Every text the handler shows a user: each failure says what happened, the state the store is
+ * in and what to do next, built here from values (never from sentence fragments passed down).
+ *
+ * Two facts of KMS shape the advice, and every hint here is written so that following it works:
+ * - CloudFormation calls the handler only when the template changes. A new value stored under
+ *   the same secret ARN changes nothing in the template, so it never reaches KMS: a new password
+ *   or credential goes into a secret with another ARN, and the stack is pointed at it.
+ * - KMS rotates kmsuser's password on every successful connect of a CloudHSM key store, so the
+ *   password in the secret is a bootstrap credential: after the first connect only KMS knows the
+ *   current one, and sending the old one again can never work.
  */
+import { ConnectionErrorCodeType, CustomKeyStoreType } from '@aws-sdk/client-kms';
 import { MAX_MESSAGE_BYTES } from './errors';
 import { KeyInStore } from './key-scanner';
 
-/** One line per ConnectionErrorCode: what to fix before connecting again. */
-const CONNECTION_HINTS: Record<string, string> = {
-  INVALID_CREDENTIALS: "the kmsuser password KMS holds is not the kmsuser password in the cluster: put the right password in the secret and deploy with the secret changed, or reset kmsuser's password in the cluster",
-  CLUSTER_NOT_FOUND: 'KMS cannot find the CloudHSM cluster: check the cluster id and that the cluster was not deleted',
-  NETWORK_ERRORS: "KMS cannot reach the cluster: check the cluster's security group and subnets (see 'Fix a failed connection' in the KMS Developer Guide)",
-  INTERNAL_ERROR: 'KMS could not complete the request because of an internal error: deploy again',
-  INSUFFICIENT_CLOUDHSM_HSMS: 'the cluster has no active HSMs: add at least one HSM (two in different Availability Zones are recommended)',
-  USER_LOCKED_OUT: 'kmsuser is locked out of the cluster: reset its password in the cluster, update the secret, and deploy again',
-  USER_NOT_FOUND: 'the cluster has no kmsuser crypto user: create kmsuser (a CU) with the password in the secret',
-  USER_LOGGED_IN: 'kmsuser is logged in to the cluster, which blocks KMS: log it out of every HSM',
-  SUBNET_NOT_FOUND: "a subnet of the cluster's configuration was deleted: fix the cluster's subnets",
-  INSUFFICIENT_FREE_ADDRESSES_IN_SUBNET: "a private subnet of the cluster has no free addresses: free or add addresses",
-  XKS_PROXY_ACCESS_DENIED: 'the XKS proxy rejected the request: check the proxy credential in the secret and the proxy\'s authorization rules',
-  XKS_PROXY_NOT_REACHABLE: 'KMS cannot reach the XKS proxy: check the endpoint, DNS and the proxy\'s availability',
-  XKS_VPC_ENDPOINT_SERVICE_NOT_FOUND: 'KMS cannot find the VPC endpoint service: check its name and owner, and that KMS is an allowed principal',
-  XKS_PROXY_INVALID_RESPONSE: 'the XKS proxy answered with something KMS cannot read: check the proxy\'s logs and version',
-  XKS_PROXY_INVALID_CONFIGURATION: 'the XKS proxy is misconfigured: check the URI path and the proxy\'s configuration',
-  XKS_VPC_ENDPOINT_SERVICE_INVALID_CONFIGURATION: 'the VPC endpoint service is misconfigured: check acceptance settings, the private DNS name and its Availability Zones',
-  XKS_PROXY_TIMED_OUT: 'the XKS proxy did not answer in time: check its health and latency',
-  XKS_PROXY_INVALID_TLS_CONFIGURATION: 'the XKS proxy\'s TLS certificate is not trusted or does not match the endpoint: fix the certificate',
+const NEW_PASSWORD_SECRET =
+  'put the password in a new secret (CloudFormation does not see a new value under the same secret ARN, so it would never reach KMS), point keyStorePassword at that secret and deploy';
+const NEW_CREDENTIAL_SECRET =
+  'put the credential the proxy issued, as JSON {"accessKeyId": "...", "secretAccessKey": "..."}, in a new secret (a new value under the same secret ARN never reaches KMS), point proxyCredential at it and deploy';
+
+/** What to fix for each ConnectionErrorCode of a CloudHSM key store (KMS API model, CustomKeyStoresListEntry). */
+const CLOUD_HSM_HINTS: Partial<Record<string, string>> = {
+  [ConnectionErrorCodeType.INVALID_CREDENTIALS]: `KMS could not log in as kmsuser: the password KMS holds is not kmsuser's password in the cluster (KMS rotates it on every connect, so the secret's value is only good until the store first connects). Reset kmsuser's password in the cluster, then ${NEW_PASSWORD_SECRET}`,
+  [ConnectionErrorCodeType.USER_LOCKED_OUT]: `kmsuser is locked out of the cluster after too many failed logins. Reset its password in the cluster, then ${NEW_PASSWORD_SECRET}`,
+  [ConnectionErrorCodeType.USER_NOT_FOUND]: `the cluster has no kmsuser crypto user. Create kmsuser (a CU) in the cluster, then ${NEW_PASSWORD_SECRET}`,
+  [ConnectionErrorCodeType.USER_LOGGED_IN]:
+    "kmsuser is logged in to the cluster, which stops KMS from rotating its password and logging in. Log kmsuser out of every HSM (if you changed its password to log in, also put the new one in a new secret and point keyStorePassword at it), then deploy once with connected: false and once with connected: true",
+  [ConnectionErrorCodeType.CLUSTER_NOT_FOUND]: 'KMS cannot find the CloudHSM cluster: it was deleted, or the id is wrong. Restore a cluster from a backup of this one and change clusterId to it',
+  [ConnectionErrorCodeType.INSUFFICIENT_CLOUDHSM_HSMS]: 'the cluster has no active HSM: add at least one (two in different Availability Zones are recommended)',
+  [ConnectionErrorCodeType.SUBNET_NOT_FOUND]:
+    "a subnet of the cluster's configuration was deleted, and a cluster's subnets cannot be changed: create a cluster from a recent backup of this one (it gets a new VPC configuration), then change clusterId to the new, related cluster and deploy",
+  [ConnectionErrorCodeType.INSUFFICIENT_FREE_ADDRESSES_IN_SUBNET]: "a private subnet of the cluster has no free IP address (KMS needs one in each, two preferably): free addresses in the cluster's subnets",
+  [ConnectionErrorCodeType.NETWORK_ERRORS]: "network errors keep KMS from reaching the cluster: check the cluster's security group (it must allow the cluster's own traffic) and its subnets ('How to fix a connection failure' in the KMS Developer Guide)",
+  [ConnectionErrorCodeType.INTERNAL_ERROR]: 'KMS could not complete the connection because of an internal error',
 };
 
-export function connectionHint(code: string | undefined): string {
-  return (code && CONNECTION_HINTS[code]) ?? 'see the ConnectionErrorCode in the KMS Developer Guide';
+/** What to fix for each ConnectionErrorCode of an external key store. */
+const EXTERNAL_HINTS: Partial<Record<string, string>> = {
+  [ConnectionErrorCodeType.INVALID_CREDENTIALS]: `the XKS proxy does not accept the proxy authentication credential KMS holds. To fix it, ${NEW_CREDENTIAL_SECRET}`,
+  [ConnectionErrorCodeType.XKS_PROXY_ACCESS_DENIED]: "the XKS proxy's authorization rules deny KMS: allow KMS in the proxy's authorization configuration",
+  [ConnectionErrorCodeType.XKS_PROXY_NOT_REACHABLE]: 'KMS cannot reach the XKS proxy, or the proxy reports every external key manager unavailable: check proxyUriEndpoint and proxyUriPath, DNS, and that the proxy and its key managers are up',
+  [ConnectionErrorCodeType.XKS_PROXY_INVALID_CONFIGURATION]: 'a configuration error keeps KMS from the XKS proxy: check that proxyUriPath is the path the proxy serves',
+  [ConnectionErrorCodeType.XKS_PROXY_INVALID_RESPONSE]: "KMS cannot read the XKS proxy's answers: check the proxy's logs and version (tell the proxy's vendor if it repeats)",
+  [ConnectionErrorCodeType.XKS_PROXY_INVALID_TLS_CONFIGURATION]:
+    "the XKS proxy's TLS set-up is not valid: it must support TLS 1.2 or 1.3, and its certificate must be current, match proxyUriEndpoint's host name and be signed by a public certificate authority KMS trusts",
+  [ConnectionErrorCodeType.XKS_PROXY_TIMED_OUT]: "the XKS proxy did not answer KMS in time: check the proxy's health and latency (tell the proxy's vendor if it repeats)",
+  [ConnectionErrorCodeType.XKS_VPC_ENDPOINT_SERVICE_NOT_FOUND]: 'KMS cannot find the VPC endpoint service: check vpcEndpointServiceName and vpcEndpointServiceOwner',
+  [ConnectionErrorCodeType.XKS_VPC_ENDPOINT_SERVICE_INVALID_CONFIGURATION]:
+    "the VPC endpoint service does not meet KMS's requirements: its allowed principals must include cks.kms.<region>.amazonaws.com, it must not require acceptance of connection requests, its network load balancer needs subnets in at least two Availability Zones, and its verified private DNS name must be proxyUriEndpoint's host",
+  [ConnectionErrorCodeType.NETWORK_ERRORS]: 'network errors keep KMS from reaching the XKS proxy: check the network path to the proxy (for a VPC endpoint service: its load balancer, listeners and target health)',
+  [ConnectionErrorCodeType.INTERNAL_ERROR]: 'KMS could not complete the connection because of an internal error',
+};
+
+export function connectionHint(type: string, code: string | undefined): string {
+  const hints = type === CustomKeyStoreType.EXTERNAL_KEY_STORE ? EXTERNAL_HINTS : CLOUD_HSM_HINTS;
+  return (code !== undefined ? hints[code] : undefined) ?? 'see ConnectionErrorCode in the KMS Developer Guide';
+}
+
+function label(storeId: string, name: string | undefined): string {
+  return name ? `${storeId} ('${name}')` : storeId;
 }
 
 /** A store that is FAILED after a connect: the message CloudFormation shows. */
-export function connectionFailedMessage(storeId: string, name: string, code: string | undefined): string {
+export function connectionFailedMessage(storeId: string, name: string, type: string, code: string | undefined): string {
   return (
-    `CustomKeyStoreConnectionFailed: custom key store ${storeId} ('${name}') failed to connect (ConnectionErrorCode ${code ?? 'unknown'}): ${connectionHint(code)}. ` +
-    'The store exists and is FAILED. Fix the cause and deploy again; to retry without other changes, deploy once with connected: false and once with connected: true.'
+    `CustomKeyStoreConnectionFailed: custom key store ${label(storeId, name)} failed to connect (ConnectionErrorCode ${code ?? 'unknown'}): ${connectionHint(type, code)}. ` +
+    'The store exists and is FAILED. Fix the cause, then deploy again; a deployment with no change in the template does not reach the store, so to retry a fix made outside the stack, deploy once with connected: false and once with connected: true.'
+  );
+}
+
+/**
+ * A kmsuser password update after which KMS could not log in. KMS now holds the new password:
+ * the one it held before was rotated on its last connect and cannot be restored, so the rollback
+ * leaves the password as it is.
+ */
+export function passwordUpdateFailedMessage(storeId: string, name: string, clusterId: string, secretArn: string, code: string | undefined): string {
+  return (
+    `CustomKeyStoreConnectionFailed: after the kmsuser password update, custom key store ${label(storeId, name)} failed to connect to cluster ${clusterId} (ConnectionErrorCode ${code ?? 'unknown'}). ` +
+    `KMS now holds the password from secret ${secretArn}; the password it held before was rotated by KMS on its last connect and cannot be sent again, so CloudFormation's rollback leaves the password as it is and the store DISCONNECTED. ` +
+    `The store is FAILED. To fix it: set kmsuser's password in the cluster to the value of secret ${secretArn} (or ${NEW_PASSWORD_SECRET.replace('put the password', "put kmsuser's current password")}), then deploy this change again.`
+  );
+}
+
+/** The update had to wait for DISCONNECTED before sending a value KMS never shows; it did not come in time. */
+export function disconnectTimedOutMessage(storeId: string, name: string, fields: string, seconds: number, state: string, reconnecting: boolean): string {
+  return (
+    `DisconnectTimedOut: custom key store ${label(storeId, name)} did not reach DISCONNECTED within ${seconds} s, so ${fields} was not updated (KMS changes it only while the store is disconnected, and never shows it, so it is sent exactly once, from here). ` +
+    `The store is ${state}${reconnecting ? ' and is being reconnected with its previous settings' : ''}; nothing else was changed. Deploy again; if disconnecting keeps taking this long, disconnect the store (connected: false) in one deployment and change ${fields} in the next.`
   );
 }
 
@@ -43,14 +94,32 @@ export function connectionFailedMessage(storeId: string, name: string, code: str
  * The delete-blocked message. It begins with the KMS exception name so pipelines can match it,
  * and lists as many keys as fit under the message cap.
  */
-export function hasKeysMessage(storeId: string, name: string | undefined, keys: readonly KeyInStore[], stateNow: string, stateNote: string): string {
-  const label = name ? `${storeId} ('${name}')` : storeId;
-  const head = `CustomKeyStoreHasCMKsException: custom key store ${label} still holds ${keys.length} KMS key${keys.length === 1 ? '' : 's'}, so it was not deleted: `;
-  const tail =
-    `. The store is ${stateNow}${stateNote}. ` +
-    'To delete it: schedule deletion of every key in it (kms:ScheduleKeyDeletion), wait until the deletion dates pass (keys pending deletion still count), then delete the stack again. ' +
-    'To keep the store, set removalPolicy to RETAIN.';
-  const budget = MAX_MESSAGE_BYTES - Buffer.byteLength(head + tail, 'utf8') - 40;
+export function hasKeysMessage(storeId: string, name: string | undefined, type: string | undefined, keys: readonly KeyInStore[], unreadable: readonly string[], stateNow: string, stateNote: string): string {
+  const head = `CustomKeyStoreHasCMKsException: custom key store ${label(storeId, name)} still holds ${keys.length} KMS key${keys.length === 1 ? '' : 's'}, so it was not deleted: `;
+  const unreadableNote =
+    unreadable.length > 0 ? ` The handler's role could not read ${unreadable.length} more key${unreadable.length === 1 ? '' : 's'} of the account (their key policies deny it kms:DescribeKey), which may be in the store too: ${listIds(unreadable, 600)}.` : '';
+  const tail = `. The store is ${stateNow}${stateNote}.${unreadableNote} ${deleteAdvice(type)}`;
+  return head + listKeys(keys, MAX_MESSAGE_BYTES - Buffer.byteLength(head + tail, 'utf8') - 40) + tail;
+}
+
+/** KMS refused the delete for keys, and none the handler can read is in the store: the unreadable ones are. */
+export function unreadableKeysMessage(storeId: string, name: string | undefined, type: string | undefined, unreadable: readonly string[], stateNow: string): string {
+  return (
+    `CustomKeyStoreHasCMKsException: KMS refused to delete custom key store ${label(storeId, name)} because KMS keys remain in it. None of the keys the handler's role can read is in the store, ` +
+    `but ${unreadable.length} key${unreadable.length === 1 ? '' : 's'} of the account could not be read (their key policies deny the role kms:DescribeKey), so the remaining keys are among them: ${listIds(unreadable, 1500)}. ` +
+    `The store is ${stateNow}. Ask the keys' administrators which of them are in this store (or allow the handler's role kms:DescribeKey in their key policies). ${deleteAdvice(type)}`
+  );
+}
+
+function deleteAdvice(type: string | undefined): string {
+  const cloudHsm =
+    type === CustomKeyStoreType.AWS_CLOUDHSM
+      ? 'keep the store connected while they wait (KMS deletes the key material from the cluster only while it is connected), '
+      : '';
+  return `To delete the store: schedule deletion of every key in it (kms:ScheduleKeyDeletion), ${cloudHsm}wait until their deletion dates pass (keys pending deletion still count), then delete the stack again. To keep the store, set removalPolicy to RETAIN.`;
+}
+
+function listKeys(keys: readonly KeyInStore[], budget: number): string {
   const parts: string[] = [];
   let used = 0;
   for (const key of keys) {
@@ -62,5 +131,152 @@ export function hasKeysMessage(storeId: string, name: string | undefined, keys: 
     used += part.length + 2;
   }
   const more = keys.length - parts.length;
-  return head + parts.join(', ') + (more > 0 ? ` and ${more} more` : '') + tail;
+  return parts.join(', ') + (more > 0 ? ` and ${more} more` : '');
+}
+
+function listIds(ids: readonly string[], budget: number): string {
+  const shown: string[] = [];
+  let used = 0;
+  for (const id of ids) {
+    if (used + id.length + 2 > budget) {
+      break;
+    }
+    shown.push(id);
+    used += id.length + 2;
+  }
+  const more = ids.length - shown.length;
+  return shown.join(', ') + (more > 0 ? ` and ${more} more` : '');
+}
+
+export function storeGoneMessage(storeId: string, name: string, during: 'update' | 'wait'): string {
+  return during === 'update'
+    ? `CustomKeyStoreNotFoundException: custom key store ${label(storeId, name)} no longer exists, so it cannot be updated; nothing was changed. Remove the CustomKeyStore from the stack (or change its name to create a new store) and deploy again.`
+    : `CustomKeyStoreNotFoundException: custom key store ${label(storeId, name)} disappeared while waiting for it; something outside this stack deleted it. Remove the CustomKeyStore from the stack, or change its name to create a new store, and deploy again.`;
+}
+
+export function replacementNeedsNewNameMessage(storeId: string, name: string, what: string): string {
+  return (
+    `ReplacementNeedsNewName: changing the ${what} of custom key store ${label(storeId, name)} needs a new store, and store names are unique in an account and Region, so the new store needs a new customKeyStoreName. Nothing was changed. ` +
+    'Change customKeyStoreName as well and deploy again; CloudFormation then deletes the old store once the new one is in place.'
+  );
+}
+
+export function replacementNeedsNewClusterMessage(storeId: string, name: string, clusterId: string): string {
+  return (
+    `ReplacementNeedsNewCluster: a new trust anchor certificate needs a new store, and a new CloudHSM key store needs a cluster that no other store uses; cluster ${clusterId} backs custom key store ${label(storeId, name)} until CloudFormation deletes it after the replacement, so KMS would refuse with CloudHsmClusterInUseException. Nothing was changed. ` +
+    'Create a new cluster (for example from a backup of this one), then change clusterId, trustAnchorCertificate and customKeyStoreName together and deploy again.'
+  );
+}
+
+export function connectivitySwitchMessage(storeId: string, name: string, from: string, to: string, endpoint: string): string {
+  return (
+    `InvalidConnectivityChange: custom key store ${label(storeId, name)} would change XksProxyConnectivity from ${from} to ${to} with the same proxyUriEndpoint (${endpoint}); KMS requires a new XksProxyUriEndpoint with a change of connectivity. Nothing was changed. ` +
+    `Give the proxy its ${to === 'VPC_ENDPOINT_SERVICE' ? "VPC endpoint service's private DNS name" : 'public host name'} as proxyUriEndpoint and deploy again.`
+  );
+}
+
+export function adoptRefusedMessage(storeId: string, name: string, createdAt: string): string {
+  return (
+    `CustomKeyStoreAlreadyExists: KMS answered the create of '${name}' with custom key store ${storeId}, which already existed (made ${createdAt}) with the same name, cluster and trust anchor. It was not made by this stack, so the stack will not take it over (it would delete it later). Nothing was changed. ` +
+    'Choose another customKeyStoreName, or refer to that store with CustomKeyStore.fromCustomKeyStoreId.'
+  );
+}
+
+export function waitTimedOutMessage(storeId: string, operation: string, minutes: number, state: string): string {
+  return (
+    `WaitTimedOut: custom key store ${storeId} did not reach the state this ${operation} needs within ${minutes} minutes; it is ${state}. ` +
+    'KMS may still finish the step. Check the store in the KMS console, then retry the deployment; raise waitTimeout if connecting legitimately takes longer.'
+  );
+}
+
+/** A wrapped KMS error, with the context of the step that failed. */
+export function stepFailedContext(step: 'create' | 'update' | 'delete' | 'disconnect' | 'connect', storeId: string, name: string | undefined, state: string, errorName: string): string {
+  switch (step) {
+    case 'create':
+      return `creating custom key store '${name ?? ''}'; no store was created. ${createAdvice(errorName)}`;
+    case 'update':
+      return `updating custom key store ${label(storeId, name)}, which is ${state}; the update was not applied. ${updateAdvice(errorName)}`;
+    case 'delete':
+      return `deleting custom key store ${storeId}, which is ${state}; it was not deleted. Delete the stack again once the cause is fixed`;
+    case 'disconnect':
+      return `disconnecting custom key store ${storeId}; its connection state did not change`;
+    case 'connect':
+      return `connecting custom key store ${storeId}; it stays ${state}. ${errorName === 'CloudHsmClusterNotActiveException' ? 'Activate the cluster and deploy again.' : 'Fix the cause and deploy again.'}`;
+  }
+}
+
+function createAdvice(name: string): string {
+  switch (name) {
+    case 'CustomKeyStoreNameInUseException':
+      return 'Another custom key store in this account and Region has this name: choose another customKeyStoreName.';
+    case 'CustomKeyStoresLimitExceededException':
+    case 'LimitExceededException':
+      return 'The account already has 10 custom key stores in this Region (the quota counts every type and state): delete one first.';
+    case 'XksProxyUriInUseException':
+    case 'XksProxyUriEndpointInUseException':
+    case 'XksProxyVpcEndpointServiceInUseException':
+      return 'Another external key store in this account and Region already uses this proxy endpoint and path (or VPC endpoint service): each proxy URI and endpoint service serves one store.';
+    case 'CloudHsmClusterNotFoundException':
+    case 'CloudHsmClusterInUseException':
+    case 'CloudHsmClusterNotActiveException':
+    case 'CloudHsmClusterInvalidConfigurationException':
+    case 'IncorrectTrustAnchorException':
+      return 'Fix the CloudHSM cluster (it must be active, unused by another store, with two active HSMs in different Availability Zones and the trust anchor of customerCA.crt) and deploy again.';
+    default:
+      return 'Fix the cause and deploy again.';
+  }
+}
+
+function updateAdvice(name: string): string {
+  switch (name) {
+    case 'CloudHsmClusterNotRelatedException':
+      return 'The new cluster must share the backup lineage of the old one; to move to an unrelated cluster, declare a new store.';
+    case 'CustomKeyStoreNameInUseException':
+      return 'Another custom key store has the new name: choose another customKeyStoreName.';
+    default:
+      return 'Fix the cause and deploy again.';
+  }
+}
+
+/** The store's state in words for messages; DescribeCustomKeyStores may omit it. */
+export function stateName(state: string | undefined): string {
+  return state ?? 'in an unknown state';
+}
+
+// ---- Secrets ------------------------------------------------------------------------------------
+
+export function secretUnreadableMessage(errorName: string, what: string, secretArn: string, detail: string): string {
+  return `${errorName}: could not read ${what} from secret ${secretArn}: ${detail}. No KMS call was made. Check that the secret exists in this account and Region and that the handler's role may read it, then deploy again.`;
+}
+
+export function secretNotStringMessage(what: string, secretArn: string): string {
+  return `InvalidSecretValue: secret ${secretArn} has no SecretString (binary secrets are not supported). No KMS call was made. Store ${what} as a string, then deploy again.`;
+}
+
+export function invalidPasswordMessage(secretArn: string, problem: string, rule: string): string {
+  return `InvalidSecretValue: the key store password in secret ${secretArn} is not valid: ${problem}; expected ${rule}. No KMS call was made with it. Put kmsuser's password, as plain text, in the secret, then deploy again (this step reads the secret each time it runs).`;
+}
+
+const CREDENTIAL_FIX = 'Store JSON {"accessKeyId": "...", "secretAccessKey": "..."} with the credential your XKS proxy issued, then deploy again (this step reads the secret each time it runs).';
+
+export function credentialNotJsonMessage(secretArn: string): string {
+  return `InvalidSecretValue: secret ${secretArn} does not hold JSON. No KMS call was made with it. ${CREDENTIAL_FIX}`;
+}
+
+export function credentialFieldMissingMessage(secretArn: string, key: string): string {
+  return `InvalidSecretValue: the JSON in secret ${secretArn} lacks '${key}'. No KMS call was made with it. ${CREDENTIAL_FIX}`;
+}
+
+export function credentialFieldInvalidMessage(secretArn: string, key: string, problem: string, rule: string): string {
+  return `InvalidSecretValue: '${key}' in secret ${secretArn} is not valid: ${problem}; expected ${rule}. No KMS call was made with it. ${CREDENTIAL_FIX}`;
+}
+
+// ---- Malformed events ---------------------------------------------------------------------------
+
+export function malformedMessage(what: string): string {
+  return `Malformed event: ${what}. No KMS call was made. The resource properties come from the CustomKeyStore construct; synthesize the stack again with this library rather than editing the template.`;
+}
+
+export function unexpectedFailureMessage(errorName: string, detail: string, requestType: string | undefined, phase: string, storeId: string | undefined): string {
+  return `${errorName}: ${detail} (during ${requestType ?? 'an unknown request'} ${phase} of ${storeId ?? 'a new store'}; the store is as the last completed step left it, see the handler's log, and the deployment can be retried)`;
 }

@@ -8,6 +8,7 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import * as rules from '../lib/private/contract/field-rules';
 import { errorName, KeyStoreError } from './errors';
+import * as messages from './messages';
 import { RetryOptions, withRetry } from './retry';
 
 export interface ProxyCredential {
@@ -46,9 +47,7 @@ export class SecretReader {
     const value = await this.read(secretArn, 'the key store password');
     const problem = rules.describeViolation(value, rules.KEY_STORE_PASSWORD, true);
     if (problem) {
-      throw new KeyStoreError(
-        `InvalidSecretValue: the key store password in secret ${secretArn} is not valid: ${problem}; expected ${rules.KEY_STORE_PASSWORD.rule}. No KMS call was made with it. Put the kmsuser password, as plain text, in the secret and deploy again.`,
-      );
+      throw new KeyStoreError(messages.invalidPasswordMessage(secretArn, problem, rules.KEY_STORE_PASSWORD.rule));
     }
     return value;
   }
@@ -56,23 +55,22 @@ export class SecretReader {
   /** The proxy's SigV4 credential: SecretString is JSON {"accessKeyId": …, "secretAccessKey": …}. */
   public async proxyCredential(secretArn: string): Promise<ProxyCredential> {
     const raw = await this.read(secretArn, 'the XKS proxy credential');
-    const fix = `Store JSON {"accessKeyId": "...", "secretAccessKey": "..."} with the credential your XKS proxy issued, then deploy again.`;
     let parsed: unknown;
     try {
       parsed = JSON.parse(raw);
     } catch {
-      throw new KeyStoreError(`InvalidSecretValue: secret ${secretArn} does not hold JSON. No KMS call was made with it. ${fix}`);
+      throw new KeyStoreError(messages.credentialNotJsonMessage(secretArn));
     }
     const record = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as Record<string, unknown>;
     const field = (key: string, rule: rules.FieldRule): string => {
       const value = record[key];
       if (typeof value !== 'string') {
-        throw new KeyStoreError(`InvalidSecretValue: the JSON in secret ${secretArn} lacks '${key}'. No KMS call was made with it. ${fix}`);
+        throw new KeyStoreError(messages.credentialFieldMissingMessage(secretArn, key));
       }
       this.redactor.remember(value);
       const problem = rules.describeViolation(value, rule, true);
       if (problem) {
-        throw new KeyStoreError(`InvalidSecretValue: '${key}' in secret ${secretArn} is not valid: ${problem}; expected ${rule.rule}. No KMS call was made with it. ${fix}`);
+        throw new KeyStoreError(messages.credentialFieldInvalidMessage(secretArn, key, problem, rule.rule));
       }
       return value;
     };
@@ -85,12 +83,10 @@ export class SecretReader {
       const out = await withRetry(async () => this.client.send(new GetSecretValueCommand({ SecretId: secretArn })), this.retry);
       value = out.SecretString;
     } catch (err) {
-      throw new KeyStoreError(
-        `${errorName(err)}: could not read ${what} from secret ${secretArn}: ${(err as Error).message}. No KMS call was made. Check that the secret exists in this account and Region and that the handler's role may read it.`,
-      );
+      throw new KeyStoreError(messages.secretUnreadableMessage(errorName(err), what, secretArn, (err as Error).message));
     }
     if (value === undefined) {
-      throw new KeyStoreError(`InvalidSecretValue: secret ${secretArn} has no SecretString (binary secrets are not supported). No KMS call was made. Store ${what} as a string.`);
+      throw new KeyStoreError(messages.secretNotStringMessage(what, secretArn));
     }
     this.redactor.remember(value);
     return value;

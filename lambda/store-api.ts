@@ -6,6 +6,7 @@ import {
   CreateCustomKeyStoreCommand,
   CreateCustomKeyStoreCommandInput,
   CustomKeyStoresListEntry,
+  CustomKeyStoreType,
   DeleteCustomKeyStoreCommand,
   DescribeCustomKeyStoresCommand,
   DescribeCustomKeyStoresCommandInput,
@@ -18,6 +19,17 @@ import { errorName } from './errors';
 import { RetryOptions, withRetry } from './retry';
 
 export type StoreView = CustomKeyStoresListEntry;
+
+/** The errors a retried create meets when its first attempt did create the store. */
+const IN_USE_BY_A_RETRY = new Set(['CustomKeyStoreNameInUseException', 'XksProxyUriInUseException', 'XksProxyVpcEndpointServiceInUseException']);
+
+export interface CreateOutcome {
+  readonly id: string;
+  /** The store an earlier attempt of this create made. */
+  readonly adopted: boolean;
+  /** KMS returned an existing store that this stack did not make. */
+  readonly foreign?: StoreView;
+}
 
 export class StoreApi {
   constructor(
@@ -47,26 +59,38 @@ export class StoreApi {
   }
 
   /**
-   * Creates the store. When the name is taken, `isOurs` decides whether the store of that name is
-   * this resource's own from an earlier attempt whose answer was lost (a dropped connection, a
-   * replayed event): then its id is returned and the create is idempotent.
+   * Creates the store, or finds the one an earlier attempt of this very create made (its answer
+   * lost to a dropped connection, or the event replayed). KMS then answers NameInUse, or for an
+   * external key store XksProxyUriInUse / XksProxyVpcEndpointServiceInUse first (it checks the
+   * proxy before the name); `isOurs` decides whether the store of that name is ours.
+   *
+   * A CloudHSM create whose values all match a DISCONNECTED store may return that store's id
+   * instead of a new one: `isOurs` decides that case too, and a store that is not ours is refused.
    */
-  public async create(input: CreateCustomKeyStoreCommandInput, isOurs: (existing: StoreView) => boolean): Promise<string> {
+  public async create(input: CreateCustomKeyStoreCommandInput, isOurs: (existing: StoreView) => boolean): Promise<CreateOutcome> {
+    let id: string | undefined;
     try {
-      const out = await withRetry(async () => this.kms.send(new CreateCustomKeyStoreCommand(input)), this.retry);
-      if (!out.CustomKeyStoreId) {
-        throw new Error('CreateCustomKeyStore returned no CustomKeyStoreId');
-      }
-      return out.CustomKeyStoreId;
+      id = (await withRetry(async () => this.kms.send(new CreateCustomKeyStoreCommand(input)), this.retry)).CustomKeyStoreId;
     } catch (err) {
-      if (errorName(err) === 'CustomKeyStoreNameInUseException' && input.CustomKeyStoreName) {
+      if (IN_USE_BY_A_RETRY.has(errorName(err)) && input.CustomKeyStoreName) {
         const existing = await this.describeByName(input.CustomKeyStoreName);
         if (existing?.CustomKeyStoreId && isOurs(existing)) {
-          return existing.CustomKeyStoreId;
+          return { id: existing.CustomKeyStoreId, adopted: true };
         }
       }
       throw err;
     }
+    if (!id) {
+      throw new Error('CreateCustomKeyStore returned no CustomKeyStoreId');
+    }
+    if (input.CustomKeyStoreType !== CustomKeyStoreType.EXTERNAL_KEY_STORE) {
+      // Right after a create, a read may not show the store yet: a store we cannot see is new.
+      const created = await this.describe(id).catch(() => undefined);
+      if (created && !isOurs(created)) {
+        return { id, adopted: false, foreign: created };
+      }
+    }
+    return { id, adopted: false };
   }
 
   public async connect(customKeyStoreId: string): Promise<void> {

@@ -3,7 +3,20 @@
  * and API model document them (see KMS-FACTS.md): the five connection states with timed
  * transitions, every InvalidState rule, HasCMKs (keys pending deletion count until their date),
  * NotFound, NameInUse, the 10-store limit, the field constraints, keys Unavailable while their
- * store is disconnected, and connection failures with a ConnectionErrorCode.
+ * store is disconnected, and connection failures with the ConnectionErrorCode KMS gives each cause.
+ *
+ * Where real KMS is less convenient than a naive model, so is this one (each switchable):
+ * - kmsuser's password is rotated on every successful connect ("logs into the CloudHSM client as
+ *   the kmsuser CU, and rotates its password": ConnectCustomKeyStore), so the password given at
+ *   create is a bootstrap credential;
+ * - external key store settings take a while to take effect ("can take up to five minutes":
+ *   Developer Guide, editing an external key store), and a connect meanwhile uses the old ones;
+ * - reads are eventually consistent: DescribeCustomKeyStores may not show a store, or its latest
+ *   state, for a while after a change;
+ * - a CloudHSM create whose values all match a DISCONNECTED store returns that store's id.
+ *
+ * A store's connection state is a timeline of (time, state) steps on the model's clock, so a test
+ * that freezes the clock holds a transition for as long as it needs.
  *
  * Inputs and outputs are the JSON bodies of the KMS wire protocol; dates are epoch seconds.
  */
@@ -16,22 +29,50 @@ type Json = Record<string, unknown>;
 
 export const STORE_LIMIT = 10;
 
+export type ConnectionState = 'CONNECTED' | 'CONNECTING' | 'DISCONNECTED' | 'DISCONNECTING' | 'FAILED';
+
 /** A CloudHSM cluster as KMS would find it. */
 export interface ClusterSpec {
+  /** False: the cluster was deleted (CLUSTER_NOT_FOUND). Default true. */
+  readonly exists?: boolean;
   /** Active HSMs; 0 makes connections fail with INSUFFICIENT_CLOUDHSM_HSMS. Default 2. */
   readonly hsmCount?: number;
-  /** kmsuser's password in the cluster; any password is accepted when unset. */
+  /**
+   * kmsuser's password in the cluster as an operator set it. Unset: the password the store was
+   * created with (the operator made kmsuser with it). KMS replaces it on every connect.
+   */
   readonly kmsUserPassword?: string;
+  /** False: the cluster has no kmsuser crypto user (USER_NOT_FOUND). Default true. */
+  readonly kmsUserExists?: boolean;
+  /** kmsuser is logged in to the cluster, which blocks KMS (USER_LOGGED_IN). */
+  readonly kmsUserLoggedIn?: boolean;
+  /** A subnet of the cluster's configuration was deleted (SUBNET_NOT_FOUND). */
+  readonly subnetDeleted?: boolean;
+  /** The cluster's security group blocks KMS (NETWORK_ERRORS). */
+  readonly networkBlocked?: boolean;
   /** Clusters of one backup lineage are related. Default: all unregistered clusters share one. */
   readonly lineage?: string;
 }
 
-/** An XKS proxy as KMS would reach it. */
+/** An XKS proxy as KMS would reach it, by its URI endpoint. */
 export interface ProxySpec {
+  /** The credential the proxy accepts; any is accepted when unset. */
   readonly accessKeyId?: string;
   readonly secretAccessKey?: string;
+  /** The path the proxy serves; any is accepted when unset (else XKS_PROXY_INVALID_CONFIGURATION). */
+  readonly uriPath?: string;
   /** False makes connections fail with XKS_PROXY_NOT_REACHABLE. */
   readonly reachable?: boolean;
+  /** The proxy's authorization rules deny KMS (XKS_PROXY_ACCESS_DENIED). */
+  readonly deniesKms?: boolean;
+}
+
+/** A VPC endpoint service in front of an XKS proxy, by its service name. */
+export interface VpcEndpointServiceSpec {
+  /** False: XKS_VPC_ENDPOINT_SERVICE_NOT_FOUND. Default true. */
+  readonly exists?: boolean;
+  /** Its allowed principals include cks.kms.<region>.amazonaws.com. Default true. */
+  readonly allowsKms?: boolean;
 }
 
 export interface ModelOptions {
@@ -42,6 +83,31 @@ export interface ModelOptions {
   readonly disconnectMs?: number;
   readonly clusters?: Record<string, ClusterSpec>;
   readonly proxies?: Record<string, ProxySpec>;
+  readonly vpcEndpointServices?: Record<string, VpcEndpointServiceSpec>;
+  /** KMS rotates kmsuser's password on every successful connect. Default true, as KMS always does. */
+  readonly rotateKmsUserPassword?: boolean;
+  /** How long an external key store's new settings take to be used by connects, in clock ms. Default 1,000 (KMS: up to five minutes). */
+  readonly xksPropagationMs?: number;
+  /** How long DescribeCustomKeyStores may miss a new store or show the state before a change, in clock ms. Default 0. */
+  readonly visibilityLagMs?: number;
+  /** A CloudHSM create whose values all match a DISCONNECTED store returns that store's id. Default true. */
+  readonly createReturnsMatchingStore?: boolean;
+}
+
+interface XksConfig {
+  readonly endpoint: string;
+  readonly path: string;
+  readonly connectivity: string;
+  readonly vpcServiceName?: string;
+  readonly vpcServiceOwner?: string;
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+}
+
+interface StateStep {
+  readonly at: number;
+  readonly state: ConnectionState;
+  readonly errorCode?: string;
 }
 
 interface Store {
@@ -49,14 +115,16 @@ interface Store {
   name: string;
   type: string;
   createdAt: number;
-  state: string;
-  errorCode?: string;
-  /** When the current CONNECTING/DISCONNECTING ends, and in which state. */
-  transition?: { at: number; to: string; errorCode?: string };
+  /** The connection state over time: the state at t is that of the last step at or before t. */
+  steps: StateStep[];
   clusterId?: string;
   trustAnchor?: string;
+  /** The kmsuser password KMS holds for the store. */
   password?: string;
-  xks?: { endpoint: string; path: string; connectivity: string; vpcServiceName?: string; vpcServiceOwner?: string; accessKeyId: string; secretAccessKey: string };
+  /** The external key store's settings, as DescribeCustomKeyStores shows them. */
+  xks?: XksConfig;
+  /** The settings connects use, each from a time on: an update takes xksPropagationMs to arrive. */
+  xksEffective: Array<{ readonly from: number; readonly config: XksConfig }>;
 }
 
 interface Key {
@@ -78,10 +146,17 @@ export class KmsModel {
   public readonly region: string;
   public readonly clusters: Map<string, ClusterSpec>;
   public readonly proxies: Map<string, ProxySpec>;
+  public readonly vpcEndpointServices: Map<string, VpcEndpointServiceSpec>;
   public connectMs: number;
   public disconnectMs: number;
+  public rotateKmsUserPassword: boolean;
+  public xksPropagationMs: number;
+  public visibilityLagMs: number;
+  public createReturnsMatchingStore: boolean;
   private readonly stores = new Map<string, Store>();
   private readonly keys = new Map<string, Key>();
+  /** kmsuser's current password in each cluster, once KMS or an operator has set one. */
+  private readonly kmsUserPasswords = new Map<string, string>();
 
   constructor(
     public readonly clock: Clock,
@@ -93,6 +168,11 @@ export class KmsModel {
     this.disconnectMs = options.disconnectMs ?? 50;
     this.clusters = new Map(Object.entries(options.clusters ?? {}));
     this.proxies = new Map(Object.entries(options.proxies ?? {}));
+    this.vpcEndpointServices = new Map(Object.entries(options.vpcEndpointServices ?? {}));
+    this.rotateKmsUserPassword = options.rotateKmsUserPassword ?? true;
+    this.xksPropagationMs = options.xksPropagationMs ?? 1000;
+    this.visibilityLagMs = options.visibilityLagMs ?? 0;
+    this.createReturnsMatchingStore = options.createReturnsMatchingStore ?? true;
   }
 
   // ---- Custom key stores -------------------------------------------------------------------------
@@ -100,21 +180,34 @@ export class KmsModel {
   public CreateCustomKeyStore(input: Json): Json {
     const name = this.field(input, 'CustomKeyStoreName', rules.CUSTOM_KEY_STORE_NAME, true) as string;
     const type = (input.CustomKeyStoreType as string | undefined) ?? 'AWS_CLOUDHSM';
-    this.checkNameFree(name);
-    const store: Store = { id: `cks-${randomBytes(9).toString('hex').slice(0, 17)}`, name, type, createdAt: this.clock.now(), state: 'DISCONNECTED' };
+    const now = this.clock.now();
+    const store: Store = { id: `cks-${randomBytes(9).toString('hex').slice(0, 17)}`, name, type, createdAt: now, steps: [{ at: now, state: 'DISCONNECTED' }], xksEffective: [] };
     if (type === 'AWS_CLOUDHSM') {
       store.clusterId = this.field(input, 'CloudHsmClusterId', rules.CLOUD_HSM_CLUSTER_ID, true);
-      store.trustAnchor = this.field(input, 'TrustAnchorCertificate', { ...rules.TRUST_ANCHOR_CERTIFICATE, pattern: undefined }, true);
+      // The model bounds only the length (1-5000); whether it is the cluster's certificate is KMS's call.
+      store.trustAnchor = this.field(input, 'TrustAnchorCertificate', rules.TRUST_ANCHOR_CERTIFICATE, true);
       store.password = this.field(input, 'KeyStorePassword', rules.KEY_STORE_PASSWORD, true, true);
+      const same = this.createReturnsMatchingStore ? [...this.stores.values()].find((s) => this.matchesForCreate(s, store)) : undefined;
+      if (same) {
+        return { CustomKeyStoreId: same.id };
+      }
+      this.checkNameFree(name);
       if ([...this.stores.values()].some((s) => s.clusterId === store.clusterId)) {
         throw new KmsError('CloudHsmClusterInUseException', `Cluster ${store.clusterId} is already associated with a custom key store.`);
       }
-      if ((this.clusters.get(store.clusterId as string)?.hsmCount ?? 2) < 2) {
+      const cluster = this.clusters.get(store.clusterId as string) ?? {};
+      if (cluster.exists === false) {
+        throw new KmsError('CloudHsmClusterNotFoundException', `Cluster ${store.clusterId} does not exist in this account and Region.`);
+      }
+      if ((cluster.hsmCount ?? 2) < 2) {
         throw new KmsError('CloudHsmClusterInvalidConfigurationException', 'The cluster must have at least two active HSMs in different Availability Zones.');
       }
     } else if (type === 'EXTERNAL_KEY_STORE') {
       store.xks = this.xksConfig(input, undefined);
+      // KMS checks the proxy's uniqueness first: a retried create meets its own store here.
       this.checkXksUnique(store.xks, undefined);
+      this.checkNameFree(name);
+      store.xksEffective.push({ from: now, config: store.xks });
     } else {
       throw validation(`1 validation error detected: Value '${type}' at 'customKeyStoreType' failed to satisfy constraint: Member must satisfy enum value set: [EXTERNAL_KEY_STORE, AWS_CLOUDHSM]`);
     }
@@ -127,31 +220,40 @@ export class KmsModel {
 
   public ConnectCustomKeyStore(input: Json): Json {
     const store = this.store(input);
-    if (store.state === 'DISCONNECTING' || store.state === 'FAILED') {
-      throw invalidState(store.id, store.state, 'ConnectCustomKeyStore');
+    const state = this.stateOf(store);
+    if (state.state === 'DISCONNECTING' || state.state === 'FAILED') {
+      throw invalidState(store.id, state.state, 'ConnectCustomKeyStore');
     }
-    if (store.state === 'DISCONNECTED') {
-      store.state = 'CONNECTING';
-      store.errorCode = undefined;
-      store.transition = { at: this.clock.now() + this.connectMs, ...this.connectionOutcome(store) };
+    if (state.state === 'DISCONNECTED') {
+      const now = this.clock.now();
+      const outcome = this.connectionOutcome(store, now);
+      this.schedule(store, [{ at: now, state: 'CONNECTING' }, { at: now + this.connectMs, ...outcome }]);
     }
     return {};
   }
 
   public DisconnectCustomKeyStore(input: Json): Json {
     const store = this.store(input);
-    if (store.state === 'DISCONNECTING' || store.state === 'DISCONNECTED') {
-      throw invalidState(store.id, store.state, 'DisconnectCustomKeyStore');
+    const { state } = this.stateOf(store);
+    if (state === 'DISCONNECTING' || state === 'DISCONNECTED') {
+      throw invalidState(store.id, state, 'DisconnectCustomKeyStore');
     }
-    store.state = 'DISCONNECTING';
-    store.transition = { at: this.clock.now() + this.disconnectMs, to: 'DISCONNECTED' };
+    const now = this.clock.now();
+    this.schedule(store, [{ at: now, state: 'DISCONNECTING' }, { at: now + this.disconnectMs, state: 'DISCONNECTED' }]);
     return {};
   }
 
   public UpdateCustomKeyStore(input: Json): Json {
     const store = this.store(input);
+    const { state } = this.stateOf(store);
+    // "UpdateCustomKeyStore can be called on a custom key store in the CONNECTED state only to update
+    // NewCustomKeyStoreName" (and, for external key stores, XksProxyUriPath and the credential);
+    // every other property needs DISCONNECTED, and in FAILED, CONNECTING or DISCONNECTING nothing
+    // may change (CustomKeyStoreInvalidStateException, UpdateCustomKeyStore in the API model).
+    const online: string[] = [];
     const offline: string[] = [];
     const newName = this.field(input, 'NewCustomKeyStoreName', rules.CUSTOM_KEY_STORE_NAME, false);
+    if (newName !== undefined) online.push('NewCustomKeyStoreName');
     if (newName !== undefined && newName !== store.name) {
       this.checkNameFree(newName);
     }
@@ -166,10 +268,18 @@ export class KmsModel {
     } else if (store.xks) {
       const offlineFields = ['XksProxyUriEndpoint', 'XksProxyConnectivity', 'XksProxyVpcEndpointServiceName', 'XksProxyVpcEndpointServiceOwner'];
       offline.push(...offlineFields.filter((f) => input[f] !== undefined));
+      online.push(...['XksProxyUriPath', 'XksProxyAuthenticationCredential'].filter((f) => input[f] !== undefined));
       xks = this.xksConfig(input, store.xks);
+      if (xks.connectivity !== store.xks.connectivity && xks.endpoint === store.xks.endpoint) {
+        // "If you change the XksProxyConnectivity ..., you must also change the XksProxyUriEndpoint."
+        throw validation(`Changing XksProxyConnectivity to ${xks.connectivity} requires a new XksProxyUriEndpoint as well.`);
+      }
     }
-    if (offline.length > 0 && store.state !== 'DISCONNECTED') {
-      throw invalidState(store.id, store.state, `Changing ${offline.join(', ')}`);
+    if (offline.length > 0 && state !== 'DISCONNECTED') {
+      throw invalidState(store.id, state, `Changing ${offline.join(', ')}`);
+    }
+    if (online.length > 0 && state !== 'DISCONNECTED' && state !== 'CONNECTED') {
+      throw invalidState(store.id, state, `Changing ${online.join(', ')}`);
     }
     if (clusterId !== undefined && clusterId !== store.clusterId && this.lineage(clusterId) !== this.lineage(store.clusterId as string)) {
       throw new KmsError('CloudHsmClusterNotRelatedException', `Cluster ${clusterId} does not share a backup history with cluster ${store.clusterId}.`);
@@ -181,14 +291,18 @@ export class KmsModel {
     if (newName !== undefined) store.name = newName;
     if (clusterId !== undefined) store.clusterId = clusterId;
     if (password !== undefined) store.password = password;
-    store.xks = xks;
+    if (xks && xks !== store.xks) {
+      store.xks = xks;
+      store.xksEffective.push({ from: this.clock.now() + this.xksPropagationMs, config: xks });
+    }
     return {};
   }
 
   public DeleteCustomKeyStore(input: Json): Json {
     const store = this.store(input);
-    if (store.state !== 'DISCONNECTED') {
-      throw invalidState(store.id, store.state, 'DeleteCustomKeyStore');
+    const { state } = this.stateOf(store);
+    if (state !== 'DISCONNECTED') {
+      throw invalidState(store.id, state, 'DeleteCustomKeyStore');
     }
     const remaining = [...this.liveKeys()].filter((k) => k.storeId === store.id);
     if (remaining.length > 0) {
@@ -208,7 +322,9 @@ export class KmsModel {
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
       throw validation(`1 validation error detected: Value '${limit}' at 'limit' failed to satisfy constraint: Member must have value between 1 and 1000`);
     }
-    let selected = [...this.stores.values()].sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
+    // An eventually consistent read: what was true visibilityLagMs ago.
+    const seenAt = this.clock.now() - this.visibilityLagMs;
+    let selected = [...this.stores.values()].filter((s) => s.createdAt <= seenAt).sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
     if (id !== undefined) {
       selected = selected.filter((s) => s.id === id);
       if (selected.length === 0) throw notFound(id);
@@ -220,7 +336,7 @@ export class KmsModel {
     const start = input.Marker !== undefined ? Number(input.Marker) : 0;
     const page = selected.slice(start, start + limit);
     const truncated = start + limit < selected.length;
-    return { CustomKeyStores: page.map((s) => this.view(s)), Truncated: truncated, ...(truncated ? { NextMarker: String(start + limit) } : {}) };
+    return { CustomKeyStores: page.map((s) => this.view(s, seenAt)), Truncated: truncated, ...(truncated ? { NextMarker: String(start + limit) } : {}) };
   }
 
   // ---- Keys --------------------------------------------------------------------------------------
@@ -236,8 +352,9 @@ export class KmsModel {
       if (store.type !== origin) {
         throw new KmsError('IncorrectKeyException', `Origin ${origin} does not match the type of custom key store ${storeId}.`);
       }
-      if (store.state !== 'CONNECTED') {
-        throw invalidState(store.id, store.state, 'CreateKey');
+      const { state } = this.stateOf(store);
+      if (state !== 'CONNECTED') {
+        throw invalidState(store.id, state, 'CreateKey');
       }
       if (origin === 'EXTERNAL_KEY_STORE' && typeof input.XksKeyId !== 'string') {
         throw validation('XksKeyId is required with Origin EXTERNAL_KEY_STORE.');
@@ -312,11 +429,22 @@ export class KmsModel {
 
   // ---- Inspection (tests and the demo; not KMS API) -----------------------------------------------
 
-  public storeSnapshot(): Array<{ id: string; name: string; state: string; errorCode?: string }> {
+  /** Every store as it really is now (no visibility lag). */
+  public storeSnapshot(): Array<{ id: string; name: string; state: ConnectionState; errorCode?: string }> {
     return [...this.stores.values()].map((s) => {
-      this.settle(s);
-      return { id: s.id, name: s.name, state: s.state, errorCode: s.errorCode };
+      const { state, errorCode } = this.stateOf(s);
+      return { id: s.id, name: s.name, state, errorCode };
     });
+  }
+
+  /** What an operator does in the cluster: sets kmsuser's password (KMS is not told). */
+  public setKmsUserPassword(clusterId: string, password: string): void {
+    this.kmsUserPasswords.set(clusterId, password);
+  }
+
+  /** kmsuser's password in the cluster now: after a connect, one only KMS knows. */
+  public kmsUserPassword(clusterId: string): string | undefined {
+    return this.kmsUserPasswords.get(clusterId) ?? this.clusters.get(clusterId)?.kmsUserPassword;
   }
 
   /**
@@ -340,34 +468,90 @@ export class KmsModel {
     }
     const store = this.stores.get(id);
     if (!store) throw notFound(id);
-    this.settle(store);
     return store;
   }
 
-  /** Finishes a CONNECTING or DISCONNECTING whose time has come. */
-  private settle(store: Store): void {
-    if (store.transition && this.clock.now() >= store.transition.at) {
-      store.state = store.transition.to;
-      store.errorCode = store.transition.errorCode;
-      store.transition = undefined;
+  /** The store's connection state at `at` (default now): the last step at or before it. */
+  private stateOf(store: Store, at = this.clock.now()): StateStep {
+    let current = store.steps[0];
+    for (const step of store.steps) {
+      if (step.at <= at) current = step;
     }
+    return current;
   }
 
-  private connectionOutcome(store: Store): { to: string; errorCode?: string } {
-    const fail = (errorCode: string): { to: string; errorCode: string } => ({ to: 'FAILED', errorCode });
+  /** Replaces whatever was still to come (a connect cut short by a disconnect) with `steps`. */
+  private schedule(store: Store, steps: StateStep[]): void {
+    const now = this.clock.now();
+    const past = store.steps.filter((s) => s.at <= now);
+    // Keep only what a lagging read can still show, so a long-lived store's timeline stays short.
+    const keepFrom = now - this.visibilityLagMs;
+    let firstKept = 0;
+    past.forEach((step, i) => {
+      if (step.at <= keepFrom) firstKept = i;
+    });
+    store.steps = [...past.slice(firstKept), ...steps];
+  }
+
+  /** The outcome of a connect started at `at`, with the settings KMS uses by then. */
+  private connectionOutcome(store: Store, at: number): { state: ConnectionState; errorCode?: string } {
+    const fail = (errorCode: string): { state: ConnectionState; errorCode: string } => ({ state: 'FAILED', errorCode });
     if (store.type === 'AWS_CLOUDHSM') {
-      const cluster = this.clusters.get(store.clusterId as string) ?? {};
+      const clusterId = store.clusterId as string;
+      const cluster = this.clusters.get(clusterId) ?? {};
+      if (cluster.exists === false) return fail('CLUSTER_NOT_FOUND');
+      if (cluster.subnetDeleted) return fail('SUBNET_NOT_FOUND');
+      if (cluster.networkBlocked) return fail('NETWORK_ERRORS');
       if (cluster.hsmCount === 0) return fail('INSUFFICIENT_CLOUDHSM_HSMS');
-      if (cluster.kmsUserPassword !== undefined && cluster.kmsUserPassword !== store.password) return fail('INVALID_CREDENTIALS');
-      return { to: 'CONNECTED' };
+      if (cluster.kmsUserExists === false) return fail('USER_NOT_FOUND');
+      if (cluster.kmsUserLoggedIn) return fail('USER_LOGGED_IN');
+      const inCluster = this.kmsUserPassword(clusterId) ?? store.password;
+      if (inCluster !== store.password) return fail('INVALID_CREDENTIALS');
+      if (this.rotateKmsUserPassword) {
+        // KMS logs in as kmsuser and rotates its password: from now on only KMS knows it.
+        const rotated = randomBytes(24).toString('base64url').slice(0, 32);
+        this.kmsUserPasswords.set(clusterId, rotated);
+        store.password = rotated;
+      } else {
+        this.kmsUserPasswords.set(clusterId, inCluster as string);
+      }
+      return { state: 'CONNECTED' };
     }
-    const xks = store.xks;
-    const proxy = (xks && this.proxies.get(xks.endpoint)) ?? {};
+    const xks = this.effectiveXks(store, at);
+    const proxy = this.proxies.get(xks.endpoint) ?? {};
+    if (xks.connectivity === 'VPC_ENDPOINT_SERVICE') {
+      const service = this.vpcEndpointServices.get(xks.vpcServiceName as string) ?? {};
+      if (service.exists === false) return fail('XKS_VPC_ENDPOINT_SERVICE_NOT_FOUND');
+      if (service.allowsKms === false) return fail('XKS_VPC_ENDPOINT_SERVICE_INVALID_CONFIGURATION');
+    }
     if (proxy.reachable === false) return fail('XKS_PROXY_NOT_REACHABLE');
-    if ((proxy.accessKeyId !== undefined && proxy.accessKeyId !== xks?.accessKeyId) || (proxy.secretAccessKey !== undefined && proxy.secretAccessKey !== xks?.secretAccessKey)) {
-      return fail('XKS_PROXY_ACCESS_DENIED');
+    if (proxy.uriPath !== undefined && proxy.uriPath !== xks.path) return fail('XKS_PROXY_INVALID_CONFIGURATION');
+    if ((proxy.accessKeyId !== undefined && proxy.accessKeyId !== xks.accessKeyId) || (proxy.secretAccessKey !== undefined && proxy.secretAccessKey !== xks.secretAccessKey)) {
+      // "INVALID_CREDENTIALS: One or both of the XksProxyAuthenticationCredential values is not valid."
+      return fail('INVALID_CREDENTIALS');
     }
-    return { to: 'CONNECTED' };
+    if (proxy.deniesKms) return fail('XKS_PROXY_ACCESS_DENIED');
+    return { state: 'CONNECTED' };
+  }
+
+  /** The external key store settings a connect at `at` uses: an update arrives xksPropagationMs late. */
+  private effectiveXks(store: Store, at: number): XksConfig {
+    let current = store.xksEffective[0];
+    for (const entry of store.xksEffective) {
+      if (entry.from <= at) current = entry;
+    }
+    return current.config;
+  }
+
+  /** The Developer Guide's case: a CloudHSM create that repeats a DISCONNECTED store's values. */
+  private matchesForCreate(existing: Store, wanted: Store): boolean {
+    return (
+      existing.type === 'AWS_CLOUDHSM' &&
+      existing.name === wanted.name &&
+      existing.clusterId === wanted.clusterId &&
+      (existing.trustAnchor ?? '').replace(/\s+/g, '') === (wanted.trustAnchor ?? '').replace(/\s+/g, '') &&
+      this.stateOf(existing).state === 'DISCONNECTED'
+    );
   }
 
   private lineage(clusterId: string): string {
@@ -466,8 +650,7 @@ export class KmsModel {
     if (key.deletionDate !== undefined) return 'PendingDeletion';
     if (key.storeId !== undefined) {
       const store = this.stores.get(key.storeId);
-      if (store) this.settle(store);
-      if (!store || store.state !== 'CONNECTED') return 'Unavailable';
+      if (!store || this.stateOf(store).state !== 'CONNECTED') return 'Unavailable';
     }
     return key.enabled ? 'Enabled' : 'Disabled';
   }
@@ -493,14 +676,15 @@ export class KmsModel {
     };
   }
 
-  private view(s: Store): Json {
-    this.settle(s);
+  /** The store as a read at `seenAt` shows it. */
+  private view(s: Store, seenAt: number): Json {
+    const { state, errorCode } = this.stateOf(s, seenAt);
     return {
       CustomKeyStoreId: s.id,
       CustomKeyStoreName: s.name,
       CustomKeyStoreType: s.type,
-      ConnectionState: s.state,
-      ...(s.state === 'FAILED' && s.errorCode ? { ConnectionErrorCode: s.errorCode } : {}),
+      ConnectionState: state,
+      ...(state === 'FAILED' && errorCode ? { ConnectionErrorCode: errorCode } : {}),
       CreationDate: s.createdAt / 1000,
       ...(s.clusterId ? { CloudHsmClusterId: s.clusterId, TrustAnchorCertificate: s.trustAnchor } : {}),
       ...(s.xks

@@ -13,8 +13,8 @@ const cases: Case[] = [
   ['cluster id without prefix', (s) => ({ customKeyStoreName: 'a', backend: cloudHsmBackend(s, { clusterId: 'clstr-2a23b4cdefgh' }) }), "clusterId: 'clstr-2a23b4cdefgh' does not start with 'cluster-'; expected 'cluster-' followed by 11-16 characters of [2-7a-zA-Z] (19-24 characters)"],
   ['cluster id with a digit outside base32', (s) => ({ customKeyStoreName: 'a', backend: cloudHsmBackend(s, { clusterId: 'cluster-1a23b4cdefg' }) }), "clusterId: 'cluster-1a23b4cdefg' has characters outside [2-7a-zA-Z] after the prefix; expected 'cluster-' followed by 11-16 characters of [2-7a-zA-Z] (19-24 characters)"],
   ['cluster id too short', (s) => ({ customKeyStoreName: 'a', backend: cloudHsmBackend(s, { clusterId: 'cluster-abc' }) }), "clusterId: 'cluster-abc' has 11 characters; expected 'cluster-' followed by 11-16 characters"],
-  ['certificate path instead of content', (s) => ({ customKeyStoreName: 'a', backend: cloudHsmBackend(s, { trustAnchorCertificate: './customerCA.crt' }) }), "trustAnchorCertificate: './customerCA.crt' does not start with '-----BEGIN CERTIFICATE-----' (pass the content of customerCA.crt, not its path)"],
-  ['truncated certificate', (s) => ({ customKeyStoreName: 'a', backend: cloudHsmBackend(s, { trustAnchorCertificate: TRUST_ANCHOR.slice(0, 60) }) }), "does not end with '-----END CERTIFICATE-----'"],
+  ['certificate path instead of content', (s) => ({ customKeyStoreName: 'a', backend: cloudHsmBackend(s, { trustAnchorCertificate: './customerCA.crt' }) }), "trustAnchorCertificate: './customerCA.crt' has no '-----BEGIN CERTIFICATE-----' (pass the content of customerCA.crt, not its path)"],
+  ['truncated certificate', (s) => ({ customKeyStoreName: 'a', backend: cloudHsmBackend(s, { trustAnchorCertificate: TRUST_ANCHOR.slice(0, 60) }) }), "has no '-----END CERTIFICATE-----'"],
   ['certificate over 5000 characters', (s) => ({ customKeyStoreName: 'a', backend: cloudHsmBackend(s, { trustAnchorCertificate: TRUST_ANCHOR.replace('MII', `MII${'A'.repeat(5000)}`) }) }), /trustAnchorCertificate: '-----BEGIN CERTIFICATE----- MIIA.*' has 5\d{3} characters; expected the PEM content of customerCA.crt/],
   ['no password secret', (s) => ({ customKeyStoreName: 'a', backend: cloudHsmBackend(s, { keyStorePassword: undefined }) }), 'keyStorePassword is required; expected a secret holding the kmsuser password as plain text (a secretsmanager.ISecret, never the value itself)'],
   ['password as a string', (s) => ({ customKeyStoreName: 'a', backend: cloudHsmBackend(s, { keyStorePassword: 'hunter2hunter2' as never }) }), 'keyStorePassword is required; expected a secret holding the kmsuser password as plain text (a secretsmanager.ISecret, never the value itself)'],
@@ -41,6 +41,16 @@ describe('synth-time validation names the property, the problem and the rule', (
     const stack = newStack();
     const build = (): CustomKeyStore => new CustomKeyStore(stack, 'Store', props(stack) as CustomKeyStoreProps);
     expect(build).toThrow(message);
+  });
+
+  // The API model bounds only the trust anchor's length: KMS, not the construct, judges the PEM.
+  test.each([
+    ['on one line', TRUST_ANCHOR.replace(/\n/g, ' ')],
+    ['a chain of two certificates', TRUST_ANCHOR + TRUST_ANCHOR],
+    ['with trailing spaces and CRLF line ends', `${TRUST_ANCHOR.replace(/\n/g, '\r\n')}   \n\n`],
+  ])('a trust anchor %s is accepted', (_name, trustAnchorCertificate) => {
+    const stack = newStack();
+    expect(() => new CustomKeyStore(stack, 'Store', { customKeyStoreName: 'a', backend: cloudHsmBackend(stack, { trustAnchorCertificate }) })).not.toThrow();
   });
 
   test('tokens pass through to deploy time', () => {

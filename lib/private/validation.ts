@@ -68,6 +68,6 @@ export const CLUSTER_ID_HINTS: ReadonlyArray<[RegExp, string]> = [
 ];
 
 export const CERTIFICATE_HINTS: ReadonlyArray<[RegExp, string]> = [
-  [/^(?!\s*-----BEGIN CERTIFICATE-----)/, "does not start with '-----BEGIN CERTIFICATE-----' (pass the content of customerCA.crt, not its path)"],
-  [/^(?![\s\S]*-----END CERTIFICATE-----\s*$)/, "does not end with '-----END CERTIFICATE-----'"],
+  [/^(?![\s\S]*-----BEGIN CERTIFICATE-----)/, "has no '-----BEGIN CERTIFICATE-----' (pass the content of customerCA.crt, not its path)"],
+  [/^(?![\s\S]*-----END CERTIFICATE-----)/, "has no '-----END CERTIFICATE-----'"],
 ];

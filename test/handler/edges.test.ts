@@ -33,7 +33,7 @@ beforeEach(resetMocks);
 describe('entry points', () => {
   test('index.onEvent and index.isComplete run a create with the module\'s own clients', async () => {
     kmsMock.on(CreateCustomKeyStoreCommand).resolves({ CustomKeyStoreId: ID });
-    storeStates(ID, 'CONNECTED');
+    kmsMock.on(DescribeCustomKeyStoresCommand).resolves({ CustomKeyStores: [store(ID, 'CONNECTED', { CreationDate: new Date() })] });
     const log = jest.spyOn(console, 'log').mockImplementation(() => undefined);
     process.env.AWS_REGION = 'us-east-1';
     const event = createEvent(cloudHsmProps());
@@ -109,10 +109,30 @@ describe('update', () => {
     await expect(harness().onEvent(updateEvent(ID, cloudHsmProps(), cloudHsmProps({ CustomKeyStoreName: 'taken' })))).rejects.toThrow(/which is CONNECTED; the update was not applied\. Another custom key store has the new name/);
   });
 
-  test('a store FAILED before an update that does not touch its connection is left as it was', async () => {
-    kmsMock.on(DescribeCustomKeyStoresCommand).resolves({ CustomKeyStores: [store(ID, 'FAILED', { ConnectionErrorCode: 'NETWORK_ERRORS' })] });
-    const event = withResult(updateEvent(ID, cloudHsmProps(), cloudHsmProps({ CustomKeyStoreName: 'renamed' })), { PhysicalResourceId: ID, PriorConnectionState: 'FAILED' });
-    expect(await harness().isComplete(event)).toEqual({ IsComplete: true, Data: { CustomKeyStoreId: ID, ConnectionState: 'FAILED' } });
+  test('a store FAILED before a rename is disconnected for it (KMS changes nothing in FAILED), renamed, and left FAILED if it fails again', async () => {
+    let renamed = false;
+    const states = ['FAILED', 'DISCONNECTING', 'DISCONNECTED', 'CONNECTING', 'FAILED'];
+    let call = 0;
+    kmsMock.on(DescribeCustomKeyStoresCommand).callsFake(() => {
+      const state = states[Math.min(call++, states.length - 1)];
+      return { CustomKeyStores: [store(ID, state, { CustomKeyStoreName: renamed ? 'renamed' : 'payments-hsm', ...(state === 'FAILED' ? { ConnectionErrorCode: 'NETWORK_ERRORS' } : {}) })] };
+    });
+    kmsMock.on(UpdateCustomKeyStoreCommand).callsFake(() => {
+      renamed = true;
+      return {};
+    });
+    const h = harness();
+    const event = updateEvent(ID, cloudHsmProps(), cloudHsmProps({ CustomKeyStoreName: 'renamed' }));
+    const result = await h.onEvent(event);
+    expect(result).toMatchObject({ PriorConnectionState: 'FAILED', UpdateApplied: false });
+    expect(kmsMock).toHaveReceivedCommandTimes(DisconnectCustomKeyStoreCommand, 1);
+    expect(kmsMock).not.toHaveReceivedCommand(UpdateCustomKeyStoreCommand);
+    const next = withResult(event, result);
+    expect((await h.isComplete(next)).IsComplete).toBe(false); // DISCONNECTED: rename, connect
+    expect(kmsMock).toHaveReceivedCommandWith(UpdateCustomKeyStoreCommand, { CustomKeyStoreId: ID, NewCustomKeyStoreName: 'renamed' });
+    expect((await h.isComplete(next)).IsComplete).toBe(false); // CONNECTING
+    expect(await h.isComplete(next)).toEqual({ IsComplete: true, Data: { CustomKeyStoreId: ID, ConnectionState: 'FAILED' } });
+    expect(kmsMock).toHaveReceivedCommandTimes(UpdateCustomKeyStoreCommand, 1);
   });
 
   test('moving a VPC endpoint service back to this account sends the stack\'s account as the owner', async () => {
@@ -249,8 +269,20 @@ describe('building blocks', () => {
     expect(result.scanned).toBe(2);
     expect(kmsMock).toHaveReceivedCommandWith(ListKeysCommand, { Marker: 'm1' });
 
-    kmsMock.on(DescribeKeyCommand).rejects(awsError('AccessDeniedException', 'no'));
+    kmsMock.on(DescribeKeyCommand).rejects(awsError('KMSInvalidStateException', 'no'));
     await expect(findKeysInStore(kms, ID, { describeRatePerSecond: 100_000 })).rejects.toThrow('no');
+  });
+
+  test('the key scan counts keys whose key policy denies DescribeKey, and goes on', async () => {
+    kmsMock.on(ListKeysCommand).resolves({ Keys: [{ KeyId: 'a' }, { KeyId: 'locked-2' }, { KeyId: 'b' }, { KeyId: 'locked-1' }], Truncated: false });
+    kmsMock.on(DescribeKeyCommand).callsFake((input: { KeyId: string }) => {
+      if (input.KeyId.startsWith('locked')) throw awsError('AccessDeniedException', 'no resource-based policy allows the kms:DescribeKey action');
+      return { KeyMetadata: { KeyId: input.KeyId, CustomKeyStoreId: input.KeyId === 'a' ? ID : undefined, KeyState: 'Enabled' } };
+    });
+    const result = await findKeysInStore(new KMSClient({ region: 'us-east-1' }), ID, { describeRatePerSecond: 100_000 });
+    expect(result.keys.map((k) => k.keyId)).toEqual(['a']);
+    expect(result.unreadable).toEqual(['locked-1', 'locked-2']);
+    expect(result.scanned).toBe(2);
   });
 
   test('the rate limiter spaces calls to its rate', async () => {

@@ -50,10 +50,15 @@ export function harness(): Harness {
   const redactor = new SecretRedactor();
   const noSleep = (): Promise<void> => Promise.resolve();
   const state = { now: Date.parse('2026-11-22T12:00:00Z') };
+  // The handler's own waits move its clock, so a wait that never ends in KMS ends at its deadline.
+  const clockSleep = (ms: number): Promise<void> => {
+    state.now += ms;
+    return Promise.resolve();
+  };
   const deps = makeDeps(new KMSClient({ region: 'us-east-1' }), new SecretsManagerClient({ region: 'us-east-1' }), redactor, { sleep: noSleep, random: () => 0.5 }, {
-    sleep: noSleep,
+    sleep: clockSleep,
     now: () => state.now,
-    settle: { intervalMs: 1, timeoutMs: 5 },
+    settle: { intervalMs: 1000, timeoutMs: 5000, longTimeoutMs: 60_000 },
     scan: { describeRatePerSecond: 100_000, retry: { sleep: noSleep } },
   });
   const logged = { ...deps, log: (entry: Record<string, unknown>) => logs.push(redactor.redact(JSON.stringify(entry))) };

@@ -45,7 +45,8 @@ describe('Create', () => {
       CloudHsmClusterId: 'cluster-2a23b4cdefg',
       KeyStorePassword: CANARY_PASSWORD,
     });
-    expect(kmsCalls()).toEqual(['CreateCustomKeyStore']);
+    // The read after the create: a CloudHSM create may answer with an existing store's id.
+    expect(kmsCalls()).toEqual(['CreateCustomKeyStore', 'DescribeCustomKeyStores']);
   });
 
   test('creates an external store with the proxy credential from the secret JSON', async () => {
@@ -75,7 +76,7 @@ describe('Create', () => {
     kmsMock.on(DescribeCustomKeyStoresCommand).resolves({ CustomKeyStores: [store(ID, 'FAILED', { ConnectionErrorCode: 'INVALID_CREDENTIALS' })] });
     const h = harness();
     await expect(h.isComplete(withResult(createEvent(cloudHsmProps()), { PhysicalResourceId: ID }))).rejects.toThrow(
-      /failed to connect \(ConnectionErrorCode INVALID_CREDENTIALS\): the kmsuser password .* The store exists and is FAILED/,
+      /failed to connect \(ConnectionErrorCode INVALID_CREDENTIALS\): KMS could not log in as kmsuser: .* in a new secret .* The store exists and is FAILED/,
     );
   });
 
@@ -159,22 +160,42 @@ describe('Update', () => {
     expect(kmsMock).not.toHaveReceivedCommand(DisconnectCustomKeyStoreCommand);
   });
 
-  test('a new password disconnects, waits, updates, reconnects and waits', async () => {
-    storeStates(ID, 'CONNECTED', 'DISCONNECTING', 'DISCONNECTING', 'DISCONNECTED', 'CONNECTING', 'CONNECTED');
+  test('a new password: onEvent disconnects, waits for DISCONNECTED and sends it once; isComplete reconnects', async () => {
+    storeStates(ID, 'CONNECTED', 'DISCONNECTING', 'DISCONNECTING', 'DISCONNECTED', 'DISCONNECTED', 'CONNECTED');
     const h = harness();
     const event = updateEvent(ID, cloudHsmProps(), cloudHsmProps({ KeyStorePasswordSecretArn: NEW_PASSWORD_ARN }));
     const result = await h.onEvent(event);
-    expect(kmsCalls()).toEqual(['DescribeCustomKeyStores', 'DisconnectCustomKeyStore', 'DescribeCustomKeyStores']);
-    expect(result).toMatchObject({ PriorConnectionState: 'CONNECTED', UpdateApplied: false });
-    const next = withResult(event, result);
-    expect((await h.isComplete(next)).IsComplete).toBe(false); // DISCONNECTING
-    expect(kmsMock).not.toHaveReceivedCommand(UpdateCustomKeyStoreCommand);
-    expect((await h.isComplete(next)).IsComplete).toBe(false); // DISCONNECTED: update + connect
+    expect(kmsCalls()).toEqual(['DescribeCustomKeyStores', 'DisconnectCustomKeyStore', 'DescribeCustomKeyStores', 'DescribeCustomKeyStores', 'DescribeCustomKeyStores', 'UpdateCustomKeyStore']);
     expect(kmsMock).toHaveReceivedCommandWith(UpdateCustomKeyStoreCommand, { CustomKeyStoreId: ID, KeyStorePassword: `${CANARY_PASSWORD}-new` });
+    expect(result).toMatchObject({ PriorConnectionState: 'CONNECTED', UpdateApplied: true, Rollback: false });
+    const next = withResult(event, result);
+    expect((await h.isComplete(next)).IsComplete).toBe(false); // DISCONNECTED: connect
     expect(kmsMock).toHaveReceivedCommandTimes(ConnectCustomKeyStoreCommand, 1);
-    expect((await h.isComplete(next)).IsComplete).toBe(false); // CONNECTING
     expect((await h.isComplete(next)).IsComplete).toBe(true); // CONNECTED
     expect(kmsMock).toHaveReceivedCommandTimes(UpdateCustomKeyStoreCommand, 1);
+  });
+
+  test('a password is never sent from isComplete, even when a read shows the store CONNECTED before the disconnect', async () => {
+    // The stale read: onEvent applied the password; isComplete must not apply it again.
+    storeStates(ID, 'CONNECTED', 'DISCONNECTED', 'CONNECTED');
+    const h = harness();
+    const event = updateEvent(ID, cloudHsmProps(), cloudHsmProps({ KeyStorePasswordSecretArn: NEW_PASSWORD_ARN }));
+    const next = withResult(event, await h.onEvent(event));
+    expect(await h.isComplete(next)).toEqual({ IsComplete: true, Data: { CustomKeyStoreId: ID, ConnectionState: 'CONNECTED' } });
+    expect(kmsMock).toHaveReceivedCommandTimes(UpdateCustomKeyStoreCommand, 1);
+  });
+
+  test('a password update whose disconnect does not show in time fails without sending it, and reconnects the store', async () => {
+    storeStates(ID, 'CONNECTED', 'DISCONNECTING');
+    const h = harness();
+    kmsMock.on(DisconnectCustomKeyStoreCommand).callsFake(() => {
+      h.now += 60_000;
+      return {};
+    });
+    const event = updateEvent(ID, cloudHsmProps({ WaitTimeoutSeconds: '60' }), cloudHsmProps({ WaitTimeoutSeconds: '60', KeyStorePasswordSecretArn: NEW_PASSWORD_ARN }));
+    await expect(h.onEvent(event)).rejects.toThrow(/^DisconnectTimedOut: custom key store .* did not reach DISCONNECTED within 60 s, so KeyStorePassword was not updated .* The store is DISCONNECTING and is being reconnected/);
+    expect(kmsMock).not.toHaveReceivedCommand(UpdateCustomKeyStoreCommand);
+    expect(kmsMock).toHaveReceivedCommandTimes(ConnectCustomKeyStoreCommand, 1);
   });
 
   test('a store already DISCONNECTED gets the offline change in onEvent, then isComplete connects it', async () => {
@@ -226,12 +247,22 @@ describe('Update', () => {
     expect(kmsCalls().filter((c) => c !== 'DescribeCustomKeyStores')).toEqual([]);
   });
 
-  test('a new trust anchor with a new name creates a new store and returns its id', async () => {
+  test('a new trust anchor with a new name and a new cluster creates a new store and returns its id', async () => {
     storeStates(ID, 'CONNECTED');
     kmsMock.on(CreateCustomKeyStoreCommand).resolves({ CustomKeyStoreId: 'cks-00000000000000new' });
-    const result = await harness().onEvent(updateEvent(ID, cloudHsmProps(), cloudHsmProps({ CustomKeyStoreName: 'payments-hsm-v2', TrustAnchorCertificate: OTHER_TRUST_ANCHOR })));
+    const result = await harness().onEvent(
+      updateEvent(ID, cloudHsmProps(), cloudHsmProps({ CustomKeyStoreName: 'payments-hsm-v2', TrustAnchorCertificate: OTHER_TRUST_ANCHOR, CloudHsmClusterId: 'cluster-3b34c5defgh' })),
+    );
     expect(result).toMatchObject({ PhysicalResourceId: 'cks-00000000000000new', Replacement: true });
-    expect(kmsCalls()).toEqual(['DescribeCustomKeyStores', 'CreateCustomKeyStore']);
+    expect(kmsCalls()).toEqual(['DescribeCustomKeyStores', 'CreateCustomKeyStore', 'DescribeCustomKeyStores']);
+  });
+
+  test('a new trust anchor on the same cluster fails before touching anything: the old store holds the cluster', async () => {
+    storeStates(ID, 'CONNECTED');
+    await expect(
+      harness().onEvent(updateEvent(ID, cloudHsmProps(), cloudHsmProps({ CustomKeyStoreName: 'payments-hsm-v2', TrustAnchorCertificate: OTHER_TRUST_ANCHOR }))),
+    ).rejects.toThrow(/^ReplacementNeedsNewCluster: .* cluster cluster-2a23b4cdefg backs custom key store .* CloudHsmClusterInUseException\. Nothing was changed\./);
+    expect(kmsCalls()).toEqual(['DescribeCustomKeyStores']);
   });
 });
 
@@ -248,9 +279,11 @@ describe('Delete', () => {
     kmsMock.on(DescribeCustomKeyStoresCommand).rejects(new CustomKeyStoreNotFoundException({ message: 'not found', ...meta }));
     const h = harness();
     const event = deleteEvent(ID, cloudHsmProps());
+    kmsMock.on(DeleteCustomKeyStoreCommand).rejects(new CustomKeyStoreNotFoundException({ message: 'not found', ...meta }));
     await h.onEvent(event);
     expect((await h.isComplete(event)).IsComplete).toBe(true);
-    expect(kmsCalls()).toEqual(['DescribeCustomKeyStores', 'DescribeCustomKeyStores']);
+    // A read may lag behind a create: only the delete itself says a store is gone.
+    expect(kmsCalls()).toEqual(['DescribeCustomKeyStores', 'DeleteCustomKeyStore', 'DescribeCustomKeyStores', 'DeleteCustomKeyStore']);
   });
 
   test('a DISCONNECTED store is deleted at once', async () => {

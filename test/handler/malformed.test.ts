@@ -31,7 +31,7 @@ describe('secrets', () => {
     smMock.on(GetSecretValueCommand, { SecretId: CREDENTIAL_ARN }).resolves({ SecretString: JSON.stringify({ accessKeyId: 'CANARYAKIDABCDEFGHIJ234567' }) });
     const error = (await harness().onEvent(createEvent(externalProps())).catch((e: unknown) => e)) as Error;
     expect(error.message).toBe(
-      `InvalidSecretValue: the JSON in secret ${CREDENTIAL_ARN} lacks 'secretAccessKey'. No KMS call was made with it. Store JSON {"accessKeyId": "...", "secretAccessKey": "..."} with the credential your XKS proxy issued, then deploy again.`,
+      `InvalidSecretValue: the JSON in secret ${CREDENTIAL_ARN} lacks 'secretAccessKey'. No KMS call was made with it. Store JSON {"accessKeyId": "...", "secretAccessKey": "..."} with the credential your XKS proxy issued, then deploy again (this step reads the secret each time it runs).`,
     );
     expect(kmsCalls()).toEqual([]);
   });
