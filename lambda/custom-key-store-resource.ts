@@ -189,10 +189,17 @@ export class CustomKeyStoreResource {
     }
     this.refuseConnectivitySwitch(id, old, desired);
 
-    const rollback = await (this.deps.stackStatus?.isRollingBack(this.event.StackId) ?? Promise.resolve(false));
+    const activity = await (this.deps.stackStatus?.activity(this.event.StackId) ?? Promise.resolve({ rollingBack: false, settled: false }));
+    const rollback = activity.rollingBack;
     const store = current ?? (await this.requireStore(id, desired.name));
     const state = store.ConnectionState ?? 'UNKNOWN';
     plan = this.effectivePlan(plan, state, rollback);
+    if (activity.settled && hasUnobservable(plan)) {
+      // A late duplicate of an update CloudFormation has already had its answer to: sending its
+      // password again would overwrite the one KMS has rotated to since.
+      this.log({ step: 'duplicate-ignored', store: id, reason: 'the stack has no operation in progress' });
+      return { PhysicalResourceId: id, PriorConnectionState: state, StartedAt: this.startedAt(), UpdateApplied: true, Duplicate: true };
+    }
     let updateApplied = false;
     if (plan.offline.length === 0) {
       if (plan.online.length > 0) {
@@ -223,6 +230,10 @@ export class CustomKeyStoreResource {
     const id = this.physicalId();
     if (this.event.Replacement === true) {
       return this.reconcileConnection(id, desired, { failOnFailed: true });
+    }
+    if (this.event.Duplicate === true) {
+      const seen = await this.describeOrNotYet(id);
+      return { IsComplete: true, Data: { CustomKeyStoreId: id, ConnectionState: seen?.ConnectionState ?? 'UNKNOWN' } };
     }
     const rollback = this.event.Rollback === true;
     // onEvent decided against a replacement, so compare everything but the identity.
@@ -255,6 +266,11 @@ export class CustomKeyStoreResource {
         await this.disconnectIgnoringState(id);
         return NOT_YET;
       }
+    }
+    if (rollback && this.event.PriorConnectionState === FAILED) {
+      // The forward update left the store FAILED and its Reason said what to fix: the rollback
+      // leaves it DISCONNECTED rather than try a login that just failed (and count towards lockout).
+      return this.reconcileConnection(id, { ...desired, connected: false }, { failOnFailed: false }, store);
     }
     const passwordSent = plan.offline.includes('KeyStorePassword');
     // A change KMS makes while connected, on a store that was FAILED before: that failure is not this update's.

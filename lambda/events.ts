@@ -22,6 +22,8 @@ export interface OnEventExtras {
   readonly Replacement?: boolean;
   /** The update is CloudFormation rolling a failed update back. */
   readonly Rollback?: boolean;
+  /** A late duplicate of an update already answered: nothing is done. */
+  readonly Duplicate?: boolean;
 }
 
 export interface KeyStoreEvent extends Partial<FrameworkFields>, OnEventExtras {

@@ -1,16 +1,27 @@
 /**
- * Whether an Update event is CloudFormation rolling a failed update back.
+ * What the stack is doing while the handler runs: rolling a failed update back, or nothing at all.
  *
- * A custom resource's event does not say so, but the stack's status does
- * (UPDATE_ROLLBACK_IN_PROGRESS). The handler needs to know for one reason: a rollback of a kmsuser
- * password change would send back a password that KMS has rotated away on its last connect, which
- * can never work and would leave the stack in UPDATE_ROLLBACK_FAILED.
+ * A custom resource's event does not say so, but the stack's status does. The handler needs to
+ * know for the kmsuser password, which KMS rotates on every connect:
+ * - a rollback of a password change would send back a password KMS has rotated away, which can
+ *   never work and would leave the stack in UPDATE_ROLLBACK_FAILED;
+ * - CloudFormation sends events only while a stack operation is in progress, so an Update that
+ *   arrives when the stack is settled is a late duplicate, and re-sending its password would
+ *   overwrite the one KMS rotated to since.
  */
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { errorName } from './errors';
 import { RetryOptions, withRetry } from './retry';
 
 const ROLLBACK_STATUSES = new Set(['UPDATE_ROLLBACK_IN_PROGRESS', 'ROLLBACK_IN_PROGRESS', 'IMPORT_ROLLBACK_IN_PROGRESS']);
+
+export interface StackActivity {
+  readonly rollingBack: boolean;
+  /** No operation is in progress: the event is a late duplicate of one already answered. */
+  readonly settled: boolean;
+}
+
+const UNKNOWN: StackActivity = { rollingBack: false, settled: false };
 
 export class StackStatusReader {
   constructor(
@@ -19,19 +30,21 @@ export class StackStatusReader {
     private readonly log: (entry: Record<string, string>) => void = () => undefined,
   ) {}
 
-  /** True while the stack rolls back; false when it does not, or when its status cannot be read. */
-  public async isRollingBack(stackId: string | undefined): Promise<boolean> {
+  /** What the stack is doing; when its status cannot be read, a forward update in progress. */
+  public async activity(stackId: string | undefined): Promise<StackActivity> {
     if (!stackId) {
-      return false;
+      return UNKNOWN;
     }
     try {
       const out = await withRetry(async () => this.client.send(new DescribeStacksCommand({ StackName: stackId })), this.retry);
-      const status = out.Stacks?.[0]?.StackStatus ?? '';
-      return ROLLBACK_STATUSES.has(status);
+      const status = out.Stacks?.[0]?.StackStatus;
+      if (status === undefined) {
+        return UNKNOWN;
+      }
+      return { rollingBack: ROLLBACK_STATUSES.has(status), settled: !status.endsWith('_IN_PROGRESS') };
     } catch (err) {
-      // Without the status the update is treated as a forward one, as before this check existed.
       this.log({ step: 'stack-status-unknown', error: errorName(err) });
-      return false;
+      return UNKNOWN;
     }
   }
 }

@@ -2,17 +2,19 @@
  * The local KMS endpoint: KMS's JSON 1.1 protocol (`X-Amz-Target: TrentService.*`) and Secrets
  * Manager's (`secretsmanager.*`) over HTTP on loopback, in front of KmsModel, with the account's
  * request quotas, configurable latency and injected faults. Point the AWS SDK at it with
- * AWS_ENDPOINT_URL_KMS and AWS_ENDPOINT_URL_SECRETS_MANAGER.
+ * AWS_ENDPOINT_URL_KMS and AWS_ENDPOINT_URL_SECRETS_MANAGER (and AWS_ENDPOINT_URL_CLOUDFORMATION for the one
+ * CloudFormation call the handler makes, DescribeStacks, answered in CloudFormation's query protocol).
  */
 import * as http from 'http';
 import { AddressInfo } from 'net';
 import { Clock, seededRandom } from './clock';
 import { KmsError } from './kms-errors';
 import { KmsModel, ModelOptions } from './kms-model';
+import { CloudFormationModel } from './cloudformation-model';
 import { SecretsManagerModel } from './secrets-model';
 
 /** The wire protocol's service names, as the AWS SDK sends them in X-Amz-Target. */
-export type ServiceName = 'TrentService' | 'secretsmanager';
+export type ServiceName = 'TrentService' | 'secretsmanager' | 'cloudformation';
 
 /** One operation the endpoint answers: its service, its request quota and the model method behind it. */
 interface Operation {
@@ -28,6 +30,12 @@ const secretsOperation = (quota: number, run: (model: SecretsManagerModel, input
   service: 'secretsmanager',
   quota,
   run: (endpoint, input) => run(endpoint.secrets, input),
+});
+
+const cloudFormationOperation = (quota: number, run: (model: CloudFormationModel, input: Input) => Input): Operation => ({
+  service: 'cloudformation',
+  quota,
+  run: (endpoint, input) => run(endpoint.cloudFormation, input),
 });
 
 /** Every operation the endpoint knows; anything else is UnknownOperationException. */
@@ -47,6 +55,7 @@ export const OPERATIONS: Readonly<Record<string, Operation>> = {
   DescribeSecret: secretsOperation(10000, (m, i) => m.DescribeSecret(i)),
   CreateSecret: secretsOperation(50, (m, i) => m.CreateSecret(i)),
   PutSecretValue: secretsOperation(50, (m, i) => m.PutSecretValue(i)),
+  DescribeStacks: cloudFormationOperation(100, (m, i) => m.DescribeStacks(i)),
 };
 
 /** The real request quotas by operation. */
@@ -89,6 +98,7 @@ export interface CallRecord {
 export class LocalKms {
   public readonly model: KmsModel;
   public readonly secrets: SecretsManagerModel;
+  public readonly cloudFormation = new CloudFormationModel();
   public readonly clock: Clock;
   public readonly calls: CallRecord[] = [];
   public latencyMs: number;
@@ -161,6 +171,7 @@ export class LocalKms {
     return {
       AWS_ENDPOINT_URL_KMS: this.url,
       AWS_ENDPOINT_URL_SECRETS_MANAGER: this.url,
+      AWS_ENDPOINT_URL_CLOUDFORMATION: this.url,
       AWS_REGION: this.model.region,
       AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
       AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
@@ -175,26 +186,34 @@ export class LocalKms {
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
+    const raw = Buffer.concat(chunks).toString('utf8');
+    // JSON protocols name the operation in X-Amz-Target; CloudFormation's query protocol in the form body.
     const target = String(req.headers['x-amz-target'] ?? '');
-    const [service, operation = ''] = target.split('.');
+    const query = target === '' ? new URLSearchParams(raw) : undefined;
+    const [service, operation = ''] = query ? ['cloudformation', query.get('Action') ?? ''] : target.split('.');
+    const reply = query ? new QueryReply(res, operation) : new JsonReply(res);
     const record = (outcome: string): void => {
       this.calls.push({ operation, at: Date.now(), outcome });
+    };
+    const fail = (err: KmsError): void => {
+      record(err.type);
+      reply.error(err, `local-${this.calls.length}`);
     };
     if (this.latencyMs > 0) await new Promise((r) => setTimeout(r, this.latencyMs));
 
     const op = Object.prototype.hasOwnProperty.call(OPERATIONS, operation) ? OPERATIONS[operation] : undefined;
     if (op?.service !== service) {
-      record('UnknownOperationException');
-      this.error(res, new KmsError('UnknownOperationException', `Unknown operation ${target}`)); return;
+      fail(new KmsError('UnknownOperationException', `Unknown operation ${target || operation}`));
+      return;
     }
     if (!this.takeToken(operation)) {
-      record('ThrottlingException');
-      this.error(res, new KmsError('ThrottlingException', 'Rate exceeded')); return;
+      fail(new KmsError('ThrottlingException', 'Rate exceeded'));
+      return;
     }
     const isKms = service === 'TrentService';
     if (isKms && this.random() < (this.faults.internalErrorRate ?? 0)) {
-      record('KMSInternalException');
-      this.error(res, new KmsError('KMSInternalException', 'An internal error occurred.', 500)); return;
+      fail(new KmsError('KMSInternalException', 'An internal error occurred.', 500));
+      return;
     }
     const drop = isKms && this.random() < (this.faults.dropRate ?? 0);
     const dropBefore = drop && this.random() < 0.5;
@@ -205,22 +224,18 @@ export class LocalKms {
     }
     let body: Record<string, unknown>;
     try {
-      body = chunks.length ? (JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>) : {};
+      body = query ? Object.fromEntries(query) : raw ? (JSON.parse(raw) as Record<string, unknown>) : {};
     } catch {
-      record('SerializationException');
-      this.error(res, new KmsError('SerializationException', 'The request body is not JSON.')); return;
+      fail(new KmsError('SerializationException', 'The request body is not JSON.'));
+      return;
     }
-    let result: unknown;
+    let result: Record<string, unknown>;
     try {
       this.beforeOperation?.(operation, body);
       result = op.run(this, body);
     } catch (err) {
-      if (err instanceof KmsError) {
-        record(err.type);
-        this.error(res, err); return;
-      }
-      record('KMSInternalException');
-      this.error(res, new KmsError('KMSInternalException', `Local endpoint failure: ${(err as Error).message}`, 500)); return;
+      fail(err instanceof KmsError ? err : new KmsError('KMSInternalException', `Local endpoint failure: ${(err as Error).message}`, 500));
+      return;
     }
     if (drop) {
       // The call took effect; the caller never hears of it.
@@ -229,20 +244,7 @@ export class LocalKms {
       return;
     }
     record('ok');
-    const json = JSON.stringify(result);
-    res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': `local-${this.calls.length}`, 'content-length': Buffer.byteLength(json) });
-    res.end(json);
-  }
-
-  private error(res: http.ServerResponse, err: KmsError): void {
-    const json = JSON.stringify({ __type: err.type, message: err.message });
-    res.writeHead(err.status, {
-      'content-type': 'application/x-amz-json-1.1',
-      'x-amzn-errortype': err.type,
-      'x-amzn-requestid': `local-${this.calls.length}`,
-      'content-length': Buffer.byteLength(json),
-    });
-    res.end(json);
+    reply.ok(result, `local-${this.calls.length}`);
   }
 
   /** At most `rate` accepted calls of an operation in any one-second window, as the quotas are stated. */
@@ -263,6 +265,69 @@ export class LocalKms {
     window.times.push(now);
     return true;
   }
+}
+
+/** An answer in the AWS JSON 1.1 protocol (KMS, Secrets Manager). */
+class JsonReply {
+  constructor(private readonly res: http.ServerResponse) {}
+
+  public ok(result: Record<string, unknown>, requestId: string): void {
+    this.send(200, JSON.stringify(result), requestId);
+  }
+
+  public error(err: KmsError, requestId: string): void {
+    this.send(err.status, JSON.stringify({ __type: err.type, message: err.message }), requestId, err.type);
+  }
+
+  private send(status: number, json: string, requestId: string, errorType?: string): void {
+    this.res.writeHead(status, {
+      'content-type': 'application/x-amz-json-1.1',
+      'x-amzn-requestid': requestId,
+      'content-length': Buffer.byteLength(json),
+      ...(errorType ? { 'x-amzn-errortype': errorType } : {}),
+    });
+    this.res.end(json);
+  }
+}
+
+/** An answer in the AWS query protocol (CloudFormation): XML, lists as <member> elements. */
+class QueryReply {
+  constructor(
+    private readonly res: http.ServerResponse,
+    private readonly operation: string,
+  ) {}
+
+  public ok(result: Record<string, unknown>, requestId: string): void {
+    const xml =
+      `<${this.operation}Response xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/">` +
+      `<${this.operation}Result>${toXml(result)}</${this.operation}Result>` +
+      `<ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></${this.operation}Response>`;
+    this.send(200, xml);
+  }
+
+  public error(err: KmsError, requestId: string): void {
+    const type = err.status >= 500 ? 'Receiver' : 'Sender';
+    this.send(err.status, `<ErrorResponse><Error><Type>${type}</Type><Code>${err.type}</Code><Message>${escapeXml(err.message)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`);
+  }
+
+  private send(status: number, xml: string): void {
+    this.res.writeHead(status, { 'content-type': 'text/xml', 'content-length': Buffer.byteLength(xml) });
+    this.res.end(xml);
+  }
+}
+
+function toXml(value: unknown): string {
+  if (Array.isArray(value)) {
+    return value.map((item) => `<member>${toXml(item)}</member>`).join('');
+  }
+  if (typeof value === 'object' && value !== null) {
+    return Object.entries(value).map(([key, inner]) => `<${key}>${toXml(inner)}</${key}>`).join('');
+  }
+  return escapeXml(String(value));
+}
+
+function escapeXml(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
 export async function startLocalKms(options: LocalKmsOptions = {}): Promise<LocalKms> {

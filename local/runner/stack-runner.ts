@@ -82,6 +82,7 @@ export class StackRunner {
     const artifact = readStack(assemblyDir, this.stackName);
     const creating = this.artifact === undefined;
     this.artifact = artifact;
+    this.setStatus(creating ? 'CREATE_IN_PROGRESS' : 'UPDATE_IN_PROGRESS');
     this.seedImportedSecrets();
     this.deploySecrets(artifact);
     const events: ResourceEvent[] = [];
@@ -129,10 +130,12 @@ export class StackRunner {
         }
       }
       await Promise.all(cleanup);
-      return { stackStatus: creating ? 'CREATE_COMPLETE' : 'UPDATE_COMPLETE', events };
+      return { stackStatus: this.setStatus(creating ? 'CREATE_COMPLETE' : 'UPDATE_COMPLETE'), events };
     }
 
-    // Rollback, as CloudFormation does it.
+    // Rollback, as CloudFormation does it; DescribeStacks shows it to the handler.
+    const kind = creating ? 'ROLLBACK' : 'UPDATE_ROLLBACK';
+    this.setStatus(`${kind}_IN_PROGRESS`);
     const rolledBack = await Promise.all(
       applied.map(async ({ logicalId, before, after }) => {
         if (!before) {
@@ -149,13 +152,13 @@ export class StackRunner {
         return outcome.status === 'SUCCESS';
       }),
     );
-    const kind = creating ? 'ROLLBACK' : 'UPDATE_ROLLBACK';
-    return { stackStatus: rolledBack.every(Boolean) ? `${kind}_COMPLETE` : `${kind}_FAILED`, events };
+    return { stackStatus: this.setStatus(rolledBack.every(Boolean) ? `${kind}_COMPLETE` : `${kind}_FAILED`), events };
   }
 
   /** Deletes the stack. Resources whose delete fails stay, as in DELETE_FAILED. */
   public async destroy(): Promise<StackReport> {
     const events: ResourceEvent[] = [];
+    this.setStatus('DELETE_IN_PROGRESS');
     const results = await Promise.all(
       [...this.deployed].map(async ([logicalId, d]) => {
         const ok = await this.deleteResource(logicalId, d, events);
@@ -163,7 +166,7 @@ export class StackRunner {
         return ok;
       }),
     );
-    return { stackStatus: results.every(Boolean) ? 'DELETE_COMPLETE' : 'DELETE_FAILED', events };
+    return { stackStatus: this.setStatus(results.every(Boolean) ? 'DELETE_COMPLETE' : 'DELETE_FAILED'), events };
   }
 
   private async deleteResource(logicalId: string, d: Deployed, events: ResourceEvent[]): Promise<boolean> {
@@ -240,6 +243,11 @@ export class StackRunner {
       const created = this.options.kms.secrets.CreateSecret({ Name: name, SecretString: value });
       this.secretArns.set(logicalId, created.ARN as string);
     }
+  }
+
+  private setStatus(status: string): string {
+    this.options.kms.cloudFormation.setStackStatus(this.stackId, this.stackName, status);
+    return status;
   }
 
   private emit(events: ResourceEvent[], event: ResourceEvent): void {

@@ -4,7 +4,7 @@
  */
 import { CreateKeyCommand, KMSClient, ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms';
 import { LocalKms } from '../../local/kms-server';
-import { OTHER_TRUST_ANCHOR, removeAssemblies, states, synth, World, world } from './harness';
+import { OTHER_TRUST_ANCHOR, removeAssemblies, SECRETS, states, synth, World, world } from './harness';
 
 const DAY = 86_400_000;
 let w: World | undefined;
@@ -46,16 +46,22 @@ describe('create', () => {
     const report = await w.stack.deploy(synth([{ id: 'Hsm', name: 'hsm', kind: 'hsm' }]));
     expect(report.stackStatus).toBe('ROLLBACK_COMPLETE');
     const failed = report.events.find((e) => e.status === 'CREATE_FAILED');
-    expect(failed?.reason).toMatch(/^CustomKeyStoreConnectionFailed: .*ConnectionErrorCode INSUFFICIENT_CLOUDHSM_HSMS\): the cluster has no active HSMs/);
+    expect(failed?.reason).toMatch(/^CustomKeyStoreConnectionFailed: .*ConnectionErrorCode INSUFFICIENT_CLOUDHSM_HSMS\): the cluster has no active HSM/);
     expect(report.events.map((e) => e.status)).toContain('DELETE_COMPLETE');
     expect(states(w.kms)).toEqual({});
   });
 
-  test('a wrong proxy credential fails with XKS_PROXY_ACCESS_DENIED', async () => {
+  test('a proxy credential the proxy does not accept fails with INVALID_CREDENTIALS and the external store\'s hint', async () => {
     w = await world({ proxies: { 'https://xks.example.com': { accessKeyId: 'AAAAAAAAAAAAAAAAAAAA' } } });
     const report = await w.stack.deploy(synth([{ id: 'Xks', name: 'xks', kind: 'xks', endpoint: 'https://xks.example.com' }]));
-    expect(report.events.find((e) => e.status === 'CREATE_FAILED')?.reason).toMatch(/ConnectionErrorCode XKS_PROXY_ACCESS_DENIED\): the XKS proxy rejected the request/);
+    expect(report.events.find((e) => e.status === 'CREATE_FAILED')?.reason).toMatch(/ConnectionErrorCode INVALID_CREDENTIALS\): the XKS proxy does not accept the proxy authentication credential .* in a new secret/);
     expect(states(w.kms)).toEqual({});
+  });
+
+  test('a proxy whose authorization rules deny KMS fails with XKS_PROXY_ACCESS_DENIED', async () => {
+    w = await world({ proxies: { 'https://xks.example.com': { deniesKms: true } } });
+    const report = await w.stack.deploy(synth([{ id: 'Xks', name: 'xks', kind: 'xks', endpoint: 'https://xks.example.com' }]));
+    expect(report.events.find((e) => e.status === 'CREATE_FAILED')?.reason).toMatch(/ConnectionErrorCode XKS_PROXY_ACCESS_DENIED\): the XKS proxy's authorization rules deny KMS/);
   });
 });
 
@@ -71,21 +77,34 @@ describe('update', () => {
     expect(ops(w.kms, since, 'DisconnectCustomKeyStore', 'UpdateCustomKeyStore', 'ConnectCustomKeyStore')).toEqual(['UpdateCustomKeyStore']);
   });
 
-  test('a new password disconnects, updates, reconnects', async () => {
+  test('a new password, set in the cluster first, disconnects, updates once, reconnects; KMS then rotates it', async () => {
     w = await world();
     await w.stack.deploy(synth([{ id: 'Hsm', name: 'hsm', kind: 'hsm' }]));
+    // The operator resets kmsuser's password in the cluster, and puts it in a new secret.
+    w.kms.model.setKmsUserPassword('cluster-2a23b4cdefg', SECRETS['it/kmsuser-v2']);
     const since = w.kms.calls.length;
     expect((await w.stack.deploy(synth([{ id: 'Hsm', name: 'hsm', kind: 'hsm', password: 'it/kmsuser-v2' }]))).stackStatus).toBe('UPDATE_COMPLETE');
     expect(ops(w.kms, since, 'DisconnectCustomKeyStore', 'UpdateCustomKeyStore', 'ConnectCustomKeyStore')).toEqual(['DisconnectCustomKeyStore', 'UpdateCustomKeyStore', 'ConnectCustomKeyStore']);
     expect(states(w.kms)).toEqual({ hsm: 'CONNECTED' });
+    expect(w.kms.model.kmsUserPassword('cluster-2a23b4cdefg')).not.toBe(SECRETS['it/kmsuser-v2']);
   });
 
-  test('a new password the cluster rejects fails with INVALID_CREDENTIALS and rolls back to a connected store', async () => {
-    w = await world({ clusters: { 'cluster-2a23b4cdefg': { kmsUserPassword: 'CanaryPw-7f3a9c21' } } });
+  test('a new password the cluster rejects fails with what to do, and the rollback completes without re-sending the rotated-away one', async () => {
+    w = await world();
     await w.stack.deploy(synth([{ id: 'Hsm', name: 'hsm', kind: 'hsm' }]));
+    const since = w.kms.calls.length;
     const report = await w.stack.deploy(synth([{ id: 'Hsm', name: 'hsm', kind: 'hsm', password: 'it/kmsuser-v2' }]));
-    expect(report.events.find((e) => e.status === 'UPDATE_FAILED')?.reason).toMatch(/ConnectionErrorCode INVALID_CREDENTIALS/);
+    const reason = report.events.find((e) => e.status === 'UPDATE_FAILED')?.reason ?? '';
+    expect(reason).toMatch(/^CustomKeyStoreConnectionFailed: after the kmsuser password update, .* \(ConnectionErrorCode INVALID_CREDENTIALS\)\. KMS now holds the password from secret .*kmsuser-v2.* To fix it: set kmsuser's password in the cluster to the value of secret/);
     expect(report.stackStatus).toBe('UPDATE_ROLLBACK_COMPLETE');
+    // One password sent (the new one), one failed login, and the rollback left the store disconnected.
+    expect(ops(w.kms, since, 'UpdateCustomKeyStore', 'ConnectCustomKeyStore')).toEqual(['UpdateCustomKeyStore', 'ConnectCustomKeyStore']);
+    expect(w.stack.handlerLogs.join('\n')).toMatch(/"step":"rollback-keeps-password"/);
+    expect(states(w.kms)).toEqual({ hsm: 'DISCONNECTED' });
+
+    // What the Reason says to do works: set the password in the cluster, deploy the change again.
+    w.kms.model.setKmsUserPassword('cluster-2a23b4cdefg', SECRETS['it/kmsuser-v2']);
+    expect((await w.stack.deploy(synth([{ id: 'Hsm', name: 'hsm', kind: 'hsm', password: 'it/kmsuser-v2' }]))).stackStatus).toBe('UPDATE_COMPLETE');
     expect(states(w.kms)).toEqual({ hsm: 'CONNECTED' });
   });
 

@@ -6,7 +6,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { CANARY_ACCESS_KEY_ID, CANARY_PASSWORD, CANARY_SECRET_KEY } from '../fixtures/events';
-import { removeAssemblies, states, StoreSpec, synth, World, world } from './harness';
+import { removeAssemblies, SECRETS, states, StoreSpec, synth, World, world } from './harness';
 
 let w: World | undefined;
 afterEach(async () => w?.kms.stop());
@@ -25,10 +25,22 @@ describe('replaying an event gives the same end state', () => {
   });
 
   test('Update (needing a disconnect)', async () => {
+    w = await world({ clusters: { 'cluster-3b34c5defgh': { lineage: 'default' } } });
+    await w.stack.deploy(synth([hsm]));
+    await w.stack.deploy(synth([{ ...hsm, clusterId: 'cluster-3b34c5defgh' }]));
+    expect((await w.stack.replayLastEvent()).status).toBe('SUCCESS');
+    expect(states(w.kms)).toEqual({ hsm: 'CONNECTED' });
+  });
+
+  test('Update of the kmsuser password, replayed after the stack settled: the rotated password is not overwritten', async () => {
     w = await world();
     await w.stack.deploy(synth([hsm]));
+    w.kms.model.setKmsUserPassword('cluster-2a23b4cdefg', SECRETS['it/kmsuser-v2']);
     await w.stack.deploy(synth([{ ...hsm, password: 'it/kmsuser-v2' }]));
+    const since = w.kms.calls.length;
     expect((await w.stack.replayLastEvent()).status).toBe('SUCCESS');
+    expect(w.kms.calls.slice(since).filter((c) => c.operation === 'UpdateCustomKeyStore' || c.operation === 'DisconnectCustomKeyStore')).toEqual([]);
+    expect(w.stack.handlerLogs.join('\n')).toMatch(/"step":"duplicate-ignored"/);
     expect(states(w.kms)).toEqual({ hsm: 'CONNECTED' });
   });
 
@@ -73,12 +85,12 @@ test('canary secret values never reach the template, cdk.out, the framework hist
   });
   const assembly = synth([{ id: 'Hsm', name: 'hsm', kind: 'hsm' }, { id: 'Xks', name: 'xks', kind: 'xks' }]);
   await w.stack.deploy(assembly);
-  // A failing update (INVALID_CREDENTIALS) and a blocked delete, so that error paths are covered too.
-  await w.stack.deploy(synth([{ id: 'Hsm', name: 'hsm', kind: 'hsm', password: 'it/kmsuser-v2' }, { id: 'Xks', name: 'xks', kind: 'xks', credential: 'it/xks-v2' }]));
   const client = new KMSClient(w.kms.clientConfig());
   const hsmId = w.kms.model.storeSnapshot().find((s) => s.name === 'hsm')?.id;
   await client.send(new CreateKeyCommand({ Origin: 'AWS_CLOUDHSM', CustomKeyStoreId: hsmId }));
-  await w.stack.destroy();
+  // A failing update (INVALID_CREDENTIALS: KMS rotated the password away) and a blocked delete, so that error paths are covered too.
+  await w.stack.deploy(synth([{ id: 'Hsm', name: 'hsm', kind: 'hsm', password: 'it/kmsuser-v2' }, { id: 'Xks', name: 'xks', kind: 'xks', credential: 'it/xks-v2' }]));
+  expect((await w.stack.destroy()).stackStatus).toBe('DELETE_FAILED');
 
   const canaries = [CANARY_PASSWORD, CANARY_ACCESS_KEY_ID, CANARY_SECRET_KEY, 'CANARX', 'Canarx'];
   const places: Record<string, string> = {
