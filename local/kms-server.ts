@@ -103,6 +103,8 @@ export class LocalKms {
   public readonly calls: CallRecord[] = [];
   public latencyMs: number;
   public faults: FaultOptions;
+  /** Operations whose next call is answered by a dropped connection after it took effect (once each). */
+  public readonly dropNextAfterEffect = new Set<string>();
   /** Runs before each operation takes effect: how tests play "someone else" acting at that moment. */
   public beforeOperation?: (operation: string, body: Record<string, unknown>) => void;
   private readonly windows = new Map<string, { times: number[]; head: number }>();
@@ -215,8 +217,9 @@ export class LocalKms {
       fail(new KmsError('KMSInternalException', 'An internal error occurred.', 500));
       return;
     }
-    const drop = isKms && this.random() < (this.faults.dropRate ?? 0);
-    const dropBefore = drop && this.random() < 0.5;
+    const dropOnce = this.dropNextAfterEffect.delete(operation);
+    const drop = dropOnce || (isKms && this.random() < (this.faults.dropRate ?? 0));
+    const dropBefore = !dropOnce && drop && this.random() < 0.5;
     if (dropBefore) {
       record('dropped');
       req.socket.destroy();

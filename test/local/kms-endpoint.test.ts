@@ -20,7 +20,8 @@ import {
   ScheduleKeyDeletionCommand,
   UpdateCustomKeyStoreCommand,
 } from '@aws-sdk/client-kms';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { DescribeSecretCommand, GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { LocalKms, startLocalKms } from '../../local/kms-server';
 import { TRUST_ANCHOR } from '../fixtures/events';
 
@@ -49,22 +50,27 @@ const xks = (name: string, endpoint: string): CreateCustomKeyStoreCommand =>
 const state = async (id: string): Promise<string | undefined> => (await client.send(new DescribeCustomKeyStoresCommand({ CustomKeyStoreId: id }))).CustomKeyStores?.[0]?.ConnectionState;
 
 test('the connection states, with timed transitions and the documented InvalidState rules', async () => {
-  const { CustomKeyStoreId: id } = await client.send(hsm('a'));
+  // The clock is held, so each state is asserted while it lasts, however slow the machine.
+  kms.clock.freeze();
+  const step = (): void => kms.clock.advance(31);
+  const { CustomKeyStoreId: id = '' } = await client.send(hsm('a'));
   expect(id).toMatch(/^cks-[0-9a-f]{17}$/);
-  expect(await state(id ?? '')).toBe('DISCONNECTED');
+  expect(await state(id)).toBe('DISCONNECTED');
   await expect(client.send(new DisconnectCustomKeyStoreCommand({ CustomKeyStoreId: id }))).rejects.toBeInstanceOf(CustomKeyStoreInvalidStateException);
   await client.send(new ConnectCustomKeyStoreCommand({ CustomKeyStoreId: id }));
-  expect(await state(id ?? '')).toBe('CONNECTING');
+  expect(await state(id)).toBe('CONNECTING');
   await client.send(new ConnectCustomKeyStoreCommand({ CustomKeyStoreId: id })); // accepted while CONNECTING
-  await expect(client.send(new DeleteCustomKeyStoreCommand({ CustomKeyStoreId: id }))).rejects.toBeInstanceOf(CustomKeyStoreInvalidStateException);
-  await settle();
-  expect(await state(id ?? '')).toBe('CONNECTED');
+  step();
+  expect(await state(id)).toBe('CONNECTED');
   await expect(client.send(new UpdateCustomKeyStoreCommand({ CustomKeyStoreId: id, KeyStorePassword: 'another-pw' }))).rejects.toBeInstanceOf(CustomKeyStoreInvalidStateException);
   await client.send(new UpdateCustomKeyStoreCommand({ CustomKeyStoreId: id, NewCustomKeyStoreName: 'a2' })); // the name may change while connected
   await client.send(new DisconnectCustomKeyStoreCommand({ CustomKeyStoreId: id }));
-  expect(await state(id ?? '')).toBe('DISCONNECTING');
+  expect(await state(id)).toBe('DISCONNECTING');
   await expect(client.send(new ConnectCustomKeyStoreCommand({ CustomKeyStoreId: id }))).rejects.toBeInstanceOf(CustomKeyStoreInvalidStateException);
-  await settle();
+  await expect(client.send(new UpdateCustomKeyStoreCommand({ CustomKeyStoreId: id, NewCustomKeyStoreName: 'a3' }))).rejects.toBeInstanceOf(CustomKeyStoreInvalidStateException);
+  await expect(client.send(new DeleteCustomKeyStoreCommand({ CustomKeyStoreId: id }))).rejects.toBeInstanceOf(CustomKeyStoreInvalidStateException);
+  step();
+  expect(await state(id)).toBe('DISCONNECTED');
   await client.send(new DeleteCustomKeyStoreCommand({ CustomKeyStoreId: id }));
   await expect(client.send(new DescribeCustomKeyStoresCommand({ CustomKeyStoreId: id }))).rejects.toBeInstanceOf(CustomKeyStoreNotFoundException);
 });
@@ -168,4 +174,157 @@ test('Secrets Manager: a secret is found by ARN, by ARN without its suffix, or b
     expect((await sm.send(new GetSecretValueCommand({ SecretId: id }))).SecretString).toBe('value-1234');
   }
   await expect(sm.send(new GetSecretValueCommand({ SecretId: 'nope' }))).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+});
+
+describe('where real KMS is less convenient than a naive model', () => {
+  const connect = async (id: string): Promise<{ ConnectionState?: string; ConnectionErrorCode?: string }> => {
+    await client.send(new ConnectCustomKeyStoreCommand({ CustomKeyStoreId: id }));
+    kms.clock.advance(31);
+    return (await client.send(new DescribeCustomKeyStoresCommand({ CustomKeyStoreId: id }))).CustomKeyStores?.[0] ?? {};
+  };
+  const disconnect = async (id: string): Promise<void> => {
+    await client.send(new DisconnectCustomKeyStoreCommand({ CustomKeyStoreId: id }));
+    kms.clock.advance(31);
+  };
+  beforeEach(() => kms.clock.freeze());
+
+  test('KMS rotates kmsuser\'s password on every connect: the create-time password works once', async () => {
+    const { CustomKeyStoreId: id = '' } = await client.send(hsm('a'));
+    expect(await connect(id)).toMatchObject({ ConnectionState: 'CONNECTED' });
+    const rotated = kms.model.kmsUserPassword('cluster-2a23b4cdefg');
+    expect(rotated).toBeDefined();
+    expect(rotated).not.toBe('kmsuser-pw');
+    await disconnect(id);
+    expect(await connect(id)).toMatchObject({ ConnectionState: 'CONNECTED' }); // KMS knows the rotated one
+    expect(kms.model.kmsUserPassword('cluster-2a23b4cdefg')).not.toBe(rotated);
+    await disconnect(id);
+    // Telling KMS the bootstrap password again breaks the store: the cluster no longer has it.
+    await client.send(new UpdateCustomKeyStoreCommand({ CustomKeyStoreId: id, KeyStorePassword: 'kmsuser-pw' }));
+    expect(await connect(id)).toMatchObject({ ConnectionState: 'FAILED', ConnectionErrorCode: 'INVALID_CREDENTIALS' });
+    // An operator resets kmsuser's password in the cluster and tells KMS: it connects again.
+    await disconnect(id);
+    kms.model.setKmsUserPassword('cluster-2a23b4cdefg', 'reset-by-operator');
+    await client.send(new UpdateCustomKeyStoreCommand({ CustomKeyStoreId: id, KeyStorePassword: 'reset-by-operator' }));
+    expect(await connect(id)).toMatchObject({ ConnectionState: 'CONNECTED' });
+    const off = await startLocalKms({ rotateKmsUserPassword: false, quotas: false });
+    try {
+      off.model.CreateCustomKeyStore({ CustomKeyStoreName: 'b', CloudHsmClusterId: 'cluster-2a23b4cdefg', TrustAnchorCertificate: TRUST_ANCHOR, KeyStorePassword: 'kmsuser-pw' });
+      off.model.ConnectCustomKeyStore({ CustomKeyStoreId: off.model.storeSnapshot()[0].id });
+      expect(off.model.kmsUserPassword('cluster-2a23b4cdefg')).toBe('kmsuser-pw');
+    } finally {
+      await off.stop();
+    }
+  });
+
+  test('name, XKS path and credential change only in CONNECTED or DISCONNECTED; connectivity needs a new endpoint', async () => {
+    kms.model.clusters.set('cluster-2a23b4cdefg', { networkBlocked: true });
+    const { CustomKeyStoreId: id = '' } = await client.send(hsm('a'));
+    expect(await connect(id)).toMatchObject({ ConnectionState: 'FAILED', ConnectionErrorCode: 'NETWORK_ERRORS' });
+    await expect(client.send(new UpdateCustomKeyStoreCommand({ CustomKeyStoreId: id, NewCustomKeyStoreName: 'a2' }))).rejects.toBeInstanceOf(CustomKeyStoreInvalidStateException);
+    const { CustomKeyStoreId: x = '' } = await client.send(xks('x', 'https://x.example.com'));
+    await client.send(new ConnectCustomKeyStoreCommand({ CustomKeyStoreId: x }));
+    await expect(client.send(new UpdateCustomKeyStoreCommand({ CustomKeyStoreId: x, XksProxyUriPath: '/p/kms/xks/v1' }))).rejects.toBeInstanceOf(CustomKeyStoreInvalidStateException);
+    kms.clock.advance(31);
+    await client.send(new UpdateCustomKeyStoreCommand({ CustomKeyStoreId: x, XksProxyUriPath: '/p/kms/xks/v1' })); // CONNECTED
+    await disconnect(x);
+    await expect(
+      client.send(new UpdateCustomKeyStoreCommand({ CustomKeyStoreId: x, XksProxyConnectivity: 'VPC_ENDPOINT_SERVICE', XksProxyVpcEndpointServiceName: 'com.amazonaws.vpce.us-east-1.vpce-svc-0abc' })),
+    ).rejects.toMatchObject({ name: 'ValidationException', message: expect.stringMatching(/requires a new XksProxyUriEndpoint/) as unknown });
+  });
+
+  test('external key store changes take a while to take effect: a connect meanwhile uses the old settings', async () => {
+    kms.model.xksPropagationMs = 5 * 60_000;
+    const { CustomKeyStoreId: id = '' } = await client.send(xks('x', 'https://old.example.com'));
+    kms.model.proxies.set('https://old.example.com', { reachable: false });
+    await client.send(new UpdateCustomKeyStoreCommand({ CustomKeyStoreId: id, XksProxyUriEndpoint: 'https://new.example.com' }));
+    // Reads show the new endpoint at once; connects use the old one for up to five minutes.
+    expect((await client.send(new DescribeCustomKeyStoresCommand({ CustomKeyStoreId: id }))).CustomKeyStores?.[0].XksProxyConfiguration?.UriEndpoint).toBe('https://new.example.com');
+    expect(await connect(id)).toMatchObject({ ConnectionState: 'FAILED', ConnectionErrorCode: 'XKS_PROXY_NOT_REACHABLE' });
+    await disconnect(id);
+    kms.clock.advance(5 * 60_000);
+    expect(await connect(id)).toMatchObject({ ConnectionState: 'CONNECTED' });
+  });
+
+  test('reads are eventually consistent: a new store, and a new state, show only after the lag', async () => {
+    kms.model.visibilityLagMs = 1000;
+    const { CustomKeyStoreId: id = '' } = await client.send(hsm('a'));
+    await expect(client.send(new DescribeCustomKeyStoresCommand({ CustomKeyStoreId: id }))).rejects.toBeInstanceOf(CustomKeyStoreNotFoundException);
+    expect((await client.send(new DescribeCustomKeyStoresCommand({}))).CustomKeyStores).toEqual([]);
+    kms.clock.advance(1000);
+    expect(await state(id)).toBe('DISCONNECTED');
+    await client.send(new ConnectCustomKeyStoreCommand({ CustomKeyStoreId: id }));
+    kms.clock.advance(100);
+    expect(await state(id)).toBe('DISCONNECTED'); // really CONNECTED by now
+    expect(kms.model.storeSnapshot()[0].state).toBe('CONNECTED');
+    kms.clock.advance(1000);
+    expect(await state(id)).toBe('CONNECTED');
+  });
+
+  test('a retried create: XKS answers XksProxyUriInUse before NameInUse; a CloudHSM create matching a DISCONNECTED store returns its id', async () => {
+    await client.send(xks('x', 'https://x.example.com'));
+    await expect(client.send(xks('x', 'https://x.example.com'))).rejects.toMatchObject({ name: 'XksProxyUriInUseException' });
+    const { CustomKeyStoreId: first } = await client.send(hsm('h'));
+    expect((await client.send(hsm('h'))).CustomKeyStoreId).toBe(first);
+    await connect(first ?? '');
+    await expect(client.send(hsm('h'))).rejects.toBeInstanceOf(CustomKeyStoreNameInUseException);
+  });
+
+  test('each cause of a failed connection gets the ConnectionErrorCode KMS gives it', async () => {
+    const cases: Array<[string, () => void, string]> = [
+      ['cluster-2a23b4cdefg', () => kms.model.clusters.set('cluster-2a23b4cdefg', { subnetDeleted: true }), 'SUBNET_NOT_FOUND'],
+      ['cluster-3b34c5defgh', () => kms.model.clusters.set('cluster-3b34c5defgh', { exists: true, kmsUserLoggedIn: true }), 'USER_LOGGED_IN'],
+      ['cluster-4c45d6efghi', () => kms.model.clusters.set('cluster-4c45d6efghi', { kmsUserExists: false }), 'USER_NOT_FOUND'],
+    ];
+    for (const [cluster, arrange, code] of cases) {
+      const { CustomKeyStoreId: id = '' } = await client.send(hsm(cluster, cluster));
+      arrange();
+      expect(await connect(id)).toMatchObject({ ConnectionState: 'FAILED', ConnectionErrorCode: code });
+    }
+    kms.model.vpcEndpointServices.set('com.amazonaws.vpce.us-east-1.vpce-svc-0abc', { allowsKms: false });
+    const { CustomKeyStoreId: v = '' } = await client.send(
+      new CreateCustomKeyStoreCommand({
+        CustomKeyStoreName: 'v',
+        CustomKeyStoreType: 'EXTERNAL_KEY_STORE',
+        XksProxyUriEndpoint: 'https://v.example.com',
+        XksProxyUriPath: '/kms/xks/v1',
+        XksProxyConnectivity: 'VPC_ENDPOINT_SERVICE',
+        XksProxyVpcEndpointServiceName: 'com.amazonaws.vpce.us-east-1.vpce-svc-0abc',
+        XksProxyAuthenticationCredential: { AccessKeyId: 'ABCDEFGHIJKLMNOPQRST', RawSecretAccessKey: 'a'.repeat(43) },
+      }),
+    );
+    expect(await connect(v)).toMatchObject({ ConnectionErrorCode: 'XKS_VPC_ENDPOINT_SERVICE_INVALID_CONFIGURATION' });
+    kms.model.proxies.set('https://w.example.com', { accessKeyId: 'ZZZZZZZZZZZZZZZZZZZZ' });
+    const { CustomKeyStoreId: w = '' } = await client.send(xks('w', 'https://w.example.com'));
+    expect(await connect(w)).toMatchObject({ ConnectionErrorCode: 'INVALID_CREDENTIALS' });
+  });
+
+  test('a key whose policy denies the caller: ListKeys lists it, DescribeKey is AccessDenied, DeleteCustomKeyStore counts it', async () => {
+    const { CustomKeyStoreId: id = '' } = await client.send(hsm('a'));
+    await connect(id);
+    const keyId = (await client.send(new CreateKeyCommand({ Origin: 'AWS_CLOUDHSM', CustomKeyStoreId: id }))).KeyMetadata?.KeyId ?? '';
+    kms.model.lockKey(keyId);
+    expect((await client.send(new ListKeysCommand({}))).Keys?.map((k) => k.KeyId)).toContain(keyId);
+    await expect(client.send(new DescribeKeyCommand({ KeyId: keyId }))).rejects.toMatchObject({ name: 'AccessDeniedException' });
+    await disconnect(id);
+    await expect(client.send(new DeleteCustomKeyStoreCommand({ CustomKeyStoreId: id }))).rejects.toBeInstanceOf(CustomKeyStoreHasCMKsException);
+  });
+});
+
+test('CloudFormation DescribeStacks, in the query protocol, tells the stack status the runner set', async () => {
+  const cfn = new CloudFormationClient({ ...kms.clientConfig(), maxAttempts: 1 });
+  const stackId = 'arn:aws:cloudformation:us-east-1:111122223333:stack/S/1';
+  kms.cloudFormation.setStackStatus(stackId, 'S', 'UPDATE_ROLLBACK_IN_PROGRESS');
+  expect((await cfn.send(new DescribeStacksCommand({ StackName: stackId }))).Stacks?.[0]).toMatchObject({ StackName: 'S', StackStatus: 'UPDATE_ROLLBACK_IN_PROGRESS' });
+  await expect(cfn.send(new DescribeStacksCommand({ StackName: 'nope' }))).rejects.toMatchObject({ name: 'ValidationError' });
+});
+
+test('Secrets Manager: PutSecretValue makes a new AWSCURRENT and moves AWSPREVIOUS; DescribeSecret shows stages, never values', async () => {
+  const sm = new SecretsManagerClient(kms.clientConfig());
+  const { ARN } = kms.secrets.CreateSecret({ Name: 'rotating', SecretString: 'first-value' }) as { ARN: string };
+  const put = await sm.send(new PutSecretValueCommand({ SecretId: ARN, SecretString: 'second-value' }));
+  expect((await sm.send(new GetSecretValueCommand({ SecretId: ARN }))).SecretString).toBe('second-value');
+  expect((await sm.send(new GetSecretValueCommand({ SecretId: ARN, VersionStage: 'AWSPREVIOUS' }))).SecretString).toBe('first-value');
+  const described = await sm.send(new DescribeSecretCommand({ SecretId: ARN }));
+  expect(described.VersionIdsToStages?.[put.VersionId ?? '']).toEqual(['AWSCURRENT']);
+  expect(JSON.stringify(described)).not.toMatch(/first-value|second-value/);
 });
