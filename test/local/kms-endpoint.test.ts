@@ -52,7 +52,7 @@ const state = async (id: string): Promise<string | undefined> => (await client.s
 test('the connection states, with timed transitions and the documented InvalidState rules', async () => {
   // The clock is held, so each state is asserted while it lasts, however slow the machine.
   kms.clock.freeze();
-  const step = (): void => kms.clock.advance(31);
+  const step = (): void => { kms.clock.advance(31); };
   const { CustomKeyStoreId: id = '' } = await client.send(hsm('a'));
   expect(id).toMatch(/^cks-[0-9a-f]{17}$/);
   expect(await state(id)).toBe('DISCONNECTED');
@@ -186,7 +186,7 @@ describe('where real KMS is less convenient than a naive model', () => {
     await client.send(new DisconnectCustomKeyStoreCommand({ CustomKeyStoreId: id }));
     kms.clock.advance(31);
   };
-  beforeEach(() => kms.clock.freeze());
+  beforeEach(() => { kms.clock.freeze(); });
 
   test('KMS rotates kmsuser\'s password on every connect: the create-time password works once', async () => {
     const { CustomKeyStoreId: id = '' } = await client.send(hsm('a'));
