@@ -193,6 +193,10 @@ export class CustomKeyStoreResource {
     const rollback = activity.rollingBack;
     const store = current ?? (await this.requireStore(id, desired.name));
     const state = store.ConnectionState ?? 'UNKNOWN';
+    if (plan.nameChanged && store.CustomKeyStoreName === desired.name) {
+      // The store already has the name (a rollback of an update that failed before renaming it).
+      plan = { ...plan, online: plan.online.filter((f) => f !== 'CustomKeyStoreName') };
+    }
     plan = this.effectivePlan(plan, state, rollback);
     if (activity.settled && hasUnobservable(plan)) {
       // A late duplicate of an update CloudFormation has already had its answer to: sending its
