@@ -6,6 +6,7 @@ import {
   KMSClient,
   ListKeysCommand,
 } from '@aws-sdk/client-kms';
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { IsCompleteResult, KeyStoreEvent, makeDeps, OnEventResult, runWith } from '../../lambda/index';
@@ -23,6 +24,12 @@ import {
 
 export const kmsMock = mockClient(KMSClient);
 export const smMock = mockClient(SecretsManagerClient);
+export const cfMock = mockClient(CloudFormationClient);
+
+/** What DescribeStacks says of the stack while the handler runs. */
+export function stackStatus(status: string): void {
+  cfMock.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: 'KeyStores', StackStatus: status, CreationTime: new Date() }] });
+}
 
 export interface Harness {
   onEvent(event: KeyStoreEvent): Promise<OnEventResult>;
@@ -36,6 +43,8 @@ export interface Harness {
 export function resetMocks(): void {
   kmsMock.reset();
   smMock.reset();
+  cfMock.reset();
+  stackStatus('UPDATE_IN_PROGRESS');
   smMock.on(GetSecretValueCommand, { SecretId: PASSWORD_ARN }).resolves({ SecretString: CANARY_PASSWORD });
   smMock.on(GetSecretValueCommand, { SecretId: NEW_PASSWORD_ARN }).resolves({ SecretString: `${CANARY_PASSWORD}-new` });
   const credential = JSON.stringify({ accessKeyId: CANARY_ACCESS_KEY_ID, secretAccessKey: CANARY_SECRET_KEY });
@@ -60,7 +69,7 @@ export function harness(): Harness {
     now: () => state.now,
     settle: { intervalMs: 1000, timeoutMs: 5000, longTimeoutMs: 60_000 },
     scan: { describeRatePerSecond: 100_000, retry: { sleep: noSleep } },
-  });
+  }, new CloudFormationClient({ region: 'us-east-1' }));
   const logged = { ...deps, log: (entry: Record<string, unknown>) => logs.push(redactor.redact(JSON.stringify(entry))) };
   return {
     logs,

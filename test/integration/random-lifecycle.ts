@@ -1,13 +1,18 @@
 /**
- * Seeded random lifecycles (split over two test files so that both cores run them) under the real quotas, 10% KMSInternalException and 2% dropped
- * connections. Each must end where it should: every deploy reaches the declared state, the only
- * failure is an explained CustomKeyStoreHasCMKsException that leaves the store as it was, and the
- * final teardown leaves no store behind.
+ * Seeded random lifecycles (split over two test files so that both cores run them) under the real
+ * quotas, 10% KMSInternalException and 2% dropped connections, with every behaviour of real KMS
+ * that a naive model would spare the handler: kmsuser's password rotated on every connect (a new
+ * password is set in the cluster before it is deployed, as an operator does), external key store
+ * changes that take a while to take effect (the old proxy goes away as the store moves), reads that
+ * lag behind, and keys whose key policy denies the handler DescribeKey, in the account and in the
+ * store. Each must end where it should: every deploy reaches the declared state, the only failure
+ * is an explained CustomKeyStoreHasCMKsException that leaves the store as it was, and the final
+ * teardown leaves no store behind.
  */
 import { CreateKeyCommand, KMSClient, ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms';
 import { seededRandom } from '../../local/clock';
 import { LocalKms } from '../../local/kms-server';
-import { states, StoreSpec, synth, world } from './harness';
+import { SECRETS, states, StoreSpec, synth, world } from './harness';
 
 const MONTH = 31 * 86_400_000;
 
@@ -24,10 +29,15 @@ export async function lifecycle(seed: number): Promise<string[]> {
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)];
   const log: string[] = [`seed ${seed}`];
   // Polling at the DescribeCustomKeyStores quota (5/s), as the real 10 s interval stays far below it.
-  const { kms, stack } = await world({ faults: { internalErrorRate: 0.1, dropRate: 0.02, seed } }, 100);
+  const { kms, stack } = await world({ faults: { internalErrorRate: 0.1, dropRate: 0.02, seed }, visibilityLagMs: 150, xksPropagationMs: 300 }, 100);
   try {
     const kind = pick(['hsm', 'xks'] as const);
-    let spec: StoreSpec = { id: 'Store', name: `store-${seed}`, kind, connected: random() < 0.8 };
+    let spec: StoreSpec = { id: 'Store', name: `store-${seed}`, kind, connected: random() < 0.8, endpoint: 'https://a.example.com' };
+    if (random() < 0.5) {
+      // Someone else's key that the handler may not read, in the account but in no store.
+      const other = await client(kms).send(new CreateKeyCommand({}));
+      kms.model.lockKey(other.KeyMetadata?.KeyId ?? '');
+    }
     const deploy = async (): Promise<void> => {
       const report = await stack.deploy(synth([spec]));
       log.push(`deploy ${JSON.stringify(spec)} -> ${report.stackStatus} ${report.events.map((e) => e.reason ?? '').join(' ')}`);
@@ -49,16 +59,33 @@ export async function lifecycle(seed: number): Promise<string[]> {
           await deploy();
           break;
         case 'secret':
-          spec = kind === 'hsm' ? { ...spec, password: spec.password === 'it/kmsuser-v2' ? 'it/kmsuser' : 'it/kmsuser-v2' } : { ...spec, credential: spec.credential === 'it/xks-v2' ? 'it/xks' : 'it/xks-v2' };
+          if (kind === 'hsm') {
+            spec = { ...spec, password: spec.password === 'it/kmsuser-v2' ? 'it/kmsuser' : 'it/kmsuser-v2' };
+            // The operator resets kmsuser's password in the cluster first: KMS rotated the old one away.
+            kms.model.setKmsUserPassword(spec.clusterId ?? 'cluster-2a23b4cdefg', SECRETS[spec.password ?? 'it/kmsuser']);
+          } else {
+            spec = { ...spec, credential: spec.credential === 'it/xks-v2' ? 'it/xks' : 'it/xks-v2' };
+          }
           await deploy();
           break;
         case 'offline':
-          spec = kind === 'hsm' ? { ...spec, clusterId: spec.clusterId === 'cluster-3b34c5defgh' ? 'cluster-2a23b4cdefg' : 'cluster-3b34c5defgh' } : { ...spec, endpoint: spec.endpoint === 'https://b.example.com' ? 'https://a.example.com' : 'https://b.example.com' };
+          if (kind === 'hsm') {
+            spec = { ...spec, clusterId: spec.clusterId === 'cluster-3b34c5defgh' ? 'cluster-2a23b4cdefg' : 'cluster-3b34c5defgh' };
+          } else {
+            // The store moves to the other proxy, and the one it leaves goes away.
+            const next = spec.endpoint === 'https://b.example.com' ? 'https://a.example.com' : 'https://b.example.com';
+            kms.model.proxies.set(spec.endpoint ?? '', { reachable: false });
+            kms.model.proxies.delete(next);
+            spec = { ...spec, endpoint: next };
+          }
           await deploy();
           break;
         case 'key':
           if (spec.connected !== false) {
-            await client(kms).send(new CreateKeyCommand(kind === 'hsm' ? { Origin: 'AWS_CLOUDHSM', CustomKeyStoreId: storeId } : { Origin: 'EXTERNAL_KEY_STORE', CustomKeyStoreId: storeId, XksKeyId: `xks-key-${seed}-${i}` }));
+            const key = await client(kms).send(new CreateKeyCommand(kind === 'hsm' ? { Origin: 'AWS_CLOUDHSM', CustomKeyStoreId: storeId } : { Origin: 'EXTERNAL_KEY_STORE', CustomKeyStoreId: storeId, XksKeyId: `xks-key-${seed}-${i}` }));
+            if (random() < 0.3) {
+              kms.model.lockKey(key.KeyMetadata?.KeyId ?? '');
+            }
           }
           break;
         case 'schedule':
@@ -77,7 +104,10 @@ export async function lifecycle(seed: number): Promise<string[]> {
     if (kms.model.keysIn(storeId).length > 0) {
       expect(destroyed.stackStatus).toBe('DELETE_FAILED');
       expect(destroyed.events.find((e) => e.status === 'DELETE_FAILED')?.reason).toMatch(/^CustomKeyStoreHasCMKsException: /);
-      // No store left disconnected by a failed delete: it is as it was.
+      // No store left disconnected by a failed delete: it is as it was (once a reconnect finishes).
+      for (let wait = 0; wait < 50 && states(kms)[spec.name] === 'CONNECTING'; wait++) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
       expect(states(kms)[spec.name]).toBe(before);
       for (const keyId of kms.model.keysIn(storeId)) {
         await client(kms).send(new ScheduleKeyDeletionCommand({ KeyId: keyId, PendingWindowInDays: 7 })).catch(() => undefined);
