@@ -5,6 +5,7 @@
  */
 import {
   ConnectCustomKeyStoreCommand,
+  ConnectionErrorCodeType,
   CreateCustomKeyStoreCommand,
   CustomKeyStoreHasCMKsException,
   CustomKeyStoreInvalidStateException,
@@ -94,7 +95,7 @@ describe('kmsuser password: KMS rotates it on every connect', () => {
 
 describe('external key store changes take up to five minutes to take effect', () => {
   const endpointChange = updateEvent(ID, externalProps(), externalProps({ XksProxyUriEndpoint: 'https://xks2.example.com' }));
-  const xksStore = (state: string, code?: string): void => {
+  const xksStore = (state: string, code?: ConnectionErrorCodeType): void => {
     kmsMock.on(DescribeCustomKeyStoresCommand).resolves({
       CustomKeyStores: [
         store(ID, state, {

@@ -6,7 +6,7 @@ import {
   KMSClient,
   ListKeysCommand,
 } from '@aws-sdk/client-kms';
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient, DescribeStacksCommand, StackStatus } from '@aws-sdk/client-cloudformation';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { IsCompleteResult, KeyStoreEvent, makeDeps, OnEventResult, runWith } from '../../lambda/index';
@@ -28,7 +28,7 @@ export const cfMock = mockClient(CloudFormationClient);
 
 /** What DescribeStacks says of the stack while the handler runs. */
 export function stackStatus(status: string): void {
-  cfMock.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: 'KeyStores', StackStatus: status, CreationTime: new Date() }] });
+  cfMock.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: 'KeyStores', StackStatus: status as StackStatus, CreationTime: new Date() }] });
 }
 
 export interface Harness {
