@@ -29,7 +29,7 @@ export class ExampleKeyStoresStack extends Stack {
     });
     Validations.of(kmsUserPassword).acknowledge({
       id: 'AwsSolutions-SMG4',
-      reason: "kmsuser's password lives in the CloudHSM cluster: a Secrets Manager rotation would change the secret but not the cluster and break the store's connection. Rotate it in the cluster, then update the secret and deploy.",
+      reason: "The kmsuser password is a bootstrap credential: KMS rotates kmsuser's password in the cluster itself on every connect, so a Secrets Manager rotation would change nothing KMS uses. A reset password goes into a new secret (see keyStorePassword).",
     });
     this.cloudHsmStore = new CustomKeyStore(this, 'PaymentsHsm', {
       customKeyStoreName: 'payments-hsm',

@@ -36,6 +36,17 @@ export interface CloudHsmBackendProps {
    * A secret whose value, as plain text, is the password of the `kmsuser` crypto user (7-32 characters).
    *
    * The handler reads it at run time; it never appears in the template or the resource properties.
+   *
+   * It is a bootstrap credential: KMS rotates kmsuser's password on every connect, so after the
+   * store first connects only KMS knows the current password, and the secret's value is stale.
+   * Do not rotate this secret with Secrets Manager, and do not change its value in place
+   * (CloudFormation never sees a new value under the same secret ARN). To give KMS a new password,
+   * which is needed only after kmsuser's password was reset in the cluster (for example after
+   * `INVALID_CREDENTIALS` or `USER_LOCKED_OUT`): reset it in the cluster, put it in a new secret and
+   * point this property at that secret. The store is disconnected, updated and reconnected. If KMS
+   * cannot log in with it, the deployment fails and says so; CloudFormation's rollback then leaves
+   * the password as it is and the store disconnected (the old password was rotated away and cannot
+   * be sent again), and deploying the change again once the cluster has that password fixes it.
    */
   readonly keyStorePassword: secretsmanager.ISecret;
 }

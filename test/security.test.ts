@@ -112,6 +112,7 @@ describe('the handler role has exactly the permissions it needs', () => {
     },
     { Sid: 'ListKeysForDeleteCheck', Action: 'kms:ListKeys', Effect: 'Allow', Resource: '*' },
     { Sid: 'DescribeKeysForDeleteCheck', Action: 'kms:DescribeKey', Effect: 'Allow', Resource: partitionArn(`:kms:us-east-1:${ACCOUNT}:key/*`) },
+    { Sid: 'ReadOwnStackStatus', Action: 'cloudformation:DescribeStacks', Effect: 'Allow', Resource: { Ref: 'AWS::StackId' } },
   ];
   const readSecret = (name: string): unknown => ({
     Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],

@@ -70,6 +70,8 @@ export class KeyStoreProvider extends Construct {
         resources: [stack.formatArn({ service: 'kms', resource: 'key', resourceName: '*' })],
       }),
     );
+    // Whether an update is a rollback or a late duplicate: the stack's status says, the event does not.
+    this.role.addToPolicy(new iam.PolicyStatement({ sid: 'ReadOwnStackStatus', actions: ['cloudformation:DescribeStacks'], resources: [stack.stackId] }));
 
     const code = lambda.Code.fromAsset(handlerAssetDir());
     const handler = (name: string, entry: string): lambda.Function =>

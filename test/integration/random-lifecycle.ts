@@ -15,6 +15,8 @@ import { LocalKms } from '../../local/kms-server';
 import { SECRETS, states, StoreSpec, synth, world } from './harness';
 
 const MONTH = 31 * 86_400_000;
+/** Clusters of one backup lineage, each restored from the one before. */
+const RELATED_CLUSTERS = ['cluster-2a23b4cdefg', 'cluster-3b34c5defgh', 'cluster-4c45d6efghi', 'cluster-5d56e7fghij', 'cluster-6e67f2ghijk', 'cluster-7f72g3hijkl', 'cluster-2g23h4ijklm', 'cluster-3h34i5jklmn'];
 
 function client(kms: LocalKms): KMSClient {
   // The test's own client rides out the same faults with the SDK's retries.
@@ -70,7 +72,12 @@ export async function lifecycle(seed: number): Promise<string[]> {
           break;
         case 'offline':
           if (kind === 'hsm') {
-            spec = { ...spec, clusterId: spec.clusterId === 'cluster-3b34c5defgh' ? 'cluster-2a23b4cdefg' : 'cluster-3b34c5defgh' };
+            // A cluster restored from a backup of the current one: related, with kmsuser's password as it is now.
+            const current = spec.clusterId ?? 'cluster-2a23b4cdefg';
+            const next = RELATED_CLUSTERS[RELATED_CLUSTERS.indexOf(current) + 1];
+            const password = kms.model.kmsUserPassword(current);
+            if (password !== undefined) kms.model.setKmsUserPassword(next, password);
+            spec = { ...spec, clusterId: next };
           } else {
             // The store moves to the other proxy, and the one it leaves goes away.
             const next = spec.endpoint === 'https://b.example.com' ? 'https://a.example.com' : 'https://b.example.com';
