@@ -95,8 +95,8 @@ interface ConnectPolicy {
   readonly failOnFailed: boolean;
   /** A rollback leaves a store that cannot connect DISCONNECTED instead of failing (and stranding the stack). */
   readonly rollback?: boolean;
-  /** An external key store's connection settings just changed: a failure may be the old settings. */
-  readonly xksJustChanged?: boolean;
+  /** An external key store's connection settings may have changed just now: a failure may be the old settings. */
+  readonly xksMayBeStale?: boolean;
   /** The message for a FAILED store, when not the generic one. */
   readonly failure?: (store: StoreView) => string;
 }
@@ -285,7 +285,9 @@ export class CustomKeyStoreResource {
       {
         failOnFailed: !failedBefore,
         rollback,
-        xksJustChanged: changesXksConnection(plan),
+        // Settings changed by this update, or by an earlier one while the store was not connected,
+        // may not be in effect yet: KMS takes up to five minutes.
+        xksMayBeStale: desired.external !== undefined && (changesXksConnection(plan) || this.event.PriorConnectionState !== CONNECTED),
         failure: passwordSent && desired.cloudHsm ? (s) => this.passwordFailure(id, desired, s) : undefined,
       },
       store,
@@ -492,7 +494,7 @@ export class CustomKeyStoreResource {
       await this.disconnectIgnoringState(id);
       return done(DISCONNECTING);
     }
-    if (policy.xksJustChanged && code !== undefined && STALE_SETTINGS_CODES.has(code) && this.elapsedMs() < Math.min(XKS_PROPAGATION_MS, desired.waitTimeoutSeconds * 1000)) {
+    if (policy.xksMayBeStale && code !== undefined && STALE_SETTINGS_CODES.has(code) && this.elapsedMs() < Math.min(XKS_PROPAGATION_MS, desired.waitTimeoutSeconds * 1000)) {
       // KMS may have tried the settings from before the update: disconnect, then connect again.
       this.log({ step: 'retry-connect-after-xks-change', store: id, connectionErrorCode: code });
       await this.disconnectIgnoringState(id);
