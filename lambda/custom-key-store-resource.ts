@@ -537,7 +537,7 @@ export class CustomKeyStoreResource {
       if (prior === CONNECTED || prior === CONNECTING) {
         // Put the store back in service with its old settings before reporting the failure.
         await this.connectIgnoringState(id).catch(() => undefined);
-        throw new KeyStoreError(`${(err as Error).message} The store is being reconnected with its previous settings; CloudFormation will roll the stack back.`);
+        throw new KeyStoreError(messages.reconnectingAfterFailedUpdate((err as Error).message));
       }
       throw err;
     }

@@ -182,6 +182,11 @@ export function adoptRefusedMessage(storeId: string, name: string, createdAt: st
   );
 }
 
+/** An update that needed the store disconnected failed: the store goes back in service as it was. */
+export function reconnectingAfterFailedUpdate(failure: string): string {
+  return `${failure} The store is being reconnected with its previous settings; CloudFormation will roll the stack back.`;
+}
+
 export function waitTimedOutMessage(storeId: string, operation: string, minutes: number, state: string): string {
   return (
     `WaitTimedOut: custom key store ${storeId} did not reach the state this ${operation} needs within ${minutes} minutes; it is ${state}. ` +

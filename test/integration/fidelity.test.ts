@@ -4,23 +4,14 @@
  * behaving as KMS documents it. (Item 1, the kmsuser password rotation, is in lifecycle.test.ts
  * and safety.test.ts.)
  */
-import { CreateCustomKeyStoreCommand, CreateKeyCommand, KMSClient, ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms';
-import { LocalKms } from '../../local/kms-server';
-import { removeAssemblies, SECRETS, states, synth, TRUST_ANCHOR, World, world } from './harness';
+import { CreateCustomKeyStoreCommand, CreateKeyCommand, ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms';
+import { callsOf, kmsClient, removeAssemblies, SECRETS, states, synth, TRUST_ANCHOR, World, world } from './harness';
 
 const DAY = 86_400_000;
 let w: World | undefined;
 
 afterEach(async () => w?.kms.stop());
 afterAll(removeAssemblies);
-
-function client(kms: LocalKms): KMSClient {
-  return new KMSClient(kms.clientConfig());
-}
-
-function ops(kms: LocalKms, since: number, ...names: string[]): string[] {
-  return kms.calls.slice(since).filter((c) => names.includes(c.operation)).map((c) => `${c.operation}:${c.outcome}`);
-}
 
 function reasonOf(report: { events: Array<{ status: string; reason?: string }> }, status: string): string {
   return report.events.find((e) => e.status === status)?.reason ?? '';
@@ -47,14 +38,14 @@ test('3. a new proxy endpoint takes a while to take effect: the handler reconnec
   expect(states(w.kms)).toEqual({ xks: 'CONNECTED' });
   // At least one connect met the old settings and failed; the handler disconnected and tried again.
   expect(w.stack.handlerLogs.join('\n')).toMatch(/"step":"retry-connect-after-xks-change","store":"cks-[0-9a-f]+","connectionErrorCode":"XKS_PROXY_NOT_REACHABLE"/);
-  expect(ops(w.kms, since, 'ConnectCustomKeyStore').length).toBeGreaterThanOrEqual(2);
+  expect(callsOf(w.kms, since, 'ConnectCustomKeyStore').length).toBeGreaterThanOrEqual(2);
 });
 
 describe('4. keys whose key policy denies the handler DescribeKey', () => {
   test('an empty store is deleted even though the account holds an unreadable key', async () => {
     w = await world();
     await w.stack.deploy(synth([{ id: 'Hsm', name: 'hsm', kind: 'hsm' }]));
-    const elsewhere = await client(w.kms).send(new CreateKeyCommand({}));
+    const elsewhere = await kmsClient(w.kms).send(new CreateKeyCommand({}));
     w.kms.model.lockKey(elsewhere.KeyMetadata?.KeyId ?? '');
     expect((await w.stack.destroy()).stackStatus).toBe('DELETE_COMPLETE');
     expect(w.stack.handlerLogs.join('\n')).toMatch(/"step":"key-scan".*"found":0,"unreadable":1/);
@@ -64,7 +55,7 @@ describe('4. keys whose key policy denies the handler DescribeKey', () => {
     w = await world();
     await w.stack.deploy(synth([{ id: 'Hsm', name: 'hsm', kind: 'hsm' }]));
     const [id] = w.stack.keyStoreIds();
-    const key = await client(w.kms).send(new CreateKeyCommand({ Origin: 'AWS_CLOUDHSM', CustomKeyStoreId: id }));
+    const key = await kmsClient(w.kms).send(new CreateKeyCommand({ Origin: 'AWS_CLOUDHSM', CustomKeyStoreId: id }));
     const keyId = key.KeyMetadata?.KeyId ?? '';
     w.kms.model.lockKey(keyId);
     const report = await w.stack.destroy();
@@ -91,7 +82,7 @@ test('5. a rename of a FAILED store (KMS changes nothing in FAILED) disconnects 
   const since = w.kms.calls.length;
   const report = await w.stack.deploy(synth([{ id: 'Hsm', name: 'hsm-renamed', kind: 'hsm' }]));
   expect(report.stackStatus).toBe('UPDATE_COMPLETE');
-  expect(ops(w.kms, since, 'DisconnectCustomKeyStore', 'UpdateCustomKeyStore')).toEqual(['DisconnectCustomKeyStore:ok', 'UpdateCustomKeyStore:ok']);
+  expect(callsOf(w.kms, since, 'DisconnectCustomKeyStore', 'UpdateCustomKeyStore')).toEqual(['DisconnectCustomKeyStore:ok', 'UpdateCustomKeyStore:ok']);
   expect(Object.keys(states(w.kms))).toEqual(['hsm-renamed']);
 });
 
@@ -107,7 +98,7 @@ test('6. reads that lag behind: create and update wait; a delete of a store read
   const since = w.kms.calls.length;
   expect((await w.stack.destroy()).stackStatus).toBe('DELETE_COMPLETE');
   expect(states(w.kms)).toEqual({});
-  expect(ops(w.kms, since, 'DisconnectCustomKeyStore')).toEqual(['DisconnectCustomKeyStore:ok']);
+  expect(callsOf(w.kms, since, 'DisconnectCustomKeyStore')).toEqual(['DisconnectCustomKeyStore:ok']);
 });
 
 test('7. a password update while reads still show CONNECTED: sent once, after KMS shows DISCONNECTED', async () => {
@@ -116,7 +107,7 @@ test('7. a password update while reads still show CONNECTED: sent once, after KM
   w.kms.model.setKmsUserPassword('cluster-2a23b4cdefg', SECRETS['it/kmsuser-v2']);
   const since = w.kms.calls.length;
   expect((await w.stack.deploy(synth([{ id: 'Hsm', name: 'hsm', kind: 'hsm', password: 'it/kmsuser-v2' }]))).stackStatus).toBe('UPDATE_COMPLETE');
-  expect(ops(w.kms, since, 'UpdateCustomKeyStore')).toEqual(['UpdateCustomKeyStore:ok']);
+  expect(callsOf(w.kms, since, 'UpdateCustomKeyStore')).toEqual(['UpdateCustomKeyStore:ok']);
   expect(states(w.kms)).toEqual({ hsm: 'CONNECTED' });
 });
 
@@ -125,7 +116,7 @@ describe('8. a retried create finds its own store, and only its own', () => {
     w = await world();
     w.kms.dropNextAfterEffect.add('CreateCustomKeyStore');
     expect((await w.stack.deploy(synth([{ id: 'Xks', name: 'xks', kind: 'xks' }]))).stackStatus).toBe('CREATE_COMPLETE');
-    expect(ops(w.kms, 0, 'CreateCustomKeyStore')).toEqual(['CreateCustomKeyStore:dropped-after-effect', 'CreateCustomKeyStore:XksProxyUriInUseException']);
+    expect(callsOf(w.kms, 0, 'CreateCustomKeyStore')).toEqual(['CreateCustomKeyStore:dropped-after-effect', 'CreateCustomKeyStore:XksProxyUriInUseException']);
     expect(states(w.kms)).toEqual({ xks: 'CONNECTED' });
   });
 
@@ -140,7 +131,7 @@ describe('8. a retried create finds its own store, and only its own', () => {
     w = await world();
     // Made by someone else a day ago.
     w.kms.clock.advance(-DAY);
-    const theirs = await client(w.kms).send(
+    const theirs = await kmsClient(w.kms).send(
       new CreateCustomKeyStoreCommand({ CustomKeyStoreName: 'hsm', CloudHsmClusterId: 'cluster-2a23b4cdefg', TrustAnchorCertificate: TRUST_ANCHOR, KeyStorePassword: SECRETS['it/kmsuser'] }),
     );
     w.kms.clock.advance(DAY);
@@ -180,7 +171,7 @@ describe('10. the trust anchor', () => {
     const since = w.kms.calls.length;
     const refused = await w.stack.deploy(synth([{ id: 'Hsm', name: 'hsm-v2', kind: 'hsm', trustAnchor: other }]));
     expect(reasonOf(refused, 'UPDATE_FAILED')).toMatch(/^ReplacementNeedsNewCluster: .*CloudHsmClusterInUseException\. Nothing was changed\./);
-    expect(ops(w.kms, since, 'CreateCustomKeyStore', 'DisconnectCustomKeyStore', 'UpdateCustomKeyStore')).toEqual([]);
+    expect(callsOf(w.kms, since, 'CreateCustomKeyStore', 'DisconnectCustomKeyStore', 'UpdateCustomKeyStore')).toEqual([]);
     const replaced = await w.stack.deploy(synth([{ id: 'Hsm', name: 'hsm-v2', kind: 'hsm', trustAnchor: other, clusterId: 'cluster-3b34c5defgh' }]));
     expect(replaced.stackStatus).toBe('UPDATE_COMPLETE');
     expect(w.stack.keyStoreIds()).not.toEqual([oldId]);
@@ -194,14 +185,14 @@ test('11. a change of connectivity with the same endpoint fails before the live 
   const since = w.kms.calls.length;
   const report = await w.stack.deploy(synth([{ id: 'Xks', name: 'xks', kind: 'vpc', endpoint: 'https://proxy.example.com' }]));
   expect(reasonOf(report, 'UPDATE_FAILED')).toMatch(/^InvalidConnectivityChange: .* from PUBLIC_ENDPOINT to VPC_ENDPOINT_SERVICE with the same proxyUriEndpoint .* Nothing was changed\./);
-  expect(ops(w.kms, since, 'DisconnectCustomKeyStore', 'UpdateCustomKeyStore')).toEqual([]);
+  expect(callsOf(w.kms, since, 'DisconnectCustomKeyStore', 'UpdateCustomKeyStore')).toEqual([]);
   expect(states(w.kms)).toEqual({ xks: 'CONNECTED' });
 });
 
 test('12. a CloudHSM store blocked by keys pending deletion: keep it connected while they wait', async () => {
   w = await world();
   await w.stack.deploy(synth([{ id: 'Hsm', name: 'hsm', kind: 'hsm' }]));
-  const kms = client(w.kms);
+  const kms = kmsClient(w.kms);
   const key = await kms.send(new CreateKeyCommand({ Origin: 'AWS_CLOUDHSM', CustomKeyStoreId: w.stack.keyStoreIds()[0] }));
   await kms.send(new ScheduleKeyDeletionCommand({ KeyId: key.KeyMetadata?.KeyId, PendingWindowInDays: 7 }));
   const report = await w.stack.destroy();

@@ -2,6 +2,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { KMSClient } from '@aws-sdk/client-kms';
 import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { CustomKeyStore, KeyStoreBackend } from '../../lib';
@@ -78,6 +79,16 @@ export async function world(options: LocalKmsOptions = {}, queryIntervalMs = 20)
   const kms = await startLocalKms({ connectMs: 40, disconnectMs: 40, ...options });
   const stack = new StackRunner(STACK_NAME, { kms, queryIntervalMs, importedSecrets: SECRETS });
   return { kms, stack };
+}
+
+/** A client of the local endpoint, as an operator outside the stack would use it. */
+export function kmsClient(kms: LocalKms): KMSClient {
+  return new KMSClient(kms.clientConfig());
+}
+
+/** The calls of `names` since call `since`, as "Operation:outcome". */
+export function callsOf(kms: LocalKms, since: number, ...names: string[]): string[] {
+  return kms.calls.slice(since).filter((c) => names.includes(c.operation)).map((c) => `${c.operation}:${c.outcome}`);
 }
 
 /** Store name -> state, from the model. */

@@ -2,9 +2,9 @@
  * Every lifecycle row of the construct, run through the bundled handler in cdk.out by the local
  * runner, with the real AWS SDK over HTTP against the local KMS endpoint: no mocks.
  */
-import { CreateKeyCommand, KMSClient, ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms';
+import { CreateKeyCommand, ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms';
 import { LocalKms } from '../../local/kms-server';
-import { OTHER_TRUST_ANCHOR, removeAssemblies, SECRETS, states, synth, World, world } from './harness';
+import { callsOf, kmsClient, OTHER_TRUST_ANCHOR, removeAssemblies, SECRETS, states, synth, World, world } from './harness';
 
 const DAY = 86_400_000;
 let w: World | undefined;
@@ -12,12 +12,11 @@ let w: World | undefined;
 afterEach(async () => w?.kms.stop());
 afterAll(removeAssemblies);
 
-function client(kms: LocalKms): KMSClient {
-  return new KMSClient(kms.clientConfig());
-}
-
+/** The successful calls of `names` since call `since`. */
 function ops(kms: LocalKms, since: number, ...names: string[]): string[] {
-  return kms.calls.slice(since).filter((c) => c.outcome === 'ok' && names.includes(c.operation)).map((c) => c.operation);
+  return callsOf(kms, since, ...names)
+    .filter((c) => c.endsWith(':ok'))
+    .map((c) => c.replace(/:ok$/, ''));
 }
 
 describe('create', () => {
@@ -159,7 +158,7 @@ describe('delete', () => {
     w = await world();
     await w.stack.deploy(synth([{ id: 'Hsm', name: 'hsm', kind: 'hsm' }]));
     const [id] = w.stack.keyStoreIds();
-    const kms = client(w.kms);
+    const kms = kmsClient(w.kms);
     const key = await kms.send(new CreateKeyCommand({ Origin: 'AWS_CLOUDHSM', CustomKeyStoreId: id }));
     await kms.send(new ScheduleKeyDeletionCommand({ KeyId: key.KeyMetadata?.KeyId, PendingWindowInDays: 7 }));
 
