@@ -213,3 +213,56 @@ describe('the jsii runtime (what Python, Java, .NET and Go call underneath)', ()
     }
   }, 300_000);
 });
+
+describe('jsii-rosetta and jsii-pacmak', () => {
+  test('the README examples compile; Python, Java, .NET and Go packages are generated whole, their READMEs in their language', () => {
+    // Strict: every example must compile against the built assembly, with rosetta/'s fixture.
+    run(path.join(ROOT, 'node_modules', '.bin', 'jsii-rosetta'), ['extract', '--strict'], source);
+    const tablet = JSON.parse(fs.readFileSync(path.join(source, '.jsii.tabl.json'), 'utf8')) as {
+      snippets: Record<string, { location: { api: { api: string } }; translations: Record<string, unknown>; didCompile?: boolean }>;
+    };
+    const readmeSnippets = Object.values(tablet.snippets).filter((s) => s.location.api.api === 'moduleReadme');
+    expect(readmeSnippets.length).toBeGreaterThanOrEqual(2);
+    for (const snippet of readmeSnippets) {
+      expect(snippet.didCompile).toBe(true);
+      expect(Object.keys(snippet.translations)).toEqual(expect.arrayContaining(['python', 'java', 'csharp', 'go']));
+    }
+
+    // Code only: no Python, Maven, .NET or Go toolchain with the CDK's runtime libraries is here.
+    // pacmak packs the module itself; ignore-scripts keeps that pack from building it again.
+    const out = path.join(tmp.path, 'pacmak');
+    run(path.join(ROOT, 'node_modules', '.bin', 'jsii-pacmak'), ['--code-only', '--rosetta-tablet', '.jsii.tabl.json', '--targets', 'python', '--targets', 'java', '--targets', 'dotnet', '--targets', 'go', '-o', out], source, {
+      env: { ...env, npm_config_ignore_scripts: 'true' },
+    });
+    const walk = (dir: string): string[] => fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)]));
+    const generated = Object.fromEntries(['python', 'java', 'dotnet', 'go'].map((lang) => [lang, walk(path.join(out, lang))]));
+
+    const assembly = JSON.parse(fs.readFileSync(path.join(source, '.jsii'), 'utf8')) as { types: Record<string, { name: string }> };
+    const typeNames = Object.values(assembly.types).map((t) => t.name);
+    expect(typeNames.sort()).toEqual([
+      'CloudHsmBackendProps', 'ConnectionState', 'CustomKeyStore', 'CustomKeyStoreAttributes', 'CustomKeyStoreErrors', 'CustomKeyStoreProps',
+      'CustomKeyStoreType', 'ExternalBackendProps', 'ExternalVpcEndpointServiceBackendProps', 'ICustomKeyStore', 'KeyStoreBackend',
+    ]);
+    const pythonModule = generated.python.find((f) => f.endsWith(path.join('cdk_kms_custom_key_store', '__init__.py')));
+    expect(pythonModule).toBeDefined();
+    const python = fs.readFileSync(pythonModule as string, 'utf8');
+    for (const name of typeNames) {
+      expect(`${name}: ${String(new RegExp(`^class ${name}\\b`, 'm').test(python))}`).toBe(`${name}: true`);
+      for (const [lang, ext] of [['java', '.java'], ['dotnet', '.cs'], ['go', '.go']]) {
+        expect(`${lang} ${name}: ${String(generated[lang].some((f) => path.basename(f) === `${name}${ext}`))}`).toBe(`${lang} ${name}: true`);
+      }
+    }
+    // Each carries the npm package the jsii runtime loads.
+    for (const lang of ['python', 'java', 'dotnet', 'go']) {
+      expect(`${lang}: ${String(generated[lang].some((f) => f.endsWith('.tgz')))}`).toBe(`${lang}: true`);
+    }
+    // The Python module is valid Python.
+    run('python3', ['-c', 'import ast, sys; ast.parse(open(sys.argv[1]).read())', pythonModule as string], source);
+
+    const pythonReadme = fs.readFileSync(path.join(out, 'python', 'README.md'), 'utf8');
+    expect(pythonReadme).toContain('hsm_store = CustomKeyStore(self, "PaymentsHsm",');
+    expect(pythonReadme).not.toContain('```ts');
+    const goReadme = fs.readFileSync(generated.go.find((f) => path.basename(f) === 'README.md') as string, 'utf8');
+    expect(goReadme).toContain('cdkkmscustomkeystore.NewCustomKeyStore(');
+  }, 300_000);
+});
