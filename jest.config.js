@@ -7,6 +7,9 @@ module.exports = {
   testTimeout: 60000,
   maxWorkers: 2,
   globalSetup: '<rootDir>/test/global-setup.js',
+  globalTeardown: '<rootDir>/test/global-teardown.js',
+  // In the repository (git-ignored), not in the system temp directory, which the suite leaves as it found it.
+  cacheDirectory: '<rootDir>/.jest-cache',
   snapshotFormat: { escapeString: false, printBasicPrototype: false },
   // Coverage counts the library and the handler (the integration tests run the handler's bundle,
   // which is not instrumented, so the handler's figure comes from the unit tests alone).

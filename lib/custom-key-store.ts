@@ -1,10 +1,12 @@
 import { CustomResource, Duration, IResource, RemovalPolicy, Resource, Token } from 'aws-cdk-lib';
-import { Construct } from 'constructs';
-import * as rules from './private/contract/field-rules';
+import { Construct, IConstruct } from 'constructs';
+import { CustomKeyStoreType } from './custom-key-store-type';
+import { CustomKeyStoreValidationError } from './errors';
 import { KeyStoreBackend } from './key-store-backend';
-import { KeyStoreProvider } from './private/key-store-provider';
+import * as rules from './private/contract/field-rules';
 import { DEFAULT_WAIT_SECONDS, KeyStoreResourceProperties, MAX_WAIT_SECONDS, MIN_WAIT_SECONDS, RESOURCE_TYPE, STORE_ID_PATTERN } from './private/contract/resource-properties';
-import { checkField, CustomKeyStoreValidationError } from './private/validation';
+import { KeyStoreProvider } from './private/key-store-provider';
+import { checkField, checkOptionalField } from './private/validation';
 
 /** A KMS custom key store, declared in this app or imported. */
 export interface ICustomKeyStore extends IResource {
@@ -14,6 +16,40 @@ export interface ICustomKeyStore extends IResource {
    * @attribute
    */
   readonly customKeyStoreId: string;
+
+  /**
+   * The store's kind, when known.
+   *
+   * @default - unknown, for a store imported by id only
+   */
+  readonly customKeyStoreType?: CustomKeyStoreType;
+
+  /**
+   * The store's name, when known.
+   *
+   * @default - unknown, for a store imported by id only
+   */
+  readonly customKeyStoreName?: string;
+}
+
+/** What is known of a custom key store made outside this stack. */
+export interface CustomKeyStoreAttributes {
+  /** The store's id, e.g. `cks-1234567890abcdef0`. */
+  readonly customKeyStoreId: string;
+
+  /**
+   * The store's kind.
+   *
+   * @default - unknown
+   */
+  readonly customKeyStoreType?: CustomKeyStoreType;
+
+  /**
+   * The store's name.
+   *
+   * @default - unknown
+   */
+  readonly customKeyStoreName?: string;
 }
 
 /** Properties of a CustomKeyStore. */
@@ -68,47 +104,60 @@ export interface CustomKeyStoreProps {
  * @resource Custom::KmsCustomKeyStore
  */
 export class CustomKeyStore extends Resource implements ICustomKeyStore {
-  /** Refers to a custom key store made outside this stack. */
+  /** Refers to a custom key store made outside this stack, by its id. */
   public static fromCustomKeyStoreId(scope: Construct, id: string, customKeyStoreId: string): ICustomKeyStore {
-    if (!Token.isUnresolved(customKeyStoreId) && !STORE_ID_PATTERN.test(customKeyStoreId)) {
-      throw new CustomKeyStoreValidationError(`customKeyStoreId: '${rules.abbreviate(customKeyStoreId)}' is not a custom key store id; expected 'cks-' followed by letters and digits, e.g. 'cks-1234567890abcdef0'`);
-    }
+    return CustomKeyStore.fromCustomKeyStoreAttributes(scope, id, { customKeyStoreId });
+  }
+
+  /** Refers to a custom key store made outside this stack, by its id and, optionally, its kind and name. */
+  public static fromCustomKeyStoreAttributes(scope: Construct, id: string, attrs: CustomKeyStoreAttributes): ICustomKeyStore {
     class Import extends Resource implements ICustomKeyStore {
-      public readonly customKeyStoreId = customKeyStoreId;
+      public readonly customKeyStoreId = attrs.customKeyStoreId;
+      public readonly customKeyStoreType = attrs.customKeyStoreType;
+      public readonly customKeyStoreName = attrs.customKeyStoreName;
     }
-    return new Import(scope, id);
+    const imported = new Import(scope, id);
+    try {
+      checkImportAttributes(imported, attrs);
+    } catch (error) {
+      // Leave the tree as it was, so that a caller who catches the error can try again with the same id.
+      scope.node.tryRemoveChild(id);
+      throw error;
+    }
+    return imported;
   }
 
   public readonly customKeyStoreId: string;
 
-  /** The store's name. */
-  public readonly customKeyStoreName: string;
+  /** The store's name (always set for a store declared here; optional only because an imported store may not know it). */
+  public readonly customKeyStoreName?: string;
 
-  /** `AWS_CLOUDHSM` or `EXTERNAL_KEY_STORE`. */
-  public readonly customKeyStoreType: string;
+  /** The store's kind (always set for a store declared here; optional only because an imported store may not know it). */
+  public readonly customKeyStoreType?: CustomKeyStoreType;
 
   /**
-   * The connection state the last deployment left the store in (`CONNECTED` or `DISCONNECTED`).
+   * The connection state the last deployment left the store in: a token that resolves to one of
+   * `ConnectionState`'s values (`CONNECTED` or `DISCONNECTED`).
    *
    * @attribute
    */
   public readonly connectionState: string;
 
+  private readonly resource: CustomResource;
+
   constructor(scope: Construct, id: string, props: CustomKeyStoreProps) {
     super(scope, id);
-    checkField('customKeyStoreName', props.customKeyStoreName, rules.CUSTOM_KEY_STORE_NAME);
+    checkField(this, 'customKeyStoreName', props.customKeyStoreName, rules.CUSTOM_KEY_STORE_NAME);
     // Checked for JavaScript callers, whom no compiler stops from leaving it out.
     const backendInput = props.backend as KeyStoreBackend | undefined;
-    if (!backendInput || typeof (backendInput as Partial<KeyStoreBackend>).bind !== 'function') {
-      throw new CustomKeyStoreValidationError('backend is required; expected KeyStoreBackend.cloudHsm(...), KeyStoreBackend.externalPublicEndpoint(...) or KeyStoreBackend.externalVpcEndpointService(...)');
+    if (!backendInput || typeof (backendInput as Partial<KeyStoreBackend>)._bind !== 'function') {
+      throw new CustomKeyStoreValidationError('backend is required; expected KeyStoreBackend.cloudHsm(...), KeyStoreBackend.externalPublicEndpoint(...) or KeyStoreBackend.externalVpcEndpointService(...)', this);
     }
-    const waitSeconds = waitTimeoutSeconds(props.waitTimeout);
+    const waitSeconds = waitTimeoutSeconds(this, props.waitTimeout);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.DESTROY;
-    if (removalPolicy === RemovalPolicy.SNAPSHOT) {
-      throw new CustomKeyStoreValidationError('removalPolicy: SNAPSHOT is not supported by custom key stores; expected DESTROY, RETAIN or RETAIN_ON_UPDATE_OR_DELETE');
-    }
+    rejectSnapshot(this, removalPolicy);
 
-    const backend = props.backend.bind(this);
+    const backend = props.backend._bind(this);
     const provider = KeyStoreProvider.of(this);
     backend.secrets.forEach((secret) => { provider.grantSecret(secret); });
     if (backend.needsCloudHsmPermissions) {
@@ -125,30 +174,58 @@ export class CustomKeyStore extends Resource implements ICustomKeyStore {
       Connected: String(props.connected ?? true),
       WaitTimeoutSeconds: String(waitSeconds),
     };
-    const resource = new CustomResource(this, 'Resource', {
+    const resource = (this.resource = new CustomResource(this, 'Resource', {
       serviceToken: provider.serviceToken,
       resourceType: RESOURCE_TYPE,
       properties: { ...properties },
       removalPolicy,
-    });
+    }));
 
     this.customKeyStoreId = resource.ref;
     this.customKeyStoreName = props.customKeyStoreName;
     this.customKeyStoreType = backend.customKeyStoreType;
     this.connectionState = resource.getAttString('ConnectionState');
   }
+
+  /**
+   * Sets what happens to the store when it leaves the stack, as the `removalPolicy` property does.
+   *
+   * SNAPSHOT is not supported.
+   */
+  public applyRemovalPolicy(policy: RemovalPolicy): void {
+    rejectSnapshot(this, policy);
+    this.resource.applyRemovalPolicy(policy);
+  }
 }
 
-function waitTimeoutSeconds(wait: Duration | undefined): number {
+function checkImportAttributes(scope: IConstruct, attrs: CustomKeyStoreAttributes): void {
+  const storeId = attrs.customKeyStoreId as unknown;
+  if (typeof storeId !== 'string' || (!Token.isUnresolved(storeId) && !STORE_ID_PATTERN.test(storeId))) {
+    throw new CustomKeyStoreValidationError(`customKeyStoreId: '${rules.abbreviate(String(storeId))}' is not a custom key store id; expected 'cks-' followed by letters and digits, e.g. 'cks-1234567890abcdef0'`, scope);
+  }
+  checkOptionalField(scope, 'customKeyStoreName', attrs.customKeyStoreName, rules.CUSTOM_KEY_STORE_NAME);
+  const knownTypes: unknown[] = Object.values(CustomKeyStoreType);
+  if (attrs.customKeyStoreType !== undefined && !knownTypes.includes(attrs.customKeyStoreType)) {
+    throw new CustomKeyStoreValidationError(`customKeyStoreType: '${attrs.customKeyStoreType}' is not a custom key store type; expected CustomKeyStoreType.AWS_CLOUDHSM or CustomKeyStoreType.EXTERNAL_KEY_STORE`, scope);
+  }
+}
+
+function rejectSnapshot(scope: IConstruct, policy: RemovalPolicy): void {
+  if (policy === RemovalPolicy.SNAPSHOT) {
+    throw new CustomKeyStoreValidationError('removalPolicy: SNAPSHOT is not supported by custom key stores; expected DESTROY, RETAIN or RETAIN_ON_UPDATE_OR_DELETE', scope);
+  }
+}
+
+function waitTimeoutSeconds(scope: IConstruct, wait: Duration | undefined): number {
   if (wait === undefined) {
     return DEFAULT_WAIT_SECONDS;
   }
   if (Token.isUnresolved(wait.toString()) || wait.isUnresolved()) {
-    throw new CustomKeyStoreValidationError('waitTimeout: is a token; expected a literal Duration, because the provider plans its polling at synth time');
+    throw new CustomKeyStoreValidationError('waitTimeout: is a token; expected a literal Duration, because the provider plans its polling at synth time', scope);
   }
   const seconds = wait.toSeconds();
   if (!Number.isInteger(seconds) || seconds < MIN_WAIT_SECONDS || seconds > MAX_WAIT_SECONDS) {
-    throw new CustomKeyStoreValidationError(`waitTimeout: ${wait.toHumanString()} is out of range; expected whole seconds from 1 minute to ${MAX_WAIT_SECONDS / 60} minutes (the provider framework stops at 1 hour, CloudFormation's limit for a custom resource)`);
+    throw new CustomKeyStoreValidationError(`waitTimeout: ${wait.toHumanString()} is out of range; expected whole seconds from 1 minute to ${MAX_WAIT_SECONDS / 60} minutes (the provider framework stops at 1 hour, CloudFormation's limit for a custom resource)`, scope);
   }
   return seconds;
 }

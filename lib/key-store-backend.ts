@@ -2,13 +2,15 @@ import { Stack, Token } from 'aws-cdk-lib';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import * as rules from './private/contract/field-rules';
-import { CLOUD_HSM, EXTERNAL_KEY_STORE, PUBLIC_ENDPOINT, VPC_ENDPOINT_SERVICE } from './private/contract/resource-properties';
+import { CustomKeyStoreType } from './custom-key-store-type';
+import { CustomKeyStoreValidationError } from './errors';
+import { KeyStoreBackendConfig } from './private/backend-config';
+import { PUBLIC_ENDPOINT, VPC_ENDPOINT_SERVICE } from './private/contract/resource-properties';
 import {
   CERTIFICATE_HINTS,
   checkField,
   checkOptionalField,
   CLUSTER_ID_HINTS,
-  CustomKeyStoreValidationError,
   ENDPOINT_HINTS,
   OWNER_HINTS,
   PATH_HINTS,
@@ -18,7 +20,7 @@ import {
 /** Properties of a key store backed by an AWS CloudHSM cluster. */
 export interface CloudHsmBackendProps {
   /**
-   * The id of the active CloudHSM cluster, e.g. `cluster-1a23b4cdefg`.
+   * The id of the active CloudHSM cluster, e.g. `cluster-2a23b4cdefg`: `cluster-` and 11-16 characters of [2-7a-zA-Z].
    *
    * The cluster must not back another custom key store and needs at least two active HSMs in
    * different Availability Zones. It can change later only to a cluster of the same backup lineage.
@@ -91,121 +93,116 @@ export interface ExternalVpcEndpointServiceBackendProps extends ExternalBackendP
   readonly vpcEndpointServiceOwner?: string;
 }
 
-/** What a backend adds to the store's resource and to the handler's permissions. */
-export interface KeyStoreBackendConfig {
-  /** `AWS_CLOUDHSM` or `EXTERNAL_KEY_STORE`. */
-  readonly customKeyStoreType: string;
-  /** Resource properties, every value a string or a token. */
-  readonly properties: { [key: string]: string };
-  /** Secrets the handler must be able to read. */
-  readonly secrets: secretsmanager.ISecret[];
-  /** The handler needs `cloudhsm:DescribeClusters` and the KMS service-linked role. */
-  readonly needsCloudHsmPermissions: boolean;
-  /** The VPC endpoint service may be owned by another account: the handler needs `ec2:DescribeVpcEndpointServices`. */
-  readonly needsVpcEndpointServiceLookup: boolean;
-}
-
 /**
  * Where a custom key store keeps its key material: a CloudHSM cluster or an external key manager
- * behind an XKS proxy.
+ * behind an XKS proxy. Made with one of the static methods.
  */
-export abstract class KeyStoreBackend {
+export class KeyStoreBackend {
   /** A key store backed by an AWS CloudHSM cluster. */
   public static cloudHsm(props: CloudHsmBackendProps): KeyStoreBackend {
-    return new CloudHsmBackend(props);
+    return new KeyStoreBackend(CustomKeyStoreType.AWS_CLOUDHSM, (scope) => bindCloudHsm(scope, props));
   }
 
   /** An external key store whose proxy KMS reaches at a public endpoint. */
   public static externalPublicEndpoint(props: ExternalBackendProps): KeyStoreBackend {
-    return new ExternalBackend(props, PUBLIC_ENDPOINT, undefined, undefined);
+    return new KeyStoreBackend(CustomKeyStoreType.EXTERNAL_KEY_STORE, (scope) => bindExternal(scope, props, PUBLIC_ENDPOINT, undefined, undefined));
   }
 
   /** An external key store whose proxy KMS reaches through a VPC endpoint service. */
   public static externalVpcEndpointService(props: ExternalVpcEndpointServiceBackendProps): KeyStoreBackend {
-    return new ExternalBackend(props, VPC_ENDPOINT_SERVICE, props.vpcEndpointServiceName, props.vpcEndpointServiceOwner);
+    return new KeyStoreBackend(CustomKeyStoreType.EXTERNAL_KEY_STORE, (scope) =>
+      bindExternal(scope, props, VPC_ENDPOINT_SERVICE, props.vpcEndpointServiceName, props.vpcEndpointServiceOwner),
+    );
   }
 
-  /** Checks the backend's input and returns what it adds to the store `scope` declares. */
-  public abstract bind(scope: Construct): KeyStoreBackendConfig;
-}
+  /** The kind of store this backend makes. */
+  public readonly customKeyStoreType: CustomKeyStoreType;
 
-class CloudHsmBackend extends KeyStoreBackend {
-  constructor(private readonly props: CloudHsmBackendProps) {
-    super();
-  }
-
-  public bind(_scope: Construct): KeyStoreBackendConfig {
-    rejectOtherKind(this.props, 'proxyCredential', 'KeyStoreBackend.cloudHsm', 'the kmsuser password (keyStorePassword)');
-    checkField('clusterId', this.props.clusterId, rules.CLOUD_HSM_CLUSTER_ID, CLUSTER_ID_HINTS);
-    checkField('trustAnchorCertificate', this.props.trustAnchorCertificate, rules.TRUST_ANCHOR_CERTIFICATE, CERTIFICATE_HINTS);
-    requireSecret('keyStorePassword', this.props.keyStorePassword, 'a secret holding the kmsuser password as plain text');
-    return {
-      customKeyStoreType: CLOUD_HSM,
-      properties: {
-        CloudHsmClusterId: this.props.clusterId,
-        TrustAnchorCertificate: this.props.trustAnchorCertificate,
-        KeyStorePasswordSecretArn: this.props.keyStorePassword.secretArn,
-      },
-      secrets: [this.props.keyStorePassword],
-      needsCloudHsmPermissions: true,
-      needsVpcEndpointServiceLookup: false,
-    };
-  }
-}
-
-class ExternalBackend extends KeyStoreBackend {
-  constructor(
-    private readonly props: ExternalBackendProps,
-    private readonly connectivity: string,
-    private readonly vpcEndpointServiceName: string | undefined,
-    private readonly vpcEndpointServiceOwner: string | undefined,
+  // A closed set of backends: the constructor is private so that no other language can subclass
+  // one, and what a backend adds to a store stays internal (`_bind`), free to change.
+  private constructor(
+    customKeyStoreType: CustomKeyStoreType,
+    private readonly binder: (scope: Construct) => KeyStoreBackendConfig,
   ) {
-    super();
+    this.customKeyStoreType = customKeyStoreType;
   }
 
-  public bind(scope: Construct): KeyStoreBackendConfig {
-    rejectOtherKind(this.props, 'keyStorePassword', 'An external key store', 'the proxy credential (proxyCredential)');
-    checkField('proxyUriEndpoint', this.props.proxyUriEndpoint, rules.XKS_PROXY_URI_ENDPOINT, ENDPOINT_HINTS);
-    checkField('proxyUriPath', this.props.proxyUriPath, rules.XKS_PROXY_URI_PATH, PATH_HINTS);
-    requireSecret('proxyCredential', this.props.proxyCredential, 'a secret holding JSON {"accessKeyId": "...", "secretAccessKey": "..."}');
-    const properties: { [key: string]: string } = {
-      XksProxyUriEndpoint: this.props.proxyUriEndpoint,
-      XksProxyUriPath: this.props.proxyUriPath,
-      XksProxyConnectivity: this.connectivity,
-      XksProxyCredentialSecretArn: this.props.proxyCredential.secretArn,
-    };
-    let crossAccount = false;
-    if (this.connectivity === VPC_ENDPOINT_SERVICE) {
-      checkField('vpcEndpointServiceName', this.vpcEndpointServiceName, rules.XKS_VPC_ENDPOINT_SERVICE_NAME, VPC_SERVICE_NAME_HINTS);
-      checkOptionalField('vpcEndpointServiceOwner', this.vpcEndpointServiceOwner, rules.XKS_VPC_ENDPOINT_SERVICE_OWNER, OWNER_HINTS);
-      properties.XksProxyVpcEndpointServiceName = this.vpcEndpointServiceName as string;
-      if (this.vpcEndpointServiceOwner !== undefined) {
-        properties.XksProxyVpcEndpointServiceOwner = this.vpcEndpointServiceOwner;
-        const account = Stack.of(scope).account;
-        // When either side is unknown at synth time, assume another account: the lookup is then needed.
-        crossAccount = Token.isUnresolved(account) || Token.isUnresolved(this.vpcEndpointServiceOwner) || account !== this.vpcEndpointServiceOwner;
-      }
-    }
-    return {
-      customKeyStoreType: EXTERNAL_KEY_STORE,
-      properties,
-      secrets: [this.props.proxyCredential],
-      needsCloudHsmPermissions: false,
-      needsVpcEndpointServiceLookup: crossAccount,
-    };
+  /**
+   * Checks the backend's input and returns what it adds to the store `scope` declares.
+   *
+   * @internal
+   */
+  public _bind(scope: Construct): KeyStoreBackendConfig {
+    return this.binder(scope);
   }
+}
+
+function bindCloudHsm(scope: Construct, props: CloudHsmBackendProps): KeyStoreBackendConfig {
+  rejectOtherKind(scope, props, 'proxyCredential', 'KeyStoreBackend.cloudHsm', 'the kmsuser password (keyStorePassword)');
+  checkField(scope, 'clusterId', props.clusterId, rules.CLOUD_HSM_CLUSTER_ID, CLUSTER_ID_HINTS);
+  checkField(scope, 'trustAnchorCertificate', props.trustAnchorCertificate, rules.TRUST_ANCHOR_CERTIFICATE, CERTIFICATE_HINTS);
+  requireSecret(scope, 'keyStorePassword', props.keyStorePassword, 'a secret holding the kmsuser password as plain text');
+  return {
+    customKeyStoreType: CustomKeyStoreType.AWS_CLOUDHSM,
+    properties: {
+      CloudHsmClusterId: props.clusterId,
+      TrustAnchorCertificate: props.trustAnchorCertificate,
+      KeyStorePasswordSecretArn: props.keyStorePassword.secretArn,
+    },
+    secrets: [props.keyStorePassword],
+    needsCloudHsmPermissions: true,
+    needsVpcEndpointServiceLookup: false,
+  };
+}
+
+function bindExternal(
+  scope: Construct,
+  props: ExternalBackendProps,
+  connectivity: string,
+  vpcEndpointServiceName: string | undefined,
+  vpcEndpointServiceOwner: string | undefined,
+): KeyStoreBackendConfig {
+  rejectOtherKind(scope, props, 'keyStorePassword', 'An external key store', 'the proxy credential (proxyCredential)');
+  checkField(scope, 'proxyUriEndpoint', props.proxyUriEndpoint, rules.XKS_PROXY_URI_ENDPOINT, ENDPOINT_HINTS);
+  checkField(scope, 'proxyUriPath', props.proxyUriPath, rules.XKS_PROXY_URI_PATH, PATH_HINTS);
+  requireSecret(scope, 'proxyCredential', props.proxyCredential, 'a secret holding JSON {"accessKeyId": "...", "secretAccessKey": "..."}');
+  const properties: { [key: string]: string } = {
+    XksProxyUriEndpoint: props.proxyUriEndpoint,
+    XksProxyUriPath: props.proxyUriPath,
+    XksProxyConnectivity: connectivity,
+    XksProxyCredentialSecretArn: props.proxyCredential.secretArn,
+  };
+  let crossAccount = false;
+  if (connectivity === VPC_ENDPOINT_SERVICE) {
+    checkField(scope, 'vpcEndpointServiceName', vpcEndpointServiceName, rules.XKS_VPC_ENDPOINT_SERVICE_NAME, VPC_SERVICE_NAME_HINTS);
+    checkOptionalField(scope, 'vpcEndpointServiceOwner', vpcEndpointServiceOwner, rules.XKS_VPC_ENDPOINT_SERVICE_OWNER, OWNER_HINTS);
+    properties.XksProxyVpcEndpointServiceName = vpcEndpointServiceName as string;
+    if (vpcEndpointServiceOwner !== undefined) {
+      properties.XksProxyVpcEndpointServiceOwner = vpcEndpointServiceOwner;
+      const account = Stack.of(scope).account;
+      // When either side is unknown at synth time, assume another account: the lookup is then needed.
+      crossAccount = Token.isUnresolved(account) || Token.isUnresolved(vpcEndpointServiceOwner) || account !== vpcEndpointServiceOwner;
+    }
+  }
+  return {
+    customKeyStoreType: CustomKeyStoreType.EXTERNAL_KEY_STORE,
+    properties,
+    secrets: [props.proxyCredential],
+    needsCloudHsmPermissions: false,
+    needsVpcEndpointServiceLookup: crossAccount,
+  };
 }
 
 /** A JavaScript caller can hand one kind of store the other kind's secret: say so rather than ignore it. */
-function rejectOtherKind(props: object, property: string, kind: string, own: string): void {
+function rejectOtherKind(scope: Construct, props: object, property: string, kind: string, own: string): void {
   if (property in props) {
-    throw new CustomKeyStoreValidationError(`${property} does not apply here: ${kind} takes ${own} only; expected one secret of the store's own kind`);
+    throw new CustomKeyStoreValidationError(`${property} does not apply here: ${kind} takes ${own} only; expected one secret of the store's own kind`, scope);
   }
 }
 
 /** Checked for JavaScript callers, whom no compiler stops from passing a string or nothing. */
-function requireSecret(property: string, secret: unknown, what: string): void {
+function requireSecret(scope: Construct, property: string, secret: unknown, what: string): void {
   if (typeof secret !== 'object' || secret === null || typeof (secret as Partial<secretsmanager.ISecret>).secretArn !== 'string') {
-    throw new CustomKeyStoreValidationError(`${property} is required; expected ${what} (a secretsmanager.ISecret, never the value itself)`);
+    throw new CustomKeyStoreValidationError(`${property} is required; expected ${what} (a secretsmanager.ISecret, never the value itself)`, scope);
   }
 }

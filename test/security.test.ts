@@ -72,7 +72,7 @@ describe('cfn-lint', () => {
       return [];
     } catch (err) {
       const e = err as { status?: number; stdout?: string; code?: string };
-      if (e.code === 'ENOENT') throw new Error('cfn-lint is not installed (pip install cfn-lint)');
+      if (e.code === 'ENOENT') throw new Error('cfn-lint is not installed: npm test lints the synthesized templates with it; install it with `pip install cfn-lint` (Python 3), as the README says');
       return JSON.parse(e.stdout ?? '[]') as Array<{ Rule: { Id: string }; Level: string; Message: string }>;
     }
   };

@@ -5,26 +5,20 @@
  * handler checks them again before calling KMS.
  */
 import { Token } from 'aws-cdk-lib';
+import { IConstruct } from 'constructs';
+import { CustomKeyStoreValidationError } from '../errors';
 import { describeViolation, FieldRule, abbreviate } from './contract/field-rules';
 
-/** Thrown for input KMS would reject, with the property, the problem and the rule. */
-export class CustomKeyStoreValidationError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'CustomKeyStoreValidationError';
-  }
-}
-
 /** Checks a required string property; `hints` name a more specific problem than the rule's. */
-export function checkField(property: string, value: unknown, rule: FieldRule, hints: ReadonlyArray<[RegExp, string]> = []): void {
+export function checkField(scope: IConstruct, property: string, value: unknown, rule: FieldRule, hints: ReadonlyArray<[RegExp, string]> = []): void {
   if (value === undefined || value === null) {
-    throw new CustomKeyStoreValidationError(`${property} is required; expected ${rule.rule}`);
+    throw new CustomKeyStoreValidationError(`${property} is required; expected ${rule.rule}`, scope);
   }
   if (Token.isUnresolved(value)) {
     return;
   }
   if (typeof value !== 'string') {
-    throw new CustomKeyStoreValidationError(`${property} must be a string; expected ${rule.rule}`);
+    throw new CustomKeyStoreValidationError(`${property} must be a string; expected ${rule.rule}`, scope);
   }
   const problem = describeViolation(value, rule);
   if (!problem) {
@@ -32,12 +26,12 @@ export function checkField(property: string, value: unknown, rule: FieldRule, hi
   }
   const specific = hints.find(([pattern]) => pattern.test(value));
   const what = specific ? `'${abbreviate(value)}' ${specific[1]}` : problem;
-  throw new CustomKeyStoreValidationError(`${property}: ${what}; expected ${rule.rule}`);
+  throw new CustomKeyStoreValidationError(`${property}: ${what}; expected ${rule.rule}`, scope);
 }
 
-export function checkOptionalField(property: string, value: string | undefined, rule: FieldRule, hints: ReadonlyArray<[RegExp, string]> = []): void {
+export function checkOptionalField(scope: IConstruct, property: string, value: string | undefined, rule: FieldRule, hints: ReadonlyArray<[RegExp, string]> = []): void {
   if (value !== undefined) {
-    checkField(property, value, rule, hints);
+    checkField(scope, property, value, rule, hints);
   }
 }
 
