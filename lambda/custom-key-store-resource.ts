@@ -40,7 +40,7 @@ import { findKeysInStore, KeyScanOptions, KeyScanResult } from './key-scanner';
 import * as messages from './messages';
 import { realSleep, Sleep } from './retry';
 import { SecretReader } from './secrets';
-import { StackStatusReader } from './stack-status';
+import { StackActivity, StackStatusReader } from './stack-status';
 import { StoreApi, StoreView } from './store-api';
 
 const { CONNECTED, CONNECTING, DISCONNECTED, DISCONNECTING, FAILED } = ConnectionStateType;
@@ -189,7 +189,11 @@ export class CustomKeyStoreResource {
     }
     this.refuseConnectivitySwitch(id, old, desired);
 
-    const activity = await (this.deps.stackStatus?.activity(this.event.StackId) ?? Promise.resolve({ rollingBack: false, settled: false }));
+    const activity: StackActivity = await (this.deps.stackStatus?.activity(this.event.StackId) ?? Promise.resolve({ rollingBack: false, settled: false }));
+    if (activity.unknownBecause !== undefined) {
+      // Without the status the update is taken as a forward one, as before the check existed.
+      this.log({ step: 'stack-status-unknown', error: activity.unknownBecause });
+    }
     const rollback = activity.rollingBack;
     const store = current ?? (await this.requireStore(id, desired.name));
     const state = store.ConnectionState ?? 'UNKNOWN';

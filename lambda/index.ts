@@ -53,7 +53,7 @@ export function makeDeps(
   return {
     stores: new StoreApi(kms, retry),
     secrets: new SecretReader(secretsClient, redactor, retry),
-    stackStatus: cloudFormation ? new StackStatusReader(cloudFormation, retry, (entry) => { (overrides.log ?? log)(entry); }) : undefined,
+    stackStatus: cloudFormation ? new StackStatusReader(cloudFormation, retry) : undefined,
     scan: { retry },
     log,
     ...overrides,

@@ -19,6 +19,8 @@ export interface StackActivity {
   readonly rollingBack: boolean;
   /** No operation is in progress: the event is a late duplicate of one already answered. */
   readonly settled: boolean;
+  /** Why the status is unknown (the error DescribeStacks gave), when it is. */
+  readonly unknownBecause?: string;
 }
 
 const UNKNOWN: StackActivity = { rollingBack: false, settled: false };
@@ -27,7 +29,6 @@ export class StackStatusReader {
   constructor(
     private readonly client: CloudFormationClient,
     private readonly retry: RetryOptions = {},
-    private readonly log: (entry: Record<string, string>) => void = () => undefined,
   ) {}
 
   /** What the stack is doing; when its status cannot be read, a forward update in progress. */
@@ -43,8 +44,7 @@ export class StackStatusReader {
       }
       return { rollingBack: ROLLBACK_STATUSES.has(status), settled: !status.endsWith('_IN_PROGRESS') };
     } catch (err) {
-      this.log({ step: 'stack-status-unknown', error: errorName(err) });
-      return UNKNOWN;
+      return { ...UNKNOWN, unknownBecause: errorName(err) };
     }
   }
 }

@@ -90,6 +90,7 @@ describe('kmsuser password: KMS rotates it on every connect', () => {
     const h = harness();
     expect(await h.onEvent(passwordUpdate)).toMatchObject({ Rollback: false, UpdateApplied: true });
     expect(kmsMock).toHaveReceivedCommandTimes(UpdateCustomKeyStoreCommand, 1);
+    expect(h.logs.join('\n')).toMatch(/"step":"stack-status-unknown","error":"AccessDenied"/);
   });
 });
 
