@@ -58,7 +58,13 @@ export async function lifecycle(seed: number): Promise<string[]> {
           break;
         case 'key':
           if (spec.connected !== false) {
-            await client(kms).send(new CreateKeyCommand(kind === 'hsm' ? { Origin: 'AWS_CLOUDHSM', CustomKeyStoreId: storeId } : { Origin: 'EXTERNAL_KEY_STORE', CustomKeyStoreId: storeId, XksKeyId: `xks-key-${seed}-${i}` }));
+            await client(kms)
+              .send(new CreateKeyCommand(kind === 'hsm' ? { Origin: 'AWS_CLOUDHSM', CustomKeyStoreId: storeId } : { Origin: 'EXTERNAL_KEY_STORE', CustomKeyStoreId: storeId, XksKeyId: `xks-key-${seed}-${i}` }))
+              .catch((e: unknown) => {
+                // The SDK retried a call whose first attempt took effect (a dropped answer): KMS
+                // then refuses the second key on the same external key, as the endpoint does.
+                expect((e as Error).name).toBe('XksKeyAlreadyInUseException');
+              });
           }
           break;
         case 'schedule':
