@@ -9,6 +9,8 @@ import { KMSClient } from '@aws-sdk/client-kms';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { CustomKeyStoreResource, IsCompleteResult, KeyStoreEvent, LogEntry, OnEventResult, ResourceDeps } from './custom-key-store-resource';
 import { errorName, KeyStoreError } from './errors';
+import { isKeyEvent, runKeyWith } from './key-entry';
+import { KeyResource } from './key-resource';
 import { CallStats, RetryOptions } from './retry';
 import { SecretReader, SecretRedactor } from './secrets';
 import { StoreApi } from './store-api';
@@ -48,10 +50,12 @@ export function makeDeps(
 }
 
 export async function onEvent(event: KeyStoreEvent): Promise<OnEventResult> {
+  if (isKeyEvent(event)) return runKey(event, 'onEvent', async (key) => key.onEvent());
   return run(event, 'onEvent', async (resource) => resource.onEvent());
 }
 
 export async function isComplete(event: KeyStoreEvent): Promise<IsCompleteResult> {
+  if (isKeyEvent(event)) return runKey(event, 'isComplete', async (key) => key.isComplete());
   return run(event, 'isComplete', async (resource) => resource.isComplete());
 }
 
@@ -60,6 +64,13 @@ async function run<T>(event: KeyStoreEvent, phase: string, body: (resource: Cust
   const { kms, secrets } = awsClients();
   const deps = makeDeps(kms, secrets, redactor);
   return runWith(deps, redactor, event, phase, body);
+}
+
+/** KMS keys in custom key stores (Custom::KmsCustomKeyStoreKey) share the provider: see key-resource.ts. */
+async function runKey<T>(event: KeyStoreEvent, phase: string, body: (key: KeyResource) => Promise<T>): Promise<T> {
+  const redactor = new SecretRedactor();
+  const { kms, secrets } = awsClients();
+  return runKeyWith(makeDeps(kms, secrets, redactor), redactor, event, phase, body);
 }
 
 /** Runs one handler phase; every error leaves as a short KeyStoreError with secrets redacted. */
