@@ -1,8 +1,10 @@
 import { CustomResource, Duration, IResource, RemovalPolicy, Resource, Token } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import * as rules from './private/contract/field-rules';
+import { CustomKeyStoreKey, CustomKeyStoreKeyOptions } from './custom-key-store-key';
 import { KeyStoreBackend } from './key-store-backend';
 import { KeyStoreProvider } from './private/key-store-provider';
+import { recordDeclaredStore } from './private/key-store-facts';
 import { DEFAULT_WAIT_SECONDS, KeyStoreResourceProperties, MAX_WAIT_SECONDS, MIN_WAIT_SECONDS, RESOURCE_TYPE, STORE_ID_PATTERN } from './private/contract/resource-properties';
 import { checkField, CustomKeyStoreValidationError } from './private/validation';
 
@@ -136,6 +138,12 @@ export class CustomKeyStore extends Resource implements ICustomKeyStore {
     this.customKeyStoreName = props.customKeyStoreName;
     this.customKeyStoreType = backend.customKeyStoreType;
     this.connectionState = resource.getAttString('ConnectionState');
+    recordDeclaredStore(this, { connected: props.connected ?? true, type: backend.customKeyStoreType, name: props.customKeyStoreName });
+  }
+
+  /** Declares a KMS key in this store (a convenience for `new CustomKeyStoreKey(...)`). */
+  public addKey(id: string, options: CustomKeyStoreKeyOptions = {}): CustomKeyStoreKey {
+    return new CustomKeyStoreKey(this, id, { ...options, customKeyStore: this });
   }
 }
 
