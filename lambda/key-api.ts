@@ -21,7 +21,10 @@ import {
   UpdateKeyDescriptionCommand,
 } from '@aws-sdk/client-kms';
 import { findKeysInStore, KeyScanOptions } from './key-scanner';
-import { isThrottling, isTransient, RetryOptions, withRetry } from './retry';
+import { isThrottling, isTransient, realSleep, RetryOptions, withRetry } from './retry';
+
+/** The window in which KMS counts CreateKey's quota (5 calls a second per account). */
+const CREATE_KEY_QUOTA_WINDOW_MS = 1000;
 
 export class KeyApi {
   constructor(
@@ -39,7 +42,15 @@ export class KeyApi {
    */
   public async createKey(input: CreateKeyCommandInput, creationTag: Tag): Promise<KeyMetadata> {
     let mayExist = false;
+    let throttled = false;
+    const sleep = this.retry.sleep ?? realSleep;
+    const random = this.retry.random ?? Math.random;
     return withRetry(async () => {
+      if (throttled) {
+        // CreateKey allows 5 calls a second per account, and a stack's keys are created at once:
+        // wait out the quota's one-second window (spread by jitter) rather than spend calls inside it.
+        await sleep(CREATE_KEY_QUOTA_WINDOW_MS + Math.floor(random() * CREATE_KEY_QUOTA_WINDOW_MS));
+      }
       if (mayExist && input.CustomKeyStoreId) {
         const found = await this.findByTag(input.CustomKeyStoreId, creationTag);
         if (found) {
@@ -53,7 +64,8 @@ export class KeyApi {
         }
         return out.KeyMetadata;
       } catch (err) {
-        mayExist ||= isTransient(err) && !isThrottling(err);
+        throttled = isThrottling(err);
+        mayExist ||= isTransient(err) && !throttled;
         throw err;
       }
     }, this.retry);

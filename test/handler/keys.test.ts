@@ -37,7 +37,11 @@ function event(requestType: string, extra: Partial<KeyEvent> = {}): KeyEvent {
 }
 
 const logs: string[] = [];
-const noSleep = (): Promise<void> => Promise.resolve();
+const sleeps: number[] = [];
+const noSleep = (ms: number): Promise<void> => {
+  sleeps.push(ms);
+  return Promise.resolve();
+};
 
 async function run(e: KeyEvent): Promise<KeyOnEventResult> {
   const redactor = new SecretRedactor();
@@ -55,6 +59,7 @@ function created(keyId = KEY): void {
 beforeEach(() => {
   resetMocks();
   logs.length = 0;
+  sleeps.length = 0;
 });
 
 describe('create', () => {
@@ -140,11 +145,13 @@ describe('create', () => {
     expect(kmsMock.commandCalls(ListResourceTagsCommand)).toHaveLength(0);
   });
 
-  test('throttling is retried without a search: KMS refused the call before acting', async () => {
+  test('throttling is retried after the quota window, without a search: KMS refused the call before acting', async () => {
     kmsMock.on(CreateKeyCommand).rejectsOnce(awsError('ThrottlingException', 'Rate exceeded')).resolves({ KeyMetadata: { KeyId: KEY } });
     const result = await run(event('Create'));
     expect(result.Data).toEqual({ Arn: `arn:aws:kms:us-east-1:${ACCOUNT}:key/${KEY}`, KeyId: KEY });
     expect(kmsCalls()).toEqual(['CreateKey', 'CreateKey']);
+    // Past CreateKey's one-second quota window before the second attempt (plus retry.ts's backoff).
+    expect(Math.max(...sleeps)).toBeGreaterThanOrEqual(1000);
   });
 
   test('CreateKey without KeyMetadata is an error, not a key', async () => {
