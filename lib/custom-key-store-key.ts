@@ -192,8 +192,12 @@ export class CustomKeyStoreKey extends Resource implements kms.IKey, ITaggable {
     return new kms.Alias(this, id, { aliasName, targetKey: this });
   }
 
-  /** Adds a statement to the key policy (which always exists, so kms.Key's `allowNoOp` has nothing to allow). */
-  public addToResourcePolicy(statement: iam.PolicyStatement): iam.AddToResourcePolicyResult {
+  /**
+   * Adds a statement to the key policy.
+   *
+   * @param _allowNoOp kms.IKey's parameter; the key always has a policy, so there is never nothing to add to
+   */
+  public addToResourcePolicy(statement: iam.PolicyStatement, _allowNoOp?: boolean): iam.AddToResourcePolicyResult {
     this.policy.addStatements(statement);
     return { statementAdded: true, policyDependable: this.policy };
   }
