@@ -1,25 +1,44 @@
 #!/usr/bin/env node
 /**
- * Example app: one custom key store of each kind. `npx cdk synth` works offline; `npm run demo`
- * deploys and destroys it against the local KMS endpoint.
+ * Example app: one custom key store of each kind, and a KMS key in each connected store.
+ * `npx cdk synth` works offline; `npm run demo` deploys and destroys it against the local KMS
+ * endpoint.
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { App, RemovalPolicy, Stack, StackProps, Validations } from 'aws-cdk-lib';
+import { App, Duration, RemovalPolicy, Stack, StackProps, Validations } from 'aws-cdk-lib';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { CustomKeyStore, KeyStoreBackend } from '../lib';
+import { CustomKeyStore, CustomKeyStoreKey, KeyStoreBackend } from '../lib';
 
 export const EXAMPLE_STACK_NAME = 'KmsCustomKeyStoresExample';
 /** The proxy credential the XKS proxy issued, kept in Secrets Manager outside the stack. */
 export const PROXY_CREDENTIAL_SECRET_NAME = 'kms/xks-proxy/credential';
 
+export interface ExampleKeyStoresStackProps extends StackProps {
+  /**
+   * What happens to the example's KMS keys when they leave the stack.
+   *
+   * @default RemovalPolicy.RETAIN, as kms.Key
+   */
+  readonly keyRemovalPolicy?: RemovalPolicy;
+
+  /**
+   * The id of the external key (in the XKS proxy's key manager) behind the external store's KMS key.
+   *
+   * @default 'payments-key-1'
+   */
+  readonly externalKeyId?: string;
+}
+
 export class ExampleKeyStoresStack extends Stack {
   public readonly cloudHsmStore: CustomKeyStore;
   public readonly externalStore: CustomKeyStore;
   public readonly vpcExternalStore: CustomKeyStore;
+  public readonly paymentsKey: CustomKeyStoreKey;
+  public readonly externalKey: CustomKeyStoreKey;
 
-  constructor(scope: Construct, id: string, props?: StackProps) {
+  constructor(scope: Construct, id: string, props: ExampleKeyStoresStackProps = {}) {
     super(scope, id, props);
 
     // Generated here, then set as kmsuser's password in the cluster.
@@ -62,12 +81,27 @@ export class ExampleKeyStoresStack extends Stack {
       connected: false,
       removalPolicy: RemovalPolicy.DESTROY,
     });
+
+    // A KMS key in each connected store: AWS::KMS::Key cannot place a key in a custom key store.
+    this.paymentsKey = new CustomKeyStoreKey(this, 'PaymentsKey', {
+      customKeyStore: this.cloudHsmStore,
+      description: 'payments data key',
+      alias: 'alias/payments',
+      pendingWindow: Duration.days(7),
+      removalPolicy: props.keyRemovalPolicy,
+    });
+    this.externalKey = this.externalStore.addKey('ExternalKey', {
+      xksKeyId: props.externalKeyId ?? 'payments-key-1',
+      description: 'payments key held in the external key manager',
+      pendingWindow: Duration.days(7),
+      removalPolicy: props.keyRemovalPolicy,
+    });
   }
 }
 
-export function createExampleApp(outdir?: string): App {
+export function createExampleApp(outdir?: string, options: Pick<ExampleKeyStoresStackProps, 'keyRemovalPolicy' | 'externalKeyId'> = {}): App {
   const app = new App({ outdir });
-  new ExampleKeyStoresStack(app, EXAMPLE_STACK_NAME, { env: { account: '111122223333', region: 'us-east-1' } });
+  new ExampleKeyStoresStack(app, EXAMPLE_STACK_NAME, { env: { account: '111122223333', region: 'us-east-1' }, ...options });
   return app;
 }
 

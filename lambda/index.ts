@@ -12,6 +12,8 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { CustomKeyStoreResource, LogEntry, ResourceDeps } from './custom-key-store-resource';
 import { errorName, KeyStoreError } from './errors';
 import { IsCompleteResult, KeyStoreEvent, OnEventResult } from './events';
+import { isKeyEvent, runKeyWith } from './key-entry';
+import { KeyResource } from './key-resource';
 import { unexpectedFailureMessage } from './messages';
 import { CallStats, RetryOptions } from './retry';
 import { SecretReader, SecretRedactor } from './secrets';
@@ -61,10 +63,12 @@ export function makeDeps(
 }
 
 export async function onEvent(event: KeyStoreEvent): Promise<OnEventResult> {
+  if (isKeyEvent(event)) return runKey(event, 'onEvent', async (key) => key.onEvent());
   return run(event, 'onEvent', async (resource) => resource.onEvent());
 }
 
 export async function isComplete(event: KeyStoreEvent): Promise<IsCompleteResult> {
+  if (isKeyEvent(event)) return runKey(event, 'isComplete', async (key) => key.isComplete());
   return run(event, 'isComplete', async (resource) => resource.isComplete());
 }
 
@@ -73,6 +77,13 @@ async function run<T>(event: KeyStoreEvent, phase: string, body: (resource: Cust
   const { kms, secrets, cloudFormation } = awsClients();
   const deps = makeDeps(kms, secrets, redactor, {}, {}, cloudFormation);
   return runWith(deps, redactor, event, phase, body);
+}
+
+/** KMS keys in custom key stores (Custom::KmsCustomKeyStoreKey) share the provider: see key-resource.ts. */
+async function runKey<T>(event: KeyStoreEvent, phase: string, body: (key: KeyResource) => Promise<T>): Promise<T> {
+  const redactor = new SecretRedactor();
+  const { kms, secrets } = awsClients();
+  return runKeyWith(makeDeps(kms, secrets, redactor), redactor, event, phase, body);
 }
 
 /** Runs one handler phase; every error leaves as a short KeyStoreError with secrets redacted. */

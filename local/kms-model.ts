@@ -139,6 +139,8 @@ interface Key {
   deletionDate?: number;
   /** Its key policy does not allow the caller (no IAM delegation): DescribeKey is AccessDenied. */
   locked?: boolean;
+  policy: string;
+  tags: Map<string, string>;
 }
 
 export class KmsModel {
@@ -341,14 +343,37 @@ export class KmsModel {
 
   // ---- Keys --------------------------------------------------------------------------------------
 
+  /** External keys (by XksKeyId) that the XKS proxies do not have; any other id is found. */
+  public readonly missingExternalKeys = new Set<string>();
+  /** External keys that exist but cannot back a KMS key (not AES-256, disabled, wrong usage). */
+  public readonly invalidExternalKeys = new Set<string>();
+
   public CreateKey(input: Json): Json {
     const origin = (input.Origin as string | undefined) ?? 'AWS_KMS';
     const storeId = input.CustomKeyStoreId as string | undefined;
     if ((origin === 'AWS_CLOUDHSM' || origin === 'EXTERNAL_KEY_STORE') !== (storeId !== undefined)) {
       throw validation('CustomKeyStoreId is required with Origin AWS_CLOUDHSM or EXTERNAL_KEY_STORE, and only then.');
     }
+    const description = (input.Description as string | undefined) ?? '';
+    if (typeof description !== 'string' || description.length > 8192) {
+      throw validation("1 validation error detected: Value at 'description' failed to satisfy constraint: Member must have length less than or equal to 8192");
+    }
+    const policy = input.Policy === undefined ? this.defaultKeyPolicy() : this.checkPolicy(input.Policy);
+    const tags = this.checkTags(input.Tags ?? []);
+    const xksKeyId = input.XksKeyId as string | undefined;
+    if (xksKeyId !== undefined && origin !== 'EXTERNAL_KEY_STORE') {
+      throw validation('XksKeyId is valid only with Origin EXTERNAL_KEY_STORE.');
+    }
+    let store: Store | undefined;
     if (storeId !== undefined) {
-      const store = this.store({ CustomKeyStoreId: storeId });
+      // KMS creates only symmetric encryption, single-Region keys in custom key stores.
+      if ((input.KeySpec ?? 'SYMMETRIC_DEFAULT') !== 'SYMMETRIC_DEFAULT' || (input.KeyUsage ?? 'ENCRYPT_DECRYPT') !== 'ENCRYPT_DECRYPT') {
+        throw new KmsError('UnsupportedOperationException', 'KMS keys in custom key stores must be symmetric encryption keys (KeySpec SYMMETRIC_DEFAULT, KeyUsage ENCRYPT_DECRYPT).');
+      }
+      if (input.MultiRegion === true) {
+        throw new KmsError('UnsupportedOperationException', 'Multi-Region keys cannot be created in a custom key store.');
+      }
+      store = this.store({ CustomKeyStoreId: storeId });
       if (store.type !== origin) {
         throw new KmsError('IncorrectKeyException', `Origin ${origin} does not match the type of custom key store ${storeId}.`);
       }
@@ -356,8 +381,20 @@ export class KmsModel {
       if (state !== 'CONNECTED') {
         throw invalidState(store.id, state, 'CreateKey');
       }
-      if (origin === 'EXTERNAL_KEY_STORE' && typeof input.XksKeyId !== 'string') {
-        throw validation('XksKeyId is required with Origin EXTERNAL_KEY_STORE.');
+      if (origin === 'EXTERNAL_KEY_STORE') {
+        this.field(input, 'XksKeyId', rules.XKS_KEY_ID, true);
+        const id = xksKeyId as string;
+        if ([...this.liveKeys()].some((k) => k.storeId === store?.id && k.xksKeyId === id)) {
+          throw new KmsError('XksKeyAlreadyInUseException', `The external key ${id} is already associated with a KMS key in this external key store.`);
+        }
+        if (this.missingExternalKeys.has(id)) {
+          throw new KmsError('XksKeyNotFoundException', `The external key store proxy could not find the external key ${id}.`);
+        }
+        if (this.invalidExternalKeys.has(id)) {
+          throw new KmsError('XksKeyInvalidConfigurationException', `The external key ${id} is not a 256-bit AES key that is enabled and can encrypt and decrypt.`);
+        }
+      } else if ((this.clusters.get(store.clusterId as string)?.hsmCount ?? 2) < 2) {
+        throw new KmsError('CloudHsmClusterInvalidConfigurationException', 'The associated CloudHSM cluster must have at least two active HSMs, each in a different Availability Zone.');
       }
     }
     const id = randomUUID();
@@ -367,19 +404,148 @@ export class KmsModel {
       createdAt: this.clock.now(),
       origin,
       storeId,
-      description: (input.Description as string | undefined) ?? '',
-      xksKeyId: input.XksKeyId as string | undefined,
+      description,
+      xksKeyId,
       enabled: true,
+      policy,
+      tags,
     };
     this.keys.set(id, key);
     return { KeyMetadata: this.keyMetadata(key) };
+  }
+
+  public PutKeyPolicy(input: Json): Json {
+    const key = this.usableKey(input, 'PutKeyPolicy', false);
+    if ((input.PolicyName ?? 'default') !== 'default') {
+      throw validation("1 validation error detected: Value at 'policyName' failed to satisfy constraint: the only valid policy name is 'default'");
+    }
+    key.policy = this.checkPolicy(input.Policy);
+    return {};
+  }
+
+  public GetKeyPolicy(input: Json): Json {
+    const key = this.usableKey(input, 'GetKeyPolicy', false);
+    return { Policy: key.policy, PolicyName: 'default' };
+  }
+
+  public UpdateKeyDescription(input: Json): Json {
+    const key = this.usableKey(input, 'UpdateKeyDescription', true);
+    const description = input.Description;
+    if (typeof description !== 'string' || description.length > 8192) {
+      throw validation("1 validation error detected: Value at 'description' failed to satisfy constraint: Member must have length less than or equal to 8192");
+    }
+    key.description = description;
+    return {};
+  }
+
+  public EnableKey(input: Json): Json {
+    this.enabledState(input, 'EnableKey').enabled = true;
+    return {};
+  }
+
+  public DisableKey(input: Json): Json {
+    this.enabledState(input, 'DisableKey').enabled = false;
+    return {};
+  }
+
+  public TagResource(input: Json): Json {
+    const key = this.usableKey(input, 'TagResource', true);
+    const tags = this.checkTags(input.Tags);
+    const merged = new Map([...key.tags, ...tags]);
+    if (merged.size > 50) {
+      throw new KmsError('TagException', 'A KMS key can have at most 50 tags.');
+    }
+    key.tags = merged;
+    return {};
+  }
+
+  public UntagResource(input: Json): Json {
+    const key = this.usableKey(input, 'UntagResource', true);
+    const keys = input.TagKeys;
+    if (!Array.isArray(keys) || keys.some((k) => typeof k !== 'string')) {
+      throw validation('TagKeys is required.');
+    }
+    for (const k of keys as string[]) key.tags.delete(k);
+    return {};
+  }
+
+  public ListResourceTags(input: Json): Json {
+    const key = this.usableKey(input, 'ListResourceTags', false);
+    const limit = (input.Limit as number | undefined) ?? 50;
+    if (!Number.isInteger(limit) || limit < 1 || limit > 50) {
+      throw validation(`1 validation error detected: Value '${limit}' at 'limit' failed to satisfy constraint: Member must have value between 1 and 50`);
+    }
+    const all = [...key.tags].map(([TagKey, TagValue]) => ({ TagKey, TagValue }));
+    const start = input.Marker !== undefined ? Number(input.Marker) : 0;
+    const truncated = start + limit < all.length;
+    return { Tags: all.slice(start, start + limit), Truncated: truncated, ...(truncated ? { NextMarker: String(start + limit) } : {}) };
+  }
+
+  /** A key for an operation the key's policy governs; `notPendingDeletion` for those KMS refuses then. */
+  private usableKey(input: Json, op: string, notPendingDeletion: boolean): Key {
+    const key = this.key(input);
+    if (key.locked) {
+      throw new KmsError('AccessDeniedException', `User: arn:aws:sts::${this.accountId}:assumed-role/handler is not authorized to perform: kms:${op} on resource: ${key.arn} because no resource-based policy allows the kms:${op} action`);
+    }
+    if (notPendingDeletion && key.deletionDate !== undefined) {
+      throw new KmsError('KMSInvalidStateException', `${key.arn} is pending deletion.`);
+    }
+    return key;
+  }
+
+  /** EnableKey and DisableKey: refused while pending deletion or Unavailable (store disconnected). */
+  private enabledState(input: Json, op: string): Key {
+    const key = this.usableKey(input, op, true);
+    if (this.keyState(key) === 'Unavailable') {
+      throw new KmsError('KMSInvalidStateException', `${key.arn} is unavailable.`);
+    }
+    return key;
+  }
+
+  private defaultKeyPolicy(): string {
+    return JSON.stringify({ Version: '2012-10-17', Id: 'key-default-1', Statement: [{ Sid: 'Enable IAM User Permissions', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${this.accountId}:root` }, Action: 'kms:*', Resource: '*' }] });
+  }
+
+  /** What KMS checks of a key policy that a local model can: size, characters, JSON, statements. */
+  private checkPolicy(policy: unknown): string {
+    if (typeof policy !== 'string' || policy.length < 1 || policy.length > 131072 || !/^[\u0009\u000A\u000D\u0020-\u00FF]+$/.test(policy)) {
+      throw validation("1 validation error detected: Value at 'policy' failed to satisfy constraint: Member must have length between 1 and 131072 and match [\\u0009\\u000A\\u000D\\u0020-\\u00FF]+");
+    }
+    let doc: { Statement?: unknown };
+    try {
+      doc = JSON.parse(policy) as { Statement?: unknown };
+    } catch {
+      throw new KmsError('MalformedPolicyDocumentException', 'The key policy is not valid JSON.');
+    }
+    const statements = Array.isArray(doc.Statement) ? doc.Statement : doc.Statement !== undefined ? [doc.Statement] : [];
+    if (statements.length === 0 || statements.some((st) => typeof st !== 'object' || st === null || !('Effect' in st) || !('Principal' in st) || !('Action' in st))) {
+      throw new KmsError('MalformedPolicyDocumentException', 'The key policy must have statements, each with Effect, Principal and Action.');
+    }
+    return policy;
+  }
+
+  private checkTags(tags: unknown): Map<string, string> {
+    if (!Array.isArray(tags)) throw validation('Tags must be a list.');
+    const out = new Map<string, string>();
+    for (const t of tags as Array<{ TagKey?: unknown; TagValue?: unknown }>) {
+      const k = t.TagKey;
+      const v = t.TagValue;
+      if (typeof k !== 'string' || k.length < 1 || k.length > 128 || typeof v !== 'string' || v.length > 256) {
+        throw validation("1 validation error detected: Value at 'tags' failed to satisfy constraint: tag keys are 1-128 characters and values 0-256");
+      }
+      if (k.startsWith('aws:')) throw new KmsError('TagException', `Tag key ${k} uses the reserved prefix aws:.`);
+      if (out.has(k)) throw new KmsError('TagException', `Duplicate tag key ${k}.`);
+      out.set(k, v);
+    }
+    if (out.size > 50) throw new KmsError('TagException', 'A KMS key can have at most 50 tags.');
+    return out;
   }
 
   /** Many plain keys at once, for benchmarks: not part of the KMS API. */
   public addPlainKeys(count: number): void {
     for (let i = 0; i < count; i++) {
       const id = randomUUID();
-      this.keys.set(id, { id, arn: `arn:aws:kms:${this.region}:${this.accountId}:key/${id}`, createdAt: this.clock.now(), origin: 'AWS_KMS', description: '', enabled: true });
+      this.keys.set(id, { id, arn: `arn:aws:kms:${this.region}:${this.accountId}:key/${id}`, createdAt: this.clock.now(), origin: 'AWS_KMS', description: '', enabled: true, policy: this.defaultKeyPolicy(), tags: new Map() });
     }
   }
 

@@ -181,6 +181,41 @@ async function teardown(): Promise<void> {
   row('teardown: DescribeCustomKeyStores per isComplete poll', ((describes - 1) / polls).toFixed(2), '1', `${describes - 1} in ${polls} polls`, `goal <= 1 per poll interval: ${verdict(describes - 1 <= polls)}`);
 }
 
+/** 2b. Deploying a store with 10 keys: KMS key calls per key, against the one CreateKey each needs. */
+async function keysDeploy(): Promise<void> {
+  const keys = 10;
+  console.log(`\n2b. Deploying a store with ${keys} keys (CustomKeyStoreKey), real quotas (CreateKey 5/s)`);
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'cks-bench-keys-'));
+  const app = new App({ outdir });
+  const stack = new Stack(app, 'BenchKeys', { env: { account: '111122223333', region: 'us-east-1' } });
+  const store = new CustomKeyStore(stack, 'Store', {
+    customKeyStoreName: 'bench-keys',
+    backend: KeyStoreBackend.externalPublicEndpoint({ proxyUriEndpoint: 'https://xks.example.com', proxyUriPath: '/kms/xks/v1', proxyCredential: secretsmanager.Secret.fromSecretNameV2(stack, 'Credential', 'bench/xks') }),
+  });
+  for (let i = 0; i < keys; i++) store.addKey(`Key${i}`, { xksKeyId: `bench-key-${i}` });
+  app.synth();
+  const credential = JSON.stringify({ accessKeyId: 'BENCHAKIDXKSPROXY23456', secretAccessKey: 'BenchSecretAccessKeyForTheLocalXksProxy0123456789' });
+  const perKey: number[] = [];
+  const throttled: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const kms = await startLocalKms({ connectMs: 100, disconnectMs: 100 });
+    try {
+      const local = new StackRunner('BenchKeys', { kms, queryIntervalMs: 200, importedSecrets: { 'bench/xks': credential } });
+      const report = await local.deploy(outdir);
+      if (report.stackStatus !== 'CREATE_COMPLETE' || local.keyIds().length !== keys) throw new Error(`deploy: ${report.stackStatus}`);
+      // Every call the key resources made (store operations excluded), throttled ones included.
+      const keyCalls = kms.calls.filter((c) => !/CustomKeyStore|GetSecretValue/.test(c.operation));
+      perKey.push(keyCalls.length / keys);
+      throttled.push(keyCalls.filter((c) => c.outcome === 'ThrottlingException').length);
+    } finally {
+      await kms.stop();
+    }
+  }
+  fs.rmSync(outdir, { recursive: true, force: true });
+  const measured = median(perKey);
+  row(`deploy a store with ${keys} keys: KMS calls per key / minimum (one CreateKey)`, measured.toFixed(2), '1', `${measured.toFixed(2)}x`, `${median(throttled)} throttled CreateKey retried (the ${keys} keys are created at once against 5/s); no other call`);
+}
+
 /** 3. Cold start: a fresh node process to the first completed KMS call, bundle vs bare SDK. */
 async function coldStart(): Promise<void> {
   console.log('\n3. Cold start: fresh node process to the first completed KMS call');
@@ -263,6 +298,7 @@ async function main(): Promise<void> {
   console.log(`Medians over ${RUNS} runs; the sequential baseline runs once.${QUICK ? ' (--quick: smaller inputs)' : ''}`);
   await keyScan();
   await teardown();
+  await keysDeploy();
   await coldStart();
   synthScaling();
   console.log('\n| measure | this project | baseline | ratio | goal |\n| --- | --- | --- | --- | --- |');

@@ -1,16 +1,32 @@
 /**
- * `npm run demo`: the whole lifecycle of the example app, offline, against the local KMS endpoint,
- * through the bundled handler in cdk.out. Exits 0 only if every expectation held.
+ * `npm run demo`: the whole lifecycle of the example app (two stores with a KMS key each, declared
+ * with CustomKeyStoreKey, and a disconnected store), offline, against the local KMS endpoint,
+ * through the bundled handler in cdk.out: the teardown blocked by retained keys, then by keys
+ * pending deletion, then complete. Exits 0 only if every expectation held.
  */
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { CreateKeyCommand, KMSClient, ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms';
+import { KMSClient, ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms';
+import { RemovalPolicy } from 'aws-cdk-lib';
 import { createExampleApp, EXAMPLE_STACK_NAME, PROXY_CREDENTIAL_SECRET_NAME } from '../bin/app';
-import { startLocalKms } from '../local/kms-server';
-import { StackRunner, ResourceEvent, StackReport } from '../local/runner/stack-runner';
+import { LocalKms, startLocalKms } from '../local/kms-server';
+import { StackRunner, ResourceEvent } from '../local/runner/stack-runner';
 
 const DAY = 86_400_000;
+
+/**
+ * The account also holds one key, in no store, whose key policy denies the handler DescribeKey (as
+ * locked-down accounts have): the teardown must still delete the stores once they are empty.
+ * DEMO_UNREADABLE_KEY=0 leaves it out.
+ */
+const UNREADABLE_KEY_STEP = process.env.DEMO_UNREADABLE_KEY !== '0';
+
+function addUnreadableKey(kms: LocalKms): string {
+  const keyId = (kms.model.CreateKey({ Description: 'an unrelated key this account locked down' }).KeyMetadata as { KeyId: string }).KeyId;
+  kms.model.lockKey(keyId);
+  return keyId;
+}
 
 // On Node.js 20 the AWS SDK warns that it will need Node.js 22 from 2027; the handler itself runs
 // on Node.js 24 in Lambda, so that one warning is noise here. Every other warning still prints.
@@ -40,10 +56,17 @@ async function main(): Promise<void> {
       onEvent: printEvent,
       onPoll: (logicalId, polls, elapsed) => { progress(`  ... ${logicalId}: waiting (${polls} polls, ${(elapsed / 1000).toFixed(1)} s)`); },
     });
+    const keyState = (keyId: string): string | undefined => {
+      try {
+        return (kms.model.DescribeKey({ KeyId: keyId }).KeyMetadata as { KeyState?: string }).KeyState;
+      } catch {
+        return undefined; // gone, or unreadable
+      }
+    };
     const state = (): string =>
       kms.model
         .storeSnapshot()
-        .map((s) => `${s.name}=${s.state}`)
+        .map((s) => `${s.name}=${s.state}${kms.model.keysIn(s.id).length ? ` [keys: ${kms.model.keysIn(s.id).map((k) => `${k.slice(0, 8)}… ${keyState(k) ?? '?'}`).join(', ')}]` : ''}`)
         .join(', ') || '(no stores)';
     const step = (title: string): void => {
       stepStarted = Date.now();
@@ -57,57 +80,82 @@ async function main(): Promise<void> {
       console.log(`   ${((Date.now() - stepStarted) / 1000).toFixed(1)} s, KMS calls: ${[...counts].map(([op, n]) => `${op} ${n}`).join(', ') || 'none'}`);
     };
 
-    step('1. Deploy: a CloudHSM store and an external store connect; the VPC store is declared disconnected');
+    if (UNREADABLE_KEY_STEP) {
+      const unreadable = addUnreadableKey(kms);
+      console.log(`The account also holds key ${unreadable}, in no store, whose key policy denies the handler DescribeKey.`);
+    }
+
+    step('1. Deploy: the stores connect, then a KMS key is created in each connected store; the VPC store is declared disconnected');
     const deployed = await stack.deploy(outdir);
     summary();
     expect(deployed.stackStatus === 'CREATE_COMPLETE', `stack is ${deployed.stackStatus}`);
-    const hsmId = stack.physicalId(logicalIdOf(deployed, 'PaymentsHsm'));
     const byName = (name: string): string | undefined => kms.model.storeSnapshot().find((s) => s.name === name)?.state;
     expect(byName('payments-hsm') === 'CONNECTED', 'payments-hsm is CONNECTED');
     expect(byName('payments-xks') === 'CONNECTED', 'payments-xks is CONNECTED');
     expect(byName('payments-xks-private') === 'DISCONNECTED', 'payments-xks-private is DISCONNECTED (connected: false)');
+    const retainedKeys = stack.keyIds();
+    expect(retainedKeys.length === 2 && retainedKeys.every((k) => keyState(k) === 'Enabled'), 'two keys, Enabled, made by the stack (CustomKeyStoreKey), not by hand');
+    const keyCreatedAfterConnect = deployed.events.filter((e) => e.status === 'CREATE_COMPLETE').map((e) => e.logicalId);
+    expect(keyCreatedAfterConnect.findIndex((id) => id.startsWith('PaymentsKey')) > keyCreatedAfterConnect.findIndex((id) => id.startsWith('PaymentsHsm')), 'the CloudHSM key was created after its store was CONNECTED');
 
-    step('2. Create a KMS key in the CloudHSM store');
-    const client = new KMSClient(kms.clientConfig());
-    const key = await client.send(new CreateKeyCommand({ Origin: 'AWS_CLOUDHSM', CustomKeyStoreId: hsmId, Description: 'payments data key' }));
-    const keyId = key.KeyMetadata?.KeyId ?? '';
-    console.log(`   key ${keyId} (${key.KeyMetadata?.KeyState})`);
-    summary();
-
-    step('3. Destroy: the store with a key must fail cleanly and stay CONNECTED');
+    step('2. Destroy with the keys RETAINed (the default, as kms.Key): the stores with keys fail cleanly and stay CONNECTED');
     const blocked = await stack.destroy();
     summary();
-    const failed = blocked.events.find((e) => e.status === 'DELETE_FAILED');
     expect(blocked.stackStatus === 'DELETE_FAILED', `stack is ${blocked.stackStatus}`);
-    expect(failed?.reason?.startsWith('CustomKeyStoreHasCMKsException') === true, 'the reason begins with CustomKeyStoreHasCMKsException');
-    expect(failed?.reason?.includes(keyId) === true, 'the reason names the key');
-    expect(byName('payments-hsm') === 'CONNECTED', 'payments-hsm is still CONNECTED');
-    expect(byName('payments-xks') === undefined && byName('payments-xks-private') === undefined, 'the two external stores were deleted');
+    expect(blocked.events.filter((e) => e.status === 'DELETE_SKIPPED').length === 2, 'CloudFormation retained both keys (DELETE_SKIPPED)');
+    const retainedReasons = blocked.events.filter((e) => e.status === 'DELETE_FAILED').map((e) => e.reason ?? '');
+    expect(retainedReasons.length === 2 && retainedReasons.every((r) => r.startsWith('CustomKeyStoreHasCMKsException')), 'two store deletes failed with CustomKeyStoreHasCMKsException');
+    expect(retainedKeys.every((k) => retainedReasons.some((r) => r.includes(`${k} (Enabled)`))), 'each reason names its retained key as (Enabled)');
+    expect(byName('payments-hsm') === 'CONNECTED' && byName('payments-xks') === 'CONNECTED', 'both stores are still CONNECTED');
+    expect(byName('payments-xks-private') === undefined, 'the store without keys was deleted');
 
-    step('4. Schedule the key for deletion (7 days) and let 7 days pass');
-    const scheduled = await client.send(new ScheduleKeyDeletionCommand({ KeyId: keyId, PendingWindowInDays: 7 }));
-    console.log(`   key ${keyId} PendingDeletion until ${scheduled.DeletionDate?.toISOString()}`);
-    kms.clock.advance(7 * DAY + 60_000);
-    console.log(`   the local clock is now ${new Date(kms.clock.now()).toISOString()}: the key is gone`);
+    step('3. The retained keys left CloudFormation: their owner schedules their deletion (7 days)');
+    const client = new KMSClient(kms.clientConfig());
+    for (const keyId of retainedKeys) {
+      const scheduled = await client.send(new ScheduleKeyDeletionCommand({ KeyId: keyId, PendingWindowInDays: 7 }));
+      console.log(`   key ${keyId} PendingDeletion until ${scheduled.DeletionDate?.toISOString()}`);
+    }
     summary();
 
-    step('5. Destroy again: disconnect, then delete');
+    step('4. Deploy again with the keys set to DESTROY: new keys, and the VPC store is back');
+    // A key pending deletion still holds its external key: the new external store key needs another.
+    console.log("   (the retained external store key still holds 'payments-key-1' until it is deleted, so the new one uses 'payments-key-2')");
+    const synthDestroy = fs.mkdtempSync(path.join(os.tmpdir(), 'cks-demo-destroy-'));
+    createExampleApp(synthDestroy, { keyRemovalPolicy: RemovalPolicy.DESTROY, externalKeyId: 'payments-key-2' }).synth();
+    const redeployed = await stack.deploy(synthDestroy);
+    summary();
+    expect(redeployed.stackStatus === 'UPDATE_COMPLETE', `stack is ${redeployed.stackStatus}`);
+    const destroyKeys = stack.keyIds();
+    expect(destroyKeys.length === 2 && destroyKeys.every((k) => !retainedKeys.includes(k) && keyState(k) === 'Enabled'), 'two new keys, Enabled');
+
+    step('5. Destroy: the keys are scheduled for deletion first; the stores then fail cleanly, naming every key PendingDeletion with its date');
+    const pending = await stack.destroy();
+    summary();
+    expect(pending.stackStatus === 'DELETE_FAILED', `stack is ${pending.stackStatus}`);
+    expect(destroyKeys.every((k) => pending.events.some((e) => e.physicalId === k && e.status === 'DELETE_COMPLETE') && keyState(k) === 'PendingDeletion'), 'both keys: DELETE_COMPLETE, KMS shows PendingDeletion');
+    const pendingReasons = pending.events.filter((e) => e.status === 'DELETE_FAILED').map((e) => e.reason ?? '').join('\n');
+    expect([...retainedKeys, ...destroyKeys].every((k) => new RegExp(`${k} \\(PendingDeletion, deleted on \\d{4}-\\d\\d-\\d\\dT`).test(pendingReasons)), 'the reasons name all four keys as PendingDeletion with their dates');
+    expect(byName('payments-hsm') === 'CONNECTED' && byName('payments-xks') === 'CONNECTED', 'both stores are still CONNECTED (CloudHSM needs it while its keys are removed)');
+    fs.rmSync(synthDestroy, { recursive: true, force: true });
+
+    step('6. Seven days later the keys are gone: destroy again disconnects, then deletes');
+    kms.clock.advance(7 * DAY + 60_000);
+    console.log(`   the local clock is now ${new Date(kms.clock.now()).toISOString()}`);
     const destroyed = await stack.destroy();
     summary();
     expect(destroyed.stackStatus === 'DELETE_COMPLETE', `stack is ${destroyed.stackStatus}`);
     expect(kms.model.storeSnapshot().length === 0, 'no custom key store is left');
-    const order = kms.calls.slice(callsAtStepStart).map((c) => c.operation).filter((op) => op === 'DisconnectCustomKeyStore' || op === 'DeleteCustomKeyStore');
-    expect(order.join(',') === 'DisconnectCustomKeyStore,DeleteCustomKeyStore', `disconnect came before delete (${order.join(' -> ')})`);
+    if (UNREADABLE_KEY_STEP) {
+      expect(stack.handlerLogs.some((l) => /"step":"key-scan".*"unreadable":1/.test(l)), 'the key the handler may not read was counted, and did not stop the teardown');
+    }
+    const order = kms.calls.slice(callsAtStepStart).filter((c) => c.outcome === 'ok').map((c) => c.operation).filter((op) => op === 'DisconnectCustomKeyStore' || op === 'DeleteCustomKeyStore');
+    expect(order.join(',') === 'DisconnectCustomKeyStore,DisconnectCustomKeyStore,DeleteCustomKeyStore,DeleteCustomKeyStore', `each store disconnected before it was deleted (${order.join(' -> ')})`);
   } finally {
     await kms.stop();
     fs.rmSync(outdir, { recursive: true, force: true });
   }
   console.log(failures === 0 ? '\nDemo complete: every expectation held.' : `\nDemo FAILED: ${failures} expectation(s) did not hold.`);
   process.exitCode = failures === 0 ? 0 : 1;
-}
-
-function logicalIdOf(report: StackReport, prefix: string): string {
-  return report.events.find((e) => e.logicalId.startsWith(prefix))?.logicalId ?? prefix;
 }
 
 function printEvent(e: ResourceEvent): void {

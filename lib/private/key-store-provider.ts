@@ -33,6 +33,7 @@ export class KeyStoreProvider extends Construct {
   private readonly isCompleteHandler: lambda.Function;
   private cloudHsmGranted = false;
   private vpcLookupGranted = false;
+  private keyManagementGranted = false;
   private readonly secretsGranted = new Set<secretsmanager.ISecret>();
 
   private constructor(scope: Construct, id: string) {
@@ -210,5 +211,43 @@ export class KeyStoreProvider extends Construct {
     }
     this.vpcLookupGranted = true;
     this.role.addToPolicy(new iam.PolicyStatement({ sid: 'DescribeVpcEndpointServices', actions: ['ec2:DescribeVpcEndpointServices'], resources: ['*'] }));
+  }
+
+  /**
+   * What KMS keys in custom key stores need: CreateKey, limited to the two custom key store
+   * origins and this account, and the key operations of the key lifecycle on such keys only
+   * (kms:KeyOrigin), so that the handler cannot touch the account's other keys.
+   */
+  public grantKeyManagement(): void {
+    if (this.keyManagementGranted) {
+      return;
+    }
+    this.keyManagementGranted = true;
+    const stack = Stack.of(this);
+    const customKeyStoreOrigins = { 'kms:KeyOrigin': ['AWS_CLOUDHSM', 'EXTERNAL_KEY_STORE'] };
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'CreateKeysInCustomKeyStores',
+        // CreateKey has no resource-level permissions (tags given to it also need kms:TagResource, below).
+        actions: ['kms:CreateKey'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'kms:CallerAccount': stack.account, ...customKeyStoreOrigins } },
+      }),
+    );
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'ManageKeysInCustomKeyStores',
+        actions: ['kms:DisableKey', 'kms:EnableKey', 'kms:ListResourceTags', 'kms:PutKeyPolicy', 'kms:ScheduleKeyDeletion', 'kms:TagResource', 'kms:UntagResource', 'kms:UpdateKeyDescription'],
+        resources: [stack.formatArn({ service: 'kms', resource: 'key', resourceName: '*' })],
+        conditions: { StringEquals: customKeyStoreOrigins },
+      }),
+    );
+    // The same finding as DescribeKey's (one resource string); this says why these actions need it too.
+    const render = (value: string, token: string): string => (Token.isUnresolved(value) ? `<${token}>` : value);
+    Validations.of(this.role.node.findChild('DefaultPolicy')).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:kms:${render(stack.region, 'AWS::Region')}:${render(stack.account, 'AWS::AccountId')}:key/*]`,
+      reason:
+        "The key lifecycle actions (PutKeyPolicy, UpdateKeyDescription, Enable/DisableKey, Tag/UntagResource, ListResourceTags, ScheduleKeyDeletion) act on keys this handler creates, whose ARNs exist only after CreateKey; kms:KeyOrigin limits them to keys in custom key stores (AWS_CLOUDHSM, EXTERNAL_KEY_STORE).",
+    });
   }
 }

@@ -5,6 +5,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { KEY_RESOURCE_TYPE } from '../../lib/private/contract/key-properties';
 import { RESOURCE_TYPE } from '../../lib/private/contract/resource-properties';
 
 export interface TemplateResource {
@@ -62,6 +63,58 @@ export function keyStoreLogicalIds(template: Template): string[] {
   return Object.entries(template.Resources)
     .filter(([, r]) => r.Type === RESOURCE_TYPE)
     .map(([id]) => id);
+}
+
+/** The custom resources the runner plays: key stores and the KMS keys in them. */
+export function customResourceLogicalIds(template: Template): string[] {
+  return Object.entries(template.Resources)
+    .filter(([, r]) => r.Type === RESOURCE_TYPE || r.Type === KEY_RESOURCE_TYPE)
+    .map(([id]) => id);
+}
+
+/**
+ * What each of `ids` depends on among `ids`, as CloudFormation orders them: Ref, Fn::GetAtt and
+ * DependsOn. (A key Refs its store, so it is created after it and deleted before it.)
+ */
+export function dependenciesAmong(template: Template, ids: readonly string[]): Map<string, string[]> {
+  const known = new Set(ids);
+  const out = new Map<string, string[]>();
+  for (const id of ids) {
+    const resource = template.Resources[id];
+    const found = new Set<string>();
+    const walk = (value: unknown): void => {
+      if (Array.isArray(value)) {
+        value.forEach(walk);
+      } else if (typeof value === 'object' && value !== null) {
+        const obj = value as Record<string, unknown>;
+        if (typeof obj.Ref === 'string' && known.has(obj.Ref)) found.add(obj.Ref);
+        const getAtt = obj['Fn::GetAtt'];
+        if (Array.isArray(getAtt) && typeof getAtt[0] === 'string' && known.has(getAtt[0])) found.add(getAtt[0]);
+        Object.values(obj).forEach(walk);
+      }
+    };
+    walk(resource.Properties);
+    const dependsOn = resource.DependsOn === undefined ? [] : Array.isArray(resource.DependsOn) ? resource.DependsOn : [resource.DependsOn];
+    dependsOn.filter((d) => known.has(d)).forEach((d) => found.add(d));
+    found.delete(id);
+    out.set(id, [...found]);
+  }
+  return out;
+}
+
+/** `ids` in waves: each wave depends only on earlier ones. */
+export function creationWaves(ids: readonly string[], dependencies: ReadonlyMap<string, readonly string[]>): string[][] {
+  const waves: string[][] = [];
+  const placed = new Set<string>();
+  let remaining = [...ids];
+  while (remaining.length > 0) {
+    const wave = remaining.filter((id) => (dependencies.get(id) ?? []).every((d) => placed.has(d) || !ids.includes(d)));
+    if (wave.length === 0) throw new Error(`Circular dependency among ${remaining.join(', ')}`);
+    wave.forEach((id) => placed.add(id));
+    waves.push(wave);
+    remaining = remaining.filter((id) => !placed.has(id));
+  }
+  return waves;
 }
 
 /** Follows a key store's ServiceToken to the bundled handler files. */

@@ -1,12 +1,14 @@
 /**
- * Plays CloudFormation for the custom key stores of one synthesized stack against the local KMS
- * endpoint: deploy (Create, Update with OldResourceProperties, cleanup Deletes, rollback on
- * failure) and destroy, reporting each resource's outcome as a stack event would.
+ * Plays CloudFormation for the custom key stores, and the KMS keys in them, of one synthesized
+ * stack against the local KMS endpoint: deploy (Create, Update with OldResourceProperties, cleanup
+ * Deletes, rollback on failure) and destroy, in dependency order (Ref, Fn::GetAtt, DependsOn),
+ * honouring DeletionPolicy Retain, and reporting each resource's outcome as a stack event would.
  */
 import { randomBytes, randomUUID } from 'crypto';
+import { KEY_RESOURCE_TYPE } from '../../lib/private/contract/key-properties';
 import { RESOURCE_TYPE } from '../../lib/private/contract/resource-properties';
 import { LocalKms } from '../kms-server';
-import { findHandlers, keyStoreLogicalIds, readStack, StackArtifact, TemplateResource } from './cloud-assembly';
+import { creationWaves, customResourceLogicalIds, dependenciesAmong, findHandlers, readStack, StackArtifact, TemplateResource } from './cloud-assembly';
 import { resolve, ResolveContext, stringifyScalars } from './intrinsics';
 import { LoadedHandlers, loadHandlers, OperationOutcome, runOperation } from './provider-emulator';
 
@@ -41,6 +43,9 @@ interface Deployed {
   properties: Record<string, unknown>;
   data: Record<string, string>;
   deletionPolicy?: string;
+  resourceType: string;
+  /** The logical ids of the custom resources it refers to (Ref, Fn::GetAtt, DependsOn). */
+  dependsOn: string[];
 }
 
 export class StackRunner {
@@ -74,7 +79,22 @@ export class StackRunner {
   }
 
   public keyStoreIds(): string[] {
-    return [...this.deployed.values()].map((d) => d.physicalId);
+    return [...this.deployed.values()].filter((d) => d.resourceType === RESOURCE_TYPE).map((d) => d.physicalId);
+  }
+
+  /** The logical ids of the deployed custom resources. */
+  public logicalIds(): string[] {
+    return [...this.deployed.keys()];
+  }
+
+  /** The key ids of the deployed KMS keys (CustomKeyStoreKey). */
+  public keyIds(): string[] {
+    return [...this.deployed.values()].filter((d) => d.resourceType === KEY_RESOURCE_TYPE).map((d) => d.physicalId);
+  }
+
+  /** A deployed resource's Data (Fn::GetAtt attributes), e.g. a key's Arn. */
+  public attributes(logicalId: string): Record<string, string> | undefined {
+    return this.deployed.get(logicalId)?.data;
   }
 
   /** Creates or updates the stack to the template in `assemblyDir`. */
@@ -86,87 +106,129 @@ export class StackRunner {
     this.seedImportedSecrets();
     this.deploySecrets(artifact);
     const events: ResourceEvent[] = [];
-    const ids = keyStoreLogicalIds(artifact.template);
+    const ids = customResourceLogicalIds(artifact.template);
     this.handlers ??= ids.length ? loadHandlers(findHandlers(artifact, ids[0]), (line) => this.handlerLogs.push(line)) : undefined;
+    const dependencies = dependenciesAmong(artifact.template, ids);
 
-    const changes = ids.map((logicalId) => ({ logicalId, resource: artifact.template.Resources[logicalId], properties: this.resolveProperties(artifact.template.Resources[logicalId]) }));
-    const applied: Array<{ logicalId: string; before?: Deployed; after: Deployed }> = [];
-    const results = await Promise.all(
-      changes.map(async ({ logicalId, resource, properties }) => {
-        const before = this.deployed.get(logicalId);
-        if (before && JSON.stringify(before.properties) === JSON.stringify(properties)) {
+    // CloudFormation's order: a resource after those it refers to; independent ones at once.
+    const applied: Array<{ logicalId: string; wave: number; before?: Deployed; after: Deployed }> = [];
+    const waves = creationWaves(ids, dependencies);
+    let succeeded = true;
+    for (const [wave, waveIds] of waves.entries()) {
+      const results = await Promise.all(
+        waveIds.map(async (logicalId) => {
+          const resource = artifact.template.Resources[logicalId];
+          const properties = this.resolveProperties(resource);
+          const before = this.deployed.get(logicalId);
+          const describe = (physicalId: string, data: Record<string, string>): Deployed => ({
+            physicalId,
+            properties,
+            data,
+            deletionPolicy: resource.DeletionPolicy,
+            resourceType: resource.Type,
+            dependsOn: dependencies.get(logicalId) ?? [],
+          });
+          if (before && JSON.stringify(before.properties) === JSON.stringify(properties)) {
+            // Only the DeletionPolicy (or nothing) changed: CloudFormation records it without calling the handler.
+            this.deployed.set(logicalId, { ...before, deletionPolicy: resource.DeletionPolicy });
+            return true;
+          }
+          const requestType = before ? 'Update' : 'Create';
+          this.emit(events, { logicalId, status: before ? 'UPDATE_IN_PROGRESS' : 'CREATE_IN_PROGRESS', physicalId: before?.physicalId });
+          const outcome = await this.operation(logicalId, requestType, properties, before, resource.Type);
+          const prefix = requestType.toUpperCase();
+          if (outcome.status === 'FAILED') {
+            this.emit(events, { logicalId, status: `${prefix}_FAILED`, physicalId: outcome.physicalResourceId, reason: outcome.reason, elapsedMs: outcome.elapsedMs, polls: outcome.polls });
+            // Rollback covers the failed resource too: a failed Create is deleted, a failed Update
+            // is updated back (or, when it had made a replacement, the replacement is deleted).
+            applied.push({ logicalId, wave, before, after: describe(outcome.physicalResourceId, {}) });
+            return false;
+          }
+          const after = describe(outcome.physicalResourceId, outcome.data);
+          this.deployed.set(logicalId, after);
+          applied.push({ logicalId, wave, before, after });
+          this.emit(events, { logicalId, status: `${prefix}_COMPLETE`, physicalId: after.physicalId, elapsedMs: outcome.elapsedMs, polls: outcome.polls });
           return true;
-        }
-        const requestType = before ? 'Update' : 'Create';
-        this.emit(events, { logicalId, status: before ? 'UPDATE_IN_PROGRESS' : 'CREATE_IN_PROGRESS', physicalId: before?.physicalId });
-        const outcome = await this.operation(logicalId, requestType, properties, before);
-        const prefix = requestType.toUpperCase();
-        if (outcome.status === 'FAILED') {
-          this.emit(events, { logicalId, status: `${prefix}_FAILED`, physicalId: outcome.physicalResourceId, reason: outcome.reason, elapsedMs: outcome.elapsedMs, polls: outcome.polls });
-          // Rollback covers the failed resource too: a failed Create is deleted, a failed Update
-          // is updated back (or, when it had made a replacement, the replacement is deleted).
-          applied.push({ logicalId, before, after: { physicalId: outcome.physicalResourceId, properties, data: {}, deletionPolicy: resource.DeletionPolicy } });
-          return false;
-        }
-        const after = { physicalId: outcome.physicalResourceId, properties, data: outcome.data, deletionPolicy: resource.DeletionPolicy };
-        this.deployed.set(logicalId, after);
-        applied.push({ logicalId, before, after });
-        this.emit(events, { logicalId, status: `${prefix}_COMPLETE`, physicalId: after.physicalId, elapsedMs: outcome.elapsedMs, polls: outcome.polls });
-        return true;
-      }),
-    );
+        }),
+      );
+      if (!results.every(Boolean)) {
+        succeeded = false;
+        break;
+      }
+    }
 
-    if (results.every(Boolean)) {
-      // Cleanup: resources gone from the template, and the old stores of replacements.
-      const cleanup: Array<Promise<unknown>> = [];
-      for (const [logicalId, d] of [...this.deployed]) {
-        if (!ids.includes(logicalId)) {
-          cleanup.push(this.deleteResource(logicalId, d, events).then((ok) => ok && this.deployed.delete(logicalId)));
-        }
-      }
-      for (const { logicalId, before, after } of applied) {
-        if (before && before.physicalId !== after.physicalId) {
-          cleanup.push(this.deleteResource(logicalId, before, events));
-        }
-      }
-      await Promise.all(cleanup);
+    if (succeeded) {
+      // Cleanup: resources gone from the template, and the old physical resources of replacements,
+      // dependents before what they depend on.
+      const removed = [...this.deployed].filter(([logicalId]) => !ids.includes(logicalId)).map(([logicalId, d]) => ({ logicalId, d }));
+      const replaced = applied.flatMap(({ logicalId, before, after }) => (before && before.physicalId !== after.physicalId ? [{ logicalId, d: before }] : []));
+      const results = await this.deleteInOrder([...removed, ...replaced], events);
+      removed.forEach(({ logicalId }, i) => {
+        if (results[i]) this.deployed.delete(logicalId);
+      });
       return { stackStatus: this.setStatus(creating ? 'CREATE_COMPLETE' : 'UPDATE_COMPLETE'), events };
     }
 
-    // Rollback, as CloudFormation does it; DescribeStacks shows it to the handler.
+    // Rollback, as CloudFormation does it: the latest wave first; DescribeStacks shows it to the handler.
     const kind = creating ? 'ROLLBACK' : 'UPDATE_ROLLBACK';
     this.setStatus(`${kind}_IN_PROGRESS`);
-    const rolledBack = await Promise.all(
-      applied.map(async ({ logicalId, before, after }) => {
-        if (!before) {
-          this.deployed.delete(logicalId);
-          return this.deleteResource(logicalId, after, events);
-        }
-        this.deployed.set(logicalId, before);
-        if (before.physicalId !== after.physicalId) {
-          return this.deleteResource(logicalId, after, events);
-        }
-        this.emit(events, { logicalId, status: 'UPDATE_IN_PROGRESS', physicalId: before.physicalId, reason: 'rollback' });
-        const outcome = await this.operation(logicalId, 'Update', before.properties, after);
-        this.emit(events, { logicalId, status: outcome.status === 'SUCCESS' ? 'UPDATE_COMPLETE' : 'UPDATE_FAILED', physicalId: before.physicalId, reason: outcome.reason });
-        return outcome.status === 'SUCCESS';
-      }),
-    );
+    const rolledBack: boolean[] = [];
+    for (let wave = waves.length - 1; wave >= 0; wave--) {
+      const results = await Promise.all(
+        applied
+          .filter((a) => a.wave === wave)
+          .map(async ({ logicalId, before, after }) => {
+            if (!before) {
+              this.deployed.delete(logicalId);
+              return this.deleteResource(logicalId, after, events);
+            }
+            this.deployed.set(logicalId, before);
+            if (before.physicalId !== after.physicalId) {
+              return this.deleteResource(logicalId, after, events);
+            }
+            this.emit(events, { logicalId, status: 'UPDATE_IN_PROGRESS', physicalId: before.physicalId, reason: 'rollback' });
+            const outcome = await this.operation(logicalId, 'Update', before.properties, after, before.resourceType);
+            this.emit(events, { logicalId, status: outcome.status === 'SUCCESS' ? 'UPDATE_COMPLETE' : 'UPDATE_FAILED', physicalId: before.physicalId, reason: outcome.reason });
+            return outcome.status === 'SUCCESS';
+          }),
+      );
+      rolledBack.push(...results);
+    }
     return { stackStatus: this.setStatus(rolledBack.every(Boolean) ? `${kind}_COMPLETE` : `${kind}_FAILED`), events };
   }
 
-  /** Deletes the stack. Resources whose delete fails stay, as in DELETE_FAILED. */
+  /** Deletes the stack. Resources whose delete fails stay, as in DELETE_FAILED, and so do those they depend on. */
   public async destroy(): Promise<StackReport> {
     const events: ResourceEvent[] = [];
     this.setStatus('DELETE_IN_PROGRESS');
-    const results = await Promise.all(
-      [...this.deployed].map(async ([logicalId, d]) => {
-        const ok = await this.deleteResource(logicalId, d, events);
-        if (ok) this.deployed.delete(logicalId);
-        return ok;
-      }),
-    );
+    const entries = [...this.deployed].map(([logicalId, d]) => ({ logicalId, d }));
+    const results = await this.deleteInOrder(entries, events);
+    entries.forEach(({ logicalId }, i) => {
+      if (results[i]) this.deployed.delete(logicalId);
+    });
     return { stackStatus: this.setStatus(results.every(Boolean) ? 'DELETE_COMPLETE' : 'DELETE_FAILED'), events };
+  }
+
+  /**
+   * Deletes `entries` as CloudFormation does: a resource only after everything in the set that
+   * depends on it is gone, independent ones at once; what a failed delete depends on is not tried.
+   */
+  private async deleteInOrder(entries: Array<{ logicalId: string; d: Deployed }>, events: ResourceEvent[]): Promise<boolean[]> {
+    const results = entries.map(() => false);
+    const pending = new Set(entries.keys());
+    const stuck = new Set<number>();
+    const dependsOn = (i: number, j: number): boolean => i !== j && entries[i].d.dependsOn.includes(entries[j].logicalId);
+    for (;;) {
+      const ready = [...pending].filter((j) => ![...pending, ...stuck].some((i) => dependsOn(i, j)));
+      if (ready.length === 0) break;
+      const oks = await Promise.all(ready.map(async (i) => this.deleteResource(entries[i].logicalId, entries[i].d, events)));
+      ready.forEach((i, n) => {
+        pending.delete(i);
+        results[i] = oks[n];
+        if (!oks[n]) stuck.add(i);
+      });
+    }
+    return results;
   }
 
   private async deleteResource(logicalId: string, d: Deployed, events: ResourceEvent[]): Promise<boolean> {
@@ -187,7 +249,7 @@ export class StackRunner {
     return runOperation(this.handlers, this.lastEvent, { queryIntervalMs: this.options.queryIntervalMs ?? 50, totalTimeoutMs: this.options.totalTimeoutMs ?? 3_600_000, record: (e) => this.history.push(e) });
   }
 
-  private async operation(logicalId: string, requestType: string, properties: Record<string, unknown>, current?: Deployed): Promise<OperationOutcome> {
+  private async operation(logicalId: string, requestType: string, properties: Record<string, unknown>, current?: Deployed, resourceType = current?.resourceType ?? RESOURCE_TYPE): Promise<OperationOutcome> {
     if (!this.handlers) throw new Error('No custom key store handler was found in the template');
     const event: Record<string, unknown> = {
       RequestType: requestType,
@@ -196,7 +258,7 @@ export class StackRunner {
       StackId: this.stackId,
       RequestId: randomUUID(),
       LogicalResourceId: logicalId,
-      ResourceType: RESOURCE_TYPE,
+      ResourceType: resourceType,
       ResourceProperties: requestType === 'Delete' ? current?.properties ?? properties : properties,
       ...(current ? { PhysicalResourceId: current.physicalId } : {}),
       ...(requestType === 'Update' && current ? { OldResourceProperties: current.properties } : {}),

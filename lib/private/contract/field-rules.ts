@@ -110,3 +110,18 @@ export function abbreviate(value: string, max = 60): string {
   const oneLine = value.replace(/\s+/g, ' ');
   return oneLine.length <= max ? oneLine : `${oneLine.slice(0, max - 3)}...`;
 }
+
+/** XksKeyId of CreateKey: the external key's id in the XKS proxy. */
+export const XKS_KEY_ID: FieldRule = {
+  minLength: 1,
+  maxLength: 128,
+  pattern: /^[a-zA-Z0-9-_.]+$/,
+  rule: '1-128 characters of [a-zA-Z0-9-_.], the id of the external key in the XKS proxy',
+};
+
+/** Description of CreateKey and UpdateKeyDescription. */
+export const KEY_DESCRIPTION: FieldRule = {
+  minLength: 0,
+  maxLength: 8192,
+  rule: 'at most 8192 characters',
+};

@@ -1,0 +1,49 @@
+/**
+ * The texts of key failures a user acts on: each says what happened, what state things are in
+ * and what to fix. One line each, far below CloudFormation's 4,096-byte response limit.
+ */
+
+/** What to fix for each CreateKey error specific to custom key stores. */
+const CREATE_KEY_HINTS: Partial<Record<string, (store: string, xksKeyId: string | undefined) => string>> = {
+  CloudHsmClusterInvalidConfigurationException: (store) =>
+    `the CloudHSM cluster of custom key store ${store} does not meet KMS's requirements (at least two active HSMs in different Availability Zones, and the cluster's security group and kmsuser as KMS set them up): fix the cluster and deploy again`,
+  XksKeyNotFoundException: (store, xksKeyId) =>
+    `the external key manager behind custom key store ${store} has no key with id '${xksKeyId ?? ''}': create that key in the external key manager, or correct xksKeyId, and deploy again`,
+  XksKeyAlreadyInUseException: (store, xksKeyId) =>
+    `external key '${xksKeyId ?? ''}' already backs another KMS key in custom key store ${store}, and each KMS key needs an external key of its own: give this key a different xksKeyId`,
+  XksKeyInvalidConfigurationException: (store, xksKeyId) =>
+    `external key '${xksKeyId ?? ''}' of custom key store ${store} cannot back a KMS key: it must be a 256-bit AES key that is enabled and allowed to encrypt and decrypt in the external key manager; fix it there and deploy again`,
+  CustomKeyStoreNotFoundException: (store) =>
+    `custom key store ${store} does not exist in this account and Region: check the store id (an imported store) or the order of the stack's resources`,
+  MalformedPolicyDocumentException: () =>
+    "KMS rejected the key policy: check its statements, and that it lets the handler's role manage the key (KMS's policy lockout safety check); the default policy does",
+  TagException: () => 'KMS rejected the tags: tag keys are 1-128 characters, values at most 256, and keys starting with aws: are reserved',
+  LimitExceededException: () => 'the account has reached a KMS quota (keys per Region, or aliases or grants): raise the quota or delete unused keys, and deploy again',
+};
+
+/** A CreateKey that KMS refused; nothing was created. */
+export function createKeyFailedMessage(errorName: string, detail: string, store: string, xksKeyId: string | undefined): string {
+  const hint = CREATE_KEY_HINTS[errorName];
+  const what = hint ? hint(store, xksKeyId) : 'see the KMS error above';
+  return `${errorName}: ${detail} (creating a KMS key in custom key store ${store}: ${what}. No key was created.)`;
+}
+
+/** The store is not CONNECTED, so KMS refuses to create keys in it. */
+export function storeNotConnectedMessage(store: string, name: string | undefined, state: string): string {
+  const named = name ? ` ('${name}')` : '';
+  return (
+    `CustomKeyStoreInvalidStateException: cannot create a KMS key in custom key store ${store}${named}, which is ${state}: KMS creates keys only in a CONNECTED store. ` +
+    `No key was created. Connect the store (connected: true on its CustomKeyStore${state === 'FAILED' ? ', after fixing the cause of the failed connection' : ''}) and deploy again.`
+  );
+}
+
+/** An in-place update that KMS refused part-way. */
+export function updateFailedMessage(errorName: string, detail: string, keyId: string, step: string, done: readonly string[]): string {
+  const applied = done.length > 0 ? `Already applied: ${done.join(', ')}; CloudFormation's rollback reverts them.` : 'Nothing was changed.';
+  return `${errorName}: ${detail} (updating KMS key ${keyId}, step ${step}. ${applied})`;
+}
+
+/** ScheduleKeyDeletion refused for a reason other than the key being gone or already pending deletion. */
+export function scheduleFailedMessage(errorName: string, detail: string, keyId: string, keyState: string | undefined): string {
+  return `${errorName}: ${detail} (scheduling deletion of KMS key ${keyId}, which is ${keyState ?? 'in an unknown state'}. The key was not scheduled for deletion; fix the cause and delete again, or schedule its deletion in KMS.)`;
+}

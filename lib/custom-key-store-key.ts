@@ -1,0 +1,363 @@
+import { Duration, ITaggable, Lazy, RemovalPolicy, Resource, Stack, TagManager, TagType, CustomResource } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import { Construct, IConstruct } from 'constructs';
+import type { ICustomKeyStore } from './custom-key-store';
+import * as rules from './private/contract/field-rules';
+import { CLOUD_HSM, EXTERNAL_KEY_STORE } from './private/contract/resource-properties';
+import { DEFAULT_PENDING_WINDOW_DAYS, KEY_RESOURCE_TYPE, KeyResourceProperties, KeyTag, MAX_PENDING_WINDOW_DAYS, MIN_PENDING_WINDOW_DAYS } from './private/contract/key-properties';
+import { declaredStoreFacts } from './private/key-store-facts';
+import { KeyStoreProvider } from './private/key-store-provider';
+import { CustomKeyStoreValidationError } from './errors';
+import { checkOptionalField } from './private/validation';
+
+// aws-cdk-lib's own action lists for kms.Key's grants (aws-kms/lib/private/perms, not exported).
+const ENCRYPT_ACTIONS = ['kms:Encrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*'];
+const DECRYPT_ACTIONS = ['kms:Decrypt'];
+
+/** Properties of a KMS key in a custom key store, apart from the store (see `CustomKeyStore.addKey`). */
+export interface CustomKeyStoreKeyOptions {
+  /**
+   * The id of the external key in the XKS proxy that backs this KMS key (1-128 characters of
+   * [a-zA-Z0-9-_.]). Required for an external key store, refused for a CloudHSM key store.
+   *
+   * For an imported store, whose type is unknown at synth, giving it makes the key an
+   * external key store key (Origin EXTERNAL_KEY_STORE), leaving it out a CloudHSM one.
+   *
+   * @default - none (CloudHSM key stores)
+   */
+  readonly xksKeyId?: string;
+
+  /**
+   * A description of the key (at most 8192 characters). It appears in CloudTrail logs.
+   *
+   * @default - no description
+   */
+  readonly description?: string;
+
+  /**
+   * An alias to create for the key, like kms.Key's `alias`.
+   *
+   * @default - no alias
+   */
+  readonly alias?: string;
+
+  /**
+   * Whether the key is enabled.
+   *
+   * @default true
+   */
+  readonly enabled?: boolean;
+
+  /**
+   * The key policy.
+   *
+   * @default - the default key policy kms.Key uses: the account's root principal may do kms:*,
+   * which lets IAM policies in the account grant access to the key
+   */
+  readonly policy?: iam.PolicyDocument;
+
+  /**
+   * How long KMS waits before deleting the key once its deletion is scheduled (7-30 days).
+   *
+   * @default Duration.days(30)
+   */
+  readonly pendingWindow?: Duration;
+
+  /**
+   * What happens to the key when it leaves the stack. With DESTROY its deletion is scheduled
+   * (after `pendingWindow`); with RETAIN CloudFormation forgets the key and KMS keeps it, and the
+   * key then keeps its store from being deleted. SNAPSHOT is not supported.
+   *
+   * @default RemovalPolicy.RETAIN, as kms.Key
+   */
+  readonly removalPolicy?: RemovalPolicy;
+
+  /**
+   * The key spec. Custom key stores support only symmetric encryption keys: accepted only for
+   * parity with kms.KeyProps, and only `KeySpec.SYMMETRIC_DEFAULT`.
+   *
+   * @default KeySpec.SYMMETRIC_DEFAULT
+   */
+  readonly keySpec?: kms.KeySpec;
+
+  /**
+   * The key usage. Accepted only for parity with kms.KeyProps, and only `KeyUsage.ENCRYPT_DECRYPT`.
+   *
+   * @default KeyUsage.ENCRYPT_DECRYPT
+   */
+  readonly keyUsage?: kms.KeyUsage;
+
+  /**
+   * Keys in custom key stores cannot be multi-Region keys: only `false` is accepted.
+   *
+   * @default false
+   */
+  readonly multiRegion?: boolean;
+
+  /**
+   * Keys in custom key stores do not support automatic key rotation: only `false` is accepted.
+   *
+   * @default false
+   */
+  readonly enableKeyRotation?: boolean;
+}
+
+/** Properties of a CustomKeyStoreKey. */
+export interface CustomKeyStoreKeyProps extends CustomKeyStoreKeyOptions {
+  /** The custom key store that holds the key: declared in this app or imported. */
+  readonly customKeyStore: ICustomKeyStore;
+}
+
+/**
+ * A KMS key in a custom key store (a CloudHSM key store or an external key store), which
+ * `AWS::KMS::Key` cannot declare. It is a `kms.IKey`: it can be granted, aliased and used
+ * wherever aws-cdk-lib takes a key.
+ *
+ * Backed by a custom resource on the same provider as the stack's key stores: CreateKey when the
+ * store is connected, in-place updates of description, policy, enabled state and tags, and
+ * ScheduleKeyDeletion on deletion (with RemovalPolicy.DESTROY).
+ *
+ * @resource Custom::KmsCustomKeyStoreKey
+ */
+export class CustomKeyStoreKey extends Resource implements kms.IKey, ITaggable {
+  /** The key's ARN. @attribute */
+  public readonly keyArn: string;
+
+  /** The key's id. @attribute */
+  public readonly keyId: string;
+
+  /** Tags applied with `Tags.of(...)`, sent to KMS with CreateKey and TagResource. */
+  public readonly tags: TagManager;
+
+  /** The key policy: `addToResourcePolicy` adds to it. */
+  private readonly policy: iam.PolicyDocument;
+  private aliasCount = 0;
+
+  constructor(scope: Construct, id: string, props: CustomKeyStoreKeyProps) {
+    super(scope, id);
+    const store = props.customKeyStore as ICustomKeyStore | undefined;
+    if (!store || typeof store.customKeyStoreId !== 'string') {
+      throw new CustomKeyStoreValidationError('customKeyStore is required; expected a CustomKeyStore or CustomKeyStore.fromCustomKeyStoreId(...)', this);
+    }
+    checkKeyKind(this, props);
+    const origin = originFor(this, store, props.xksKeyId);
+    checkOptionalField(this, 'xksKeyId', props.xksKeyId, rules.XKS_KEY_ID);
+    checkOptionalField(this, 'description', props.description, rules.KEY_DESCRIPTION);
+    const pendingWindowDays = pendingWindowInDays(this, props.pendingWindow);
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    if (removalPolicy === RemovalPolicy.SNAPSHOT) {
+      throw new CustomKeyStoreValidationError('removalPolicy: SNAPSHOT is not supported by KMS keys; expected RETAIN (the default), DESTROY or RETAIN_ON_UPDATE_OR_DELETE', this);
+    }
+
+    this.policy = props.policy ?? defaultKeyPolicy();
+    this.node.addValidation({ validate: () => this.policy.validateForResourcePolicy() });
+    this.tags = new TagManager(TagType.KEY_VALUE, KEY_RESOURCE_TYPE);
+
+    const provider = KeyStoreProvider.of(this);
+    provider.grantKeyManagement();
+    const properties: KeyResourceProperties = {
+      CustomKeyStoreId: store.customKeyStoreId,
+      Origin: origin,
+      ...(props.xksKeyId !== undefined ? { XksKeyId: props.xksKeyId } : {}),
+      ...(props.description !== undefined ? { Description: props.description } : {}),
+      // Resolved at synth, after every addToResourcePolicy and grant.
+      Policy: this.policy,
+      Enabled: String(props.enabled ?? true),
+      PendingWindowInDays: String(pendingWindowDays),
+      Tags: Lazy.any({ produce: () => renderTags(this.tags) }, { omitEmptyArray: true }) as unknown as KeyTag[],
+    };
+    const resource = new CustomResource(this, 'Resource', {
+      serviceToken: provider.serviceToken,
+      resourceType: KEY_RESOURCE_TYPE,
+      properties: { ...properties },
+      removalPolicy,
+    });
+    this.keyId = resource.ref;
+    this.keyArn = resource.getAttString('Arn');
+
+    if (props.alias !== undefined) {
+      this.addAlias(props.alias);
+    }
+  }
+
+  /** The key as aws-cdk-lib's generated interfaces refer to it. */
+  public get keyRef(): kms.KeyReference {
+    return { keyArn: this.keyArn, keyId: this.keyId };
+  }
+
+  /** Adds an alias (`alias/...`) for the key. */
+  public addAlias(aliasName: string): kms.Alias {
+    const id = this.aliasCount === 0 ? 'Alias' : `Alias${aliasName}`;
+    this.aliasCount++;
+    return new kms.Alias(this, id, { aliasName, targetKey: this });
+  }
+
+  /**
+   * Adds a statement to the key policy.
+   *
+   * @param _allowNoOp kms.IKey's parameter; the key always has a policy, so there is never nothing to add to
+   */
+  public addToResourcePolicy(statement: iam.PolicyStatement, _allowNoOp?: boolean): iam.AddToResourcePolicyResult {
+    this.policy.addStatements(statement);
+    return { statementAdded: true, policyDependable: this.policy };
+  }
+
+  /**
+   * Grants `actions` on this key, by kms.Key's rules: with the default key policy (which lets the
+   * account's IAM policies decide) to the principal's policy when it is in this account, and to
+   * the key policy as well for principals of other accounts or Regions.
+   */
+  public grant(grantee: iam.IGrantable, ...actions: string[]): iam.Grant {
+    const dependentAccount = this.granteeStackDependsOnKeyStack(grantee);
+    const principal = dependentAccount ? new iam.AccountPrincipal(dependentAccount) : grantee.grantPrincipal;
+    const crossEnvironment = this.isGranteeFromAnotherEnvironment(grantee);
+    const options: iam.GrantWithResourceOptions = {
+      grantee,
+      actions,
+      resource: this,
+      resourceArns: [this.keyArn],
+      resourceSelfArns: crossEnvironment ? undefined : ['*'],
+    };
+    if (!crossEnvironment) {
+      return iam.Grant.addToPrincipalOrResource(options);
+    }
+    // A key's ARN is not known in another environment's template: as kms.Key, fall back to '*'.
+    return iam.Grant.addToPrincipalAndResource({ ...options, resourceArns: ['*'], resourcePolicyPrincipal: principal });
+  }
+
+  public grantDecrypt(grantee: iam.IGrantable): iam.Grant {
+    return this.grant(grantee, ...DECRYPT_ACTIONS);
+  }
+
+  public grantEncrypt(grantee: iam.IGrantable): iam.Grant {
+    return this.grant(grantee, ...ENCRYPT_ACTIONS);
+  }
+
+  public grantEncryptDecrypt(grantee: iam.IGrantable): iam.Grant {
+    return this.grant(grantee, ...DECRYPT_ACTIONS, ...ENCRYPT_ACTIONS);
+  }
+
+  /** As kms.Key's; a key in a custom key store is symmetric, so KMS refuses Sign with it. */
+  public grantSign(grantee: iam.IGrantable): iam.Grant {
+    return this.grant(grantee, 'kms:Sign');
+  }
+
+  /** As kms.Key's; a key in a custom key store is symmetric, so KMS refuses Verify with it. */
+  public grantVerify(grantee: iam.IGrantable): iam.Grant {
+    return this.grant(grantee, 'kms:Verify');
+  }
+
+  /** As kms.Key's; a key in a custom key store is symmetric, so KMS refuses Sign and Verify with it. */
+  public grantSignVerify(grantee: iam.IGrantable): iam.Grant {
+    return this.grant(grantee, 'kms:Sign', 'kms:Verify');
+  }
+
+  /** As kms.Key's; a key in a custom key store is not an HMAC key, so KMS refuses GenerateMac with it. */
+  public grantGenerateMac(grantee: iam.IGrantable): iam.Grant {
+    return this.grant(grantee, 'kms:GenerateMac');
+  }
+
+  /** As kms.Key's; a key in a custom key store is not an HMAC key, so KMS refuses VerifyMac with it. */
+  public grantVerifyMac(grantee: iam.IGrantable): iam.Grant {
+    return this.grant(grantee, 'kms:VerifyMac');
+  }
+
+  /** The account to name in the key policy when the grantee's stack deploys after this one. */
+  private granteeStackDependsOnKeyStack(grantee: iam.IGrantable): string | undefined {
+    const principal = grantee.grantPrincipal;
+    if (!isConstruct(principal)) {
+      return undefined;
+    }
+    const keyStack = Stack.of(this);
+    const granteeStack = Stack.of(principal);
+    if (keyStack === granteeStack) {
+      return undefined;
+    }
+    return granteeStack.dependencies.includes(keyStack) ? granteeStack.account : undefined;
+  }
+
+  private isGranteeFromAnotherEnvironment(grantee: iam.IGrantable): boolean {
+    if (!isConstruct(grantee)) {
+      return false;
+    }
+    const keyStack = Stack.of(this);
+    const granteeStack = Stack.of(grantee);
+    return keyStack.account !== granteeStack.account || keyStack.region !== granteeStack.region;
+  }
+}
+
+function isConstruct(x: unknown): x is IConstruct {
+  return typeof x === 'object' && x !== null && 'node' in x;
+}
+
+/** kms.Key's default policy (feature flag @aws-cdk/aws-kms:defaultKeyPolicies, always on in CDK v2). */
+function defaultKeyPolicy(): iam.PolicyDocument {
+  return new iam.PolicyDocument({
+    statements: [new iam.PolicyStatement({ actions: ['kms:*'], resources: ['*'], principals: [new iam.AccountRootPrincipal()] })],
+  });
+}
+
+function checkKeyKind(scope: IConstruct, props: CustomKeyStoreKeyOptions): void {
+  const why = 'KMS keys in custom key stores are symmetric encryption keys only';
+  if (props.keySpec !== undefined && props.keySpec !== kms.KeySpec.SYMMETRIC_DEFAULT) {
+    throw new CustomKeyStoreValidationError(`keySpec: ${props.keySpec} is not supported; expected SYMMETRIC_DEFAULT (${why})`, scope);
+  }
+  if (props.keyUsage !== undefined && props.keyUsage !== kms.KeyUsage.ENCRYPT_DECRYPT) {
+    throw new CustomKeyStoreValidationError(`keyUsage: ${props.keyUsage} is not supported; expected ENCRYPT_DECRYPT (${why})`, scope);
+  }
+  if (props.multiRegion === true) {
+    throw new CustomKeyStoreValidationError('multiRegion: true is not supported; expected false (KMS cannot create multi-Region keys in a custom key store)', scope);
+  }
+  if (props.enableKeyRotation === true) {
+    throw new CustomKeyStoreValidationError('enableKeyRotation: true is not supported; expected false (KMS does not rotate keys in custom key stores automatically; rotate by creating a new key and moving the alias)', scope);
+  }
+}
+
+/** Origin from the store's type; xksKeyId must match it. */
+function originFor(scope: IConstruct, store: ICustomKeyStore, xksKeyId: string | undefined): string {
+  const declared = declaredStoreFacts(store);
+  if (!declared) {
+    // An imported store: its type is known when it was imported with it, else the xksKeyId says.
+    const type: string = store.customKeyStoreType ?? (xksKeyId !== undefined ? EXTERNAL_KEY_STORE : CLOUD_HSM);
+    if (type === EXTERNAL_KEY_STORE && xksKeyId === undefined) {
+      throw new CustomKeyStoreValidationError(`xksKeyId is required for a key in an external key store; expected ${rules.XKS_KEY_ID.rule}`, scope);
+    }
+    if (type === CLOUD_HSM && xksKeyId !== undefined) {
+      throw new CustomKeyStoreValidationError('xksKeyId: is not allowed for a key in a CloudHSM key store; expected no xksKeyId (KMS generates the key material in the cluster)', scope);
+    }
+    return type;
+  }
+  if (!declared.connected) {
+    throw new CustomKeyStoreValidationError(`customKeyStore: '${declared.name}' is declared with connected: false; expected a connected store (KMS cannot create keys in a disconnected store)`, scope);
+  }
+  if (declared.type === EXTERNAL_KEY_STORE && xksKeyId === undefined) {
+    throw new CustomKeyStoreValidationError(`xksKeyId is required for a key in external key store '${declared.name}'; expected ${rules.XKS_KEY_ID.rule}`, scope);
+  }
+  if (declared.type === CLOUD_HSM && xksKeyId !== undefined) {
+    throw new CustomKeyStoreValidationError(`xksKeyId: is not allowed for a key in CloudHSM key store '${declared.name}'; expected no xksKeyId (KMS generates the key material in the cluster)`, scope);
+  }
+  return declared.type;
+}
+
+function pendingWindowInDays(scope: IConstruct, window: Duration | undefined): number {
+  if (window === undefined) {
+    return DEFAULT_PENDING_WINDOW_DAYS;
+  }
+  if (window.isUnresolved()) {
+    throw new CustomKeyStoreValidationError('pendingWindow: is a token; expected a literal Duration of 7-30 days', scope);
+  }
+  const days = window.toDays({ integral: false });
+  if (!Number.isInteger(days) || days < MIN_PENDING_WINDOW_DAYS || days > MAX_PENDING_WINDOW_DAYS) {
+    throw new CustomKeyStoreValidationError(`pendingWindow: ${window.toHumanString()} is out of range; expected whole days from ${MIN_PENDING_WINDOW_DAYS} to ${MAX_PENDING_WINDOW_DAYS} (ScheduleKeyDeletion's PendingWindowInDays)`, scope);
+  }
+  return days;
+}
+
+function renderTags(tags: TagManager): KeyTag[] | undefined {
+  const rendered = tags.renderTags() as Array<{ Key: string; Value: string }> | undefined;
+  if (!rendered || rendered.length === 0) {
+    return undefined;
+  }
+  return rendered.map((t) => ({ TagKey: t.Key, TagValue: t.Value }));
+}

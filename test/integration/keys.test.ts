@@ -1,0 +1,249 @@
+/**
+ * CustomKeyStoreKey end to end: the bundled handler in cdk.out, run by the local runner in
+ * dependency order, with the real AWS SDK over HTTP against the local KMS endpoint.
+ */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { App, Duration, RemovalPolicy, Stack, Tags } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { CustomKeyStore, CustomKeyStoreKey, CustomKeyStoreKeyOptions, KeyStoreBackend } from '../../lib';
+import { CREATION_TAG_KEY } from '../../lib/private/contract/key-properties';
+import { KmsError } from '../../local/kms-errors';
+import { STACK_NAME, TRUST_ANCHOR, World, world } from './harness';
+
+const DAY = 86_400_000;
+let w: World | undefined;
+const dirs: string[] = [];
+
+afterEach(async () => w?.kms.stop());
+afterAll(() => {
+  for (const dir of dirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+interface KeySpec extends CustomKeyStoreKeyOptions {
+  readonly id: string;
+  readonly store: 'hsm' | 'xks';
+  readonly tags?: Record<string, string>;
+  readonly grantToRole?: boolean;
+}
+
+/** A stack with a CloudHSM store, an external store, and these keys in them. */
+function synthKeys(keys: readonly KeySpec[], options: { storeRemoval?: RemovalPolicy; importedStoreId?: string } = {}): string {
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'cks-keys-'));
+  dirs.push(outdir);
+  const app = new App({ outdir });
+  const stack = new Stack(app, STACK_NAME, { env: { account: '111122223333', region: 'us-east-1' } });
+  const hsm = new CustomKeyStore(stack, 'Hsm', {
+    customKeyStoreName: 'hsm',
+    backend: KeyStoreBackend.cloudHsm({ clusterId: 'cluster-2a23b4cdefg', trustAnchorCertificate: TRUST_ANCHOR, keyStorePassword: secretsmanager.Secret.fromSecretNameV2(stack, 'Pw', 'it/kmsuser') }),
+    removalPolicy: options.storeRemoval,
+  });
+  const xks = new CustomKeyStore(stack, 'Xks', {
+    customKeyStoreName: 'xks',
+    backend: KeyStoreBackend.externalPublicEndpoint({ proxyUriEndpoint: 'https://xks.example.com', proxyUriPath: '/kms/xks/v1', proxyCredential: secretsmanager.Secret.fromSecretNameV2(stack, 'Cred', 'it/xks') }),
+    removalPolicy: options.storeRemoval,
+  });
+  const imported = options.importedStoreId ? CustomKeyStore.fromCustomKeyStoreId(stack, 'Imported', options.importedStoreId) : undefined;
+  for (const { id, store, tags, grantToRole, ...props } of keys) {
+    const key = new CustomKeyStoreKey(stack, id, { ...props, customKeyStore: imported ?? (store === 'hsm' ? hsm : xks) });
+    for (const [k, v] of Object.entries(tags ?? {})) Tags.of(key).add(k, v);
+    if (grantToRole) key.addToResourcePolicy(new iam.PolicyStatement({ actions: ['kms:Decrypt'], resources: ['*'], principals: [new iam.AccountPrincipal('444455556666')] }));
+  }
+  app.synth();
+  return outdir;
+}
+
+/** The key id of the key whose logical id starts with `construct` (the construct id and a hash). */
+function keyIn(construct: string): string {
+  const logicalId = w?.stack.logicalIds().find((id) => new RegExp(`^${construct}[0-9A-F]{8}$`).test(id)) ?? '';
+  return w?.stack.physicalId(logicalId) ?? '';
+}
+
+function keyView(keyId: string): Record<string, unknown> {
+  return w?.kms.model.DescribeKey({ KeyId: keyId }).KeyMetadata as Record<string, unknown>;
+}
+
+function tagsOf(keyId: string): Record<string, string> {
+  const out = w?.kms.model.ListResourceTags({ KeyId: keyId }).Tags as Array<{ TagKey: string; TagValue: string }>;
+  return Object.fromEntries(out.map((t) => [t.TagKey, t.TagValue]));
+}
+
+function policyOf(keyId: string): { Statement: Array<Record<string, unknown>> } {
+  return JSON.parse(w?.kms.model.GetKeyPolicy({ KeyId: keyId }).Policy as string) as { Statement: Array<Record<string, unknown>> };
+}
+
+describe('create', () => {
+  test('a key is created in its store after the store is CONNECTED, with description, policy and tags', async () => {
+    w = await world();
+    const { kms } = w;
+    const order: string[] = [];
+    kms.beforeOperation = (op, body) => {
+      if (op === 'CreateKey') order.push(`CreateKey(${kms.model.storeSnapshot().find((s) => s.id === body.CustomKeyStoreId)?.state})`);
+    };
+    const report = await w.stack.deploy(synthKeys([{ id: 'PaymentsKey', store: 'hsm', description: 'payments data key', tags: { team: 'payments' } }]));
+    expect(report.stackStatus).toBe('CREATE_COMPLETE');
+    expect(order).toEqual(['CreateKey(CONNECTED)']);
+    const keyId = keyIn('PaymentsKey');
+    expect(keyView(keyId)).toMatchObject({ KeyState: 'Enabled', Origin: 'AWS_CLOUDHSM', Description: 'payments data key', CustomKeyStoreId: w.kms.model.storeSnapshot().find((st) => st.name === 'hsm')?.id, KeySpec: 'SYMMETRIC_DEFAULT' });
+    expect(tagsOf(keyId)).toEqual({ team: 'payments', [CREATION_TAG_KEY]: expect.stringMatching(/^PaymentsKey[0-9A-F]{8}\/[0-9a-f-]{36}$/) as unknown });
+    expect(policyOf(keyId).Statement).toEqual([{ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::111122223333:root' }, Action: 'kms:*', Resource: '*' }]);
+    const logicalId = report.events.find((e) => e.physicalId === keyId)?.logicalId ?? '';
+    expect(w.stack.attributes(logicalId)).toEqual({ Arn: `arn:aws:kms:us-east-1:111122223333:key/${keyId}`, KeyId: keyId });
+  });
+
+  test('a key in an external store carries its XksKeyId; a disabled key is created disabled', async () => {
+    w = await world();
+    await w.stack.deploy(synthKeys([{ id: 'XKey', store: 'xks', xksKeyId: 'payments-key-1', enabled: false }]));
+    expect(keyView(keyIn('XKey'))).toMatchObject({ Origin: 'EXTERNAL_KEY_STORE', XksKeyConfiguration: { Id: 'payments-key-1' }, KeyState: 'Disabled' });
+  });
+
+  test('a store that is not connected: the error names the store and its state, and nothing is left', async () => {
+    w = await world();
+    const storeId = w.kms.model.CreateCustomKeyStore({ CustomKeyStoreName: 'outside', CloudHsmClusterId: 'cluster-3a23b4cdefg', TrustAnchorCertificate: TRUST_ANCHOR, KeyStorePassword: 'kmsuser-password' }).CustomKeyStoreId as string;
+    const report = await w.stack.deploy(synthKeys([{ id: 'K', store: 'hsm' }], { importedStoreId: storeId }));
+    expect(report.stackStatus).toBe('ROLLBACK_COMPLETE');
+    expect(report.events.find((e) => e.status === 'CREATE_FAILED')?.reason).toMatch(
+      new RegExp(`^CustomKeyStoreInvalidStateException: cannot create a KMS key in custom key store ${storeId} \\('outside'\\), which is DISCONNECTED: .*No key was created\\. Connect the store`),
+    );
+    expect(w.kms.model.keysIn(storeId)).toEqual([]);
+  });
+
+  test.each([
+    ['XksKeyNotFoundException', (w2: World) => w2.kms.model.missingExternalKeys.add('payments-key-1'), /XksKeyNotFoundException: .*has no key with id 'payments-key-1': create that key in the external key manager, or correct xksKeyId/],
+    ['XksKeyInvalidConfigurationException', (w2: World) => w2.kms.model.invalidExternalKeys.add('payments-key-1'), /XksKeyInvalidConfigurationException: .*must be a 256-bit AES key/],
+  ])('%s gets a message that says what to fix', async (_name, arrange, reason) => {
+    w = await world();
+    arrange(w);
+    const report = await w.stack.deploy(synthKeys([{ id: 'XKey', store: 'xks', xksKeyId: 'payments-key-1' }]));
+    expect(report.events.find((e) => e.status === 'CREATE_FAILED')?.reason).toMatch(reason);
+    expect(report.stackStatus).toBe('ROLLBACK_COMPLETE');
+  });
+
+  test('XksKeyAlreadyInUseException: two keys on one external key', async () => {
+    w = await world();
+    const report = await w.stack.deploy(synthKeys([{ id: 'A', store: 'xks', xksKeyId: 'shared' }, { id: 'B', store: 'xks', xksKeyId: 'shared' }]));
+    expect(report.events.find((e) => e.status === 'CREATE_FAILED')?.reason).toMatch(/XksKeyAlreadyInUseException: .*already backs another KMS key .*give this key a different xksKeyId/);
+  });
+
+  test('CloudHsmClusterInvalidConfigurationException: a cluster down to one HSM', async () => {
+    w = await world();
+    const { model } = w.kms;
+    w.kms.beforeOperation = (op) => {
+      if (op === 'CreateKey') model.clusters.set('cluster-2a23b4cdefg', { hsmCount: 1 });
+    };
+    const report = await w.stack.deploy(synthKeys([{ id: 'K', store: 'hsm' }]));
+    expect(report.events.find((e) => e.status === 'CREATE_FAILED')?.reason).toMatch(/CloudHsmClusterInvalidConfigurationException: .*at least two active HSMs/);
+  });
+
+  test('a CreateKey whose answer was lost is found by its creation tag: one key, not two', async () => {
+    w = await world();
+    const { kms } = w;
+    let lost = false;
+    kms.beforeOperation = (op, body) => {
+      if (op === 'CreateKey' && !lost) {
+        lost = true;
+        kms.model.CreateKey(body); // It took effect...
+        throw new KmsError('KMSInternalException', 'An internal error occurred.', 500); // ...and the answer was lost.
+      }
+    };
+    const report = await w.stack.deploy(synthKeys([{ id: 'K', store: 'hsm' }]));
+    expect(report.stackStatus).toBe('CREATE_COMPLETE');
+    const storeId = w.stack.keyStoreIds().find((id) => kms.model.keysIn(id).length > 0) ?? '';
+    expect(kms.model.keysIn(storeId)).toEqual([keyIn('K')]);
+    expect(kms.count('CreateKey')).toBe(1);
+    expect(kms.count('ListResourceTags', 'ok')).toBe(1);
+  });
+});
+
+describe('update', () => {
+  test('description, policy, enabled and tags change in place: same key', async () => {
+    w = await world();
+    await w.stack.deploy(synthKeys([{ id: 'K', store: 'hsm', description: 'v1', tags: { team: 'a', old: 'x' } }]));
+    const keyId = keyIn('K');
+    const since = w.kms.calls.length;
+    const report = await w.stack.deploy(synthKeys([{ id: 'K', store: 'hsm', description: 'v2', enabled: false, tags: { team: 'b' }, grantToRole: true }]));
+    expect(report.stackStatus).toBe('UPDATE_COMPLETE');
+    expect(w.stack.keyIds()).toEqual([keyId]);
+    expect(keyView(keyId)).toMatchObject({ Description: 'v2', KeyState: 'Disabled' });
+    expect(tagsOf(keyId)).toEqual({ team: 'b', [CREATION_TAG_KEY]: expect.any(String) as unknown });
+    expect(policyOf(keyId).Statement).toContainEqual({ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::444455556666:root' }, Action: 'kms:Decrypt', Resource: '*' });
+    const calls = w.kms.calls.slice(since).filter((c) => c.outcome === 'ok').map((c) => c.operation);
+    expect(calls).toEqual(['UpdateKeyDescription', 'PutKeyPolicy', 'TagResource', 'UntagResource', 'DisableKey']);
+  });
+
+  test('a different xksKeyId is a new key; the old one is deleted by its removal policy (DESTROY)', async () => {
+    w = await world();
+    await w.stack.deploy(synthKeys([{ id: 'K', store: 'xks', xksKeyId: 'key-1', removalPolicy: RemovalPolicy.DESTROY, pendingWindow: Duration.days(7) }]));
+    const oldKey = keyIn('K');
+    const report = await w.stack.deploy(synthKeys([{ id: 'K', store: 'xks', xksKeyId: 'key-2', removalPolicy: RemovalPolicy.DESTROY, pendingWindow: Duration.days(7) }]));
+    expect(report.stackStatus).toBe('UPDATE_COMPLETE');
+    const newKey = keyIn('K');
+    expect(newKey).not.toBe(oldKey);
+    expect(keyView(oldKey)).toMatchObject({ KeyState: 'PendingDeletion' });
+    expect(keyView(newKey)).toMatchObject({ KeyState: 'Enabled', XksKeyConfiguration: { Id: 'key-2' } });
+  });
+
+  test('a different xksKeyId with RETAIN keeps the old key', async () => {
+    w = await world();
+    await w.stack.deploy(synthKeys([{ id: 'K', store: 'xks', xksKeyId: 'key-1' }]));
+    const oldKey = keyIn('K');
+    await w.stack.deploy(synthKeys([{ id: 'K', store: 'xks', xksKeyId: 'key-2' }]));
+    expect(keyIn('K')).not.toBe(oldKey);
+    expect(keyView(oldKey)).toMatchObject({ KeyState: 'Enabled' });
+  });
+});
+
+describe('the teardown story', () => {
+  test('RETAIN: the key stays and the store delete fails cleanly naming it (Enabled)', async () => {
+    w = await world();
+    await w.stack.deploy(synthKeys([{ id: 'K', store: 'hsm' }]));
+    const keyId = keyIn('K');
+    const report = await w.stack.destroy();
+    expect(report.stackStatus).toBe('DELETE_FAILED');
+    expect(report.events.find((e) => e.physicalId === keyId)?.status).toBe('DELETE_SKIPPED');
+    const failed = report.events.find((e) => e.status === 'DELETE_FAILED');
+    expect(failed?.reason).toMatch(new RegExp(`^CustomKeyStoreHasCMKsException: .*still holds 1 KMS key.*${keyId} \\(Enabled\\)`));
+    expect(keyView(keyId)).toMatchObject({ KeyState: 'Enabled' });
+  });
+
+  test('DESTROY: keys are scheduled first, the store delete names them PendingDeletion with dates, and after the dates destroy completes', async () => {
+    w = await world();
+    await w.stack.deploy(synthKeys([{ id: 'K', store: 'hsm', removalPolicy: RemovalPolicy.DESTROY, pendingWindow: Duration.days(7) }, { id: 'X', store: 'xks', xksKeyId: 'x-1', removalPolicy: RemovalPolicy.DESTROY }]));
+    const hsmKey = w.stack.keyIds().find((k) => keyView(k).Origin === 'AWS_CLOUDHSM') ?? '';
+    const xksKey = w.stack.keyIds().find((k) => k !== hsmKey) ?? '';
+    // Frozen, so that the deletion dates can be stated exactly; the stores' delete checks need no transition.
+    w.kms.clock.freeze();
+    const first = await w.stack.destroy();
+    expect(first.stackStatus).toBe('DELETE_FAILED');
+    const scheduled = first.events.filter((e) => e.status === 'DELETE_COMPLETE').map((e) => e.physicalId);
+    expect(scheduled).toEqual(expect.arrayContaining([hsmKey, xksKey]));
+    const date7 = new Date(w.kms.clock.now() + 7 * DAY).toISOString();
+    const date30 = new Date(w.kms.clock.now() + 30 * DAY).toISOString();
+    const reasons = first.events.filter((e) => e.status === 'DELETE_FAILED').map((e) => e.reason ?? '');
+    expect(reasons).toHaveLength(2);
+    expect(reasons.join('\n')).toContain(`${hsmKey} (PendingDeletion, deleted on ${date7})`);
+    expect(reasons.join('\n')).toContain(`${xksKey} (PendingDeletion, deleted on ${date30})`);
+
+    w.kms.clock.advance(30 * DAY + 1);
+    const since = w.kms.calls.length;
+    w.kms.clock.thaw();
+    const second = await w.stack.destroy();
+    expect(second.stackStatus).toBe('DELETE_COMPLETE');
+    expect(w.kms.model.storeSnapshot()).toEqual([]);
+    const order = w.kms.calls.slice(since).filter((c) => c.outcome === 'ok' && /^(Disconnect|Delete)CustomKeyStore$/.test(c.operation)).map((c) => c.operation);
+    expect(order.slice(0, 2)).toEqual(['DisconnectCustomKeyStore', 'DisconnectCustomKeyStore']);
+  });
+
+  test('a key already pending deletion, or gone, deletes as success', async () => {
+    w = await world();
+    await w.stack.deploy(synthKeys([{ id: 'A', store: 'hsm', removalPolicy: RemovalPolicy.DESTROY }, { id: 'B', store: 'xks', xksKeyId: 'b', removalPolicy: RemovalPolicy.DESTROY }], { storeRemoval: RemovalPolicy.RETAIN }));
+    const [a, b] = w.stack.keyIds();
+    w.kms.model.ScheduleKeyDeletion({ KeyId: a, PendingWindowInDays: 7 });
+    w.kms.model.ScheduleKeyDeletion({ KeyId: b, PendingWindowInDays: 7 });
+    w.kms.clock.advance(8 * DAY);
+    const report = await w.stack.destroy();
+    expect(report.stackStatus).toBe('DELETE_COMPLETE');
+  });
+});
