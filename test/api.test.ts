@@ -36,7 +36,7 @@ describe('closed sets', () => {
 
 describe('the entry point exports the API and nothing of its internals', () => {
   test('exported names', () => {
-    expect(Object.keys(lib).sort()).toEqual(['ConnectionState', 'CustomKeyStore', 'CustomKeyStoreErrors', 'CustomKeyStoreType', 'CustomKeyStoreValidationError', 'KeyStoreBackend']);
+    expect(Object.keys(lib).sort()).toEqual(['ConnectionState', 'CustomKeyStore', 'CustomKeyStoreErrors', 'CustomKeyStoreKey', 'CustomKeyStoreType', 'CustomKeyStoreValidationError', 'KeyStoreBackend']);
   });
 
   test('a backend cannot be made or bound except through the library', () => {
