@@ -10,11 +10,10 @@ import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { CustomKeyStoreResource, LogEntry, ResourceDeps } from './custom-key-store-resource';
-import { errorName, KeyStoreError } from './errors';
 import { IsCompleteResult, KeyStoreEvent, OnEventResult } from './events';
 import { isKeyEvent, runKeyWith } from './key-entry';
 import { KeyResource } from './key-resource';
-import { unexpectedFailureMessage } from './messages';
+import { runPhase } from './phase';
 import { CallStats, RetryOptions } from './retry';
 import { SecretReader, SecretRedactor } from './secrets';
 import { StackStatusReader } from './stack-status';
@@ -86,7 +85,7 @@ async function runKey<T>(event: KeyStoreEvent, phase: string, body: (key: KeyRes
   return runKeyWith(makeDeps(kms, secrets, redactor), redactor, event, phase, body);
 }
 
-/** Runs one handler phase; every error leaves as a short KeyStoreError with secrets redacted. */
+/** Runs one phase of a custom key store's event. */
 export async function runWith<T>(
   deps: ResourceDeps,
   redactor: SecretRedactor,
@@ -94,19 +93,5 @@ export async function runWith<T>(
   phase: string,
   body: (resource: CustomKeyStoreResource) => Promise<T>,
 ): Promise<T> {
-  const log = deps.log ?? (() => undefined);
-  log({ phase, requestType: event.RequestType, physicalResourceId: event.PhysicalResourceId, logicalResourceId: event.LogicalResourceId });
-  try {
-    const result = await body(new CustomKeyStoreResource(deps, event));
-    log({ phase, result: JSON.stringify(result) });
-    return result;
-  } catch (err) {
-    const message =
-      err instanceof KeyStoreError
-        ? err.message
-        : unexpectedFailureMessage(errorName(err), err instanceof Error ? err.message : String(err), event.RequestType, phase, event.PhysicalResourceId);
-    const safe = new KeyStoreError(redactor.redact(message));
-    log({ phase, failed: safe.message });
-    throw safe;
-  }
+  return runPhase(deps, redactor, event, phase, 'custom key store', () => new CustomKeyStoreResource(deps, event), body);
 }

@@ -282,6 +282,7 @@ export function malformedMessage(what: string): string {
   return `Malformed event: ${what}. No KMS call was made. The resource properties come from the CustomKeyStore construct; synthesize the stack again with this library rather than editing the template.`;
 }
 
-export function unexpectedFailureMessage(errorName: string, detail: string, requestType: string | undefined, phase: string, storeId: string | undefined): string {
-  return `${errorName}: ${detail} (during ${requestType ?? 'an unknown request'} ${phase} of ${storeId ?? 'a new store'}; the store is as the last completed step left it, see the handler's log, and the deployment can be retried)`;
+export function unexpectedFailureMessage(errorName: string, detail: string, requestType: string | undefined, phase: string, subject: 'custom key store' | 'KMS key', id: string | undefined): string {
+  const what = subject === 'KMS key' ? { name: `KMS key ${id ?? '(new)'}`, it: 'the key' } : { name: id ?? 'a new store', it: 'the store' };
+  return `${errorName}: ${detail} (during ${requestType ?? 'an unknown request'} ${phase} of ${what.name}; ${what.it} is as the last completed step left it, see the handler's log, and the deployment can be retried)`;
 }
