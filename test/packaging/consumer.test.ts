@@ -240,7 +240,7 @@ describe('jsii-rosetta and jsii-pacmak', () => {
     const assembly = JSON.parse(fs.readFileSync(path.join(source, '.jsii'), 'utf8')) as { types: Record<string, { name: string }> };
     const typeNames = Object.values(assembly.types).map((t) => t.name);
     expect(typeNames.sort()).toEqual([
-      'CloudHsmBackendProps', 'ConnectionState', 'CustomKeyStore', 'CustomKeyStoreAttributes', 'CustomKeyStoreErrors', 'CustomKeyStoreProps',
+      'CloudHsmBackendProps', 'ConnectionState', 'CustomKeyStore', 'CustomKeyStoreAttributes', 'CustomKeyStoreErrors', 'CustomKeyStoreKey', 'CustomKeyStoreKeyOptions', 'CustomKeyStoreKeyProps', 'CustomKeyStoreProps',
       'CustomKeyStoreType', 'ExternalBackendProps', 'ExternalVpcEndpointServiceBackendProps', 'ICustomKeyStore', 'KeyStoreBackend',
     ]);
     const pythonModule = generated.python.find((f) => f.endsWith(path.join('cdk_kms_custom_key_store', '__init__.py')));
