@@ -163,8 +163,8 @@ export function replacementNeedsNewNameMessage(storeId: string, name: string, wh
 
 export function replacementNeedsNewClusterMessage(storeId: string, name: string, clusterId: string): string {
   return (
-    `ReplacementNeedsNewCluster: a new trust anchor certificate needs a new store, and a new CloudHSM key store needs a cluster that no other store uses; cluster ${clusterId} backs custom key store ${label(storeId, name)} until CloudFormation deletes it after the replacement, so KMS would refuse with CloudHsmClusterInUseException. Nothing was changed. ` +
-    'Create a new cluster (for example from a backup of this one), then change clusterId, trustAnchorCertificate and customKeyStoreName together and deploy again.'
+    `ReplacementNeedsNewCluster: a new trust anchor certificate needs a new store, and a new CloudHSM key store needs a cluster that no other store uses and that shares no backup history with one; cluster ${clusterId} backs custom key store ${label(storeId, name)} until CloudFormation deletes it after the replacement, so KMS would refuse with CloudHsmClusterInUseException. Nothing was changed. ` +
+    'Use a cluster initialized on its own (not restored from a backup of this one: a new trust anchor means a newly initialized cluster anyway), then change clusterId, trustAnchorCertificate and customKeyStoreName together and deploy again.'
   );
 }
 

@@ -194,8 +194,13 @@ export class KmsModel {
         return { CustomKeyStoreId: same.id };
       }
       this.checkNameFree(name);
-      if ([...this.stores.values()].some((s) => s.clusterId === store.clusterId)) {
-        throw new KmsError('CloudHsmClusterInUseException', `Cluster ${store.clusterId} is already associated with a custom key store.`);
+      // "already associated with a CloudHSM key store in the account, or it shares a backup history
+      // with a CloudHSM key store in the account" (CloudHsmClusterInUseException). Backup history is
+      // modelled only for clusters given a lineage.
+      const lineage = this.clusters.get(store.clusterId as string)?.lineage;
+      const inUse = [...this.stores.values()].some((s) => s.clusterId === store.clusterId || (lineage !== undefined && this.clusters.get(s.clusterId ?? '')?.lineage === lineage));
+      if (inUse) {
+        throw new KmsError('CloudHsmClusterInUseException', `Cluster ${store.clusterId} is already associated with a custom key store, or shares a backup history with one.`);
       }
       const cluster = this.clusters.get(store.clusterId as string) ?? {};
       if (cluster.exists === false) {

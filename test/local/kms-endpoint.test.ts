@@ -263,6 +263,11 @@ describe('where real KMS is less convenient than a naive model', () => {
   test('a retried create: XKS answers XksProxyUriInUse before NameInUse; a CloudHSM create matching a DISCONNECTED store returns its id', async () => {
     await client.send(xks('x', 'https://x.example.com'));
     await expect(client.send(xks('x', 'https://x.example.com'))).rejects.toMatchObject({ name: 'XksProxyUriInUseException' });
+    // A cluster restored from a backup of a store's cluster shares its backup history: in use too.
+    kms.model.clusters.set('cluster-5d56e7fghij', { lineage: 'payments' });
+    kms.model.clusters.set('cluster-6e67f2ghijk', { lineage: 'payments' });
+    await client.send(hsm('p', 'cluster-5d56e7fghij'));
+    await expect(client.send(hsm('q', 'cluster-6e67f2ghijk'))).rejects.toMatchObject({ name: 'CloudHsmClusterInUseException' });
     const { CustomKeyStoreId: first } = await client.send(hsm('h'));
     expect((await client.send(hsm('h'))).CustomKeyStoreId).toBe(first);
     await connect(first ?? '');
