@@ -66,6 +66,8 @@ export interface ResourceDeps {
 }
 
 const NOT_YET: IsCompleteResult = { IsComplete: false };
+/** How onEvent polls for a disconnect: briefly, or up to 8 minutes for a value only onEvent may send. */
+const DEFAULT_SETTLE = { intervalMs: 1000, timeoutMs: 20_000, longTimeoutMs: 8 * 60 * 1000 };
 /** A store holding our name may be our own earlier attempt only if it is this young. */
 const ADOPT_WINDOW_MS = 15 * 60 * 1000;
 /** How long a NotFound may be KMS's eventual consistency rather than a missing store. */
@@ -675,31 +677,15 @@ export class CustomKeyStoreResource {
     await this.disconnectIgnoringState(id);
     // KMS is eventually consistent: wait until it shows the disconnect, so that isComplete never
     // mistakes the state from before it for the state after it.
-    const settle = this.deps.settle ?? { intervalMs: 1000, timeoutMs: 20_000 };
-    const sleep = this.deps.sleep ?? realSleep;
-    const deadline = this.now() + settle.timeoutMs;
-    while (this.now() < deadline) {
-      const store = await this.stores.describe(id);
-      if (!store || store.ConnectionState !== from) {
-        return;
-      }
-      await sleep(settle.intervalMs);
-    }
+    await this.pollState(id, this.settle().timeoutMs, (state) => state !== from);
   }
 
   /** Waits until KMS shows the store DISCONNECTED; a store that does not get there in time fails the update untouched. */
   private async waitForDisconnected(id: string, desired: DesiredStore, plan: UpdatePlan, from: string): Promise<void> {
-    const settle = this.deps.settle ?? { intervalMs: 2000, timeoutMs: 20_000 };
-    const limitMs = Math.min(settle.longTimeoutMs ?? 8 * 60 * 1000, desired.waitTimeoutSeconds * 1000);
-    const sleep = this.deps.sleep ?? realSleep;
-    const deadline = this.now() + limitMs;
-    let seen: string | undefined;
-    while (this.now() < deadline) {
-      seen = (await this.stores.describe(id).catch(() => undefined))?.ConnectionState;
-      if (seen === DISCONNECTED) {
-        return;
-      }
-      await sleep(settle.intervalMs);
+    const limitMs = Math.min(this.settle().longTimeoutMs, desired.waitTimeoutSeconds * 1000);
+    const { reached, seen } = await this.pollState(id, limitMs, (state) => state === DISCONNECTED);
+    if (reached) {
+      return;
     }
     const reconnect = from === CONNECTED || from === CONNECTING;
     if (reconnect) {
@@ -707,6 +693,32 @@ export class CustomKeyStoreResource {
     }
     const fields = plan.offline.filter((f) => UNOBSERVABLE_FIELDS.has(f)).join(' and ');
     throw new KeyStoreError(messages.disconnectTimedOutMessage(id, desired.name, fields, Math.round(limitMs / 1000), messages.stateName(seen), reconnect));
+  }
+
+  /**
+   * Reads the store's state every settle interval until `done` says so (a store gone counts as
+   * done with state undefined) or `timeoutMs` passes. A read that fails is one more "not yet".
+   */
+  private async pollState(id: string, timeoutMs: number, done: (state: string | undefined) => boolean): Promise<{ reached: boolean; seen?: string }> {
+    const sleep = this.deps.sleep ?? realSleep;
+    const deadline = this.now() + timeoutMs;
+    let seen: string | undefined;
+    while (this.now() < deadline) {
+      const read = await this.stores.describe(id).then(
+        (store) => ({ ok: true, state: store?.ConnectionState }),
+        () => ({ ok: false, state: undefined }),
+      );
+      seen = read.ok ? read.state : seen;
+      if (read.ok && done(read.state)) {
+        return { reached: true, seen };
+      }
+      await sleep(this.settle().intervalMs);
+    }
+    return { reached: false, seen };
+  }
+
+  private settle(): Required<NonNullable<ResourceDeps['settle']>> {
+    return { ...DEFAULT_SETTLE, ...this.deps.settle };
   }
 
   private async disconnectIgnoringState(id: string): Promise<void> {
