@@ -6,7 +6,7 @@
  * AWS_ENDPOINT_URL_CLOUDFORMATION, read by the SDK itself, are how tests point them at a local
  * endpoint; nothing here knows about it.
  */
-import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { CustomKeyStoreResource, LogEntry, ResourceDeps } from './custom-key-store-resource';
@@ -24,7 +24,8 @@ export type { KeyStoreEvent, OnEventResult, IsCompleteResult } from './events';
 interface Clients {
   readonly kms: KMSClient;
   readonly secrets: SecretsManagerClient;
-  readonly cloudFormation: CloudFormationClient;
+  /** Made on first use: only updates need it, and loading it costs every cold start otherwise. */
+  readonly cloudFormation: () => Promise<CloudFormationClient>;
 }
 
 let clients: Clients | undefined;
@@ -32,7 +33,12 @@ let clients: Clients | undefined;
 function awsClients(): Clients {
   if (!clients) {
     const common = { maxAttempts: 1, requestHandler: { connectionTimeout: 5_000, requestTimeout: 30_000 } };
-    clients = { kms: new KMSClient(common), secrets: new SecretsManagerClient(common), cloudFormation: new CloudFormationClient(common) };
+    let cloudFormation: CloudFormationClient | undefined;
+    clients = {
+      kms: new KMSClient(common),
+      secrets: new SecretsManagerClient(common),
+      cloudFormation: async () => (cloudFormation ??= new (await import('@aws-sdk/client-cloudformation')).CloudFormationClient(common)),
+    };
   }
   return clients;
 }
@@ -44,7 +50,7 @@ export function makeDeps(
   redactor: SecretRedactor,
   retryOptions: RetryOptions = {},
   overrides: Partial<ResourceDeps> = {},
-  cloudFormation?: CloudFormationClient,
+  cloudFormation?: () => Promise<CloudFormationClient>,
 ): ResourceDeps {
   const stats = new CallStats();
   const retry: RetryOptions = { ...retryOptions, stats };

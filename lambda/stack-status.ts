@@ -8,8 +8,10 @@
  * - CloudFormation sends events only while a stack operation is in progress, so an Update that
  *   arrives when the stack is settled is a late duplicate, and re-sending its password would
  *   overwrite the one KMS rotated to since.
+ *
+ * Only updates ask, so the CloudFormation client is loaded on first use, not at every cold start.
  */
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { errorName } from './errors';
 import { RetryOptions, withRetry } from './retry';
 
@@ -27,7 +29,7 @@ const UNKNOWN: StackActivity = { rollingBack: false, settled: false };
 
 export class StackStatusReader {
   constructor(
-    private readonly client: CloudFormationClient,
+    private readonly client: () => Promise<CloudFormationClient>,
     private readonly retry: RetryOptions = {},
   ) {}
 
@@ -37,7 +39,8 @@ export class StackStatusReader {
       return UNKNOWN;
     }
     try {
-      const out = await withRetry(async () => this.client.send(new DescribeStacksCommand({ StackName: stackId })), this.retry);
+      const [{ DescribeStacksCommand }, client] = await Promise.all([import('@aws-sdk/client-cloudformation'), this.client()]);
+      const out = await withRetry(async () => client.send(new DescribeStacksCommand({ StackName: stackId })), this.retry);
       const status = out.Stacks?.[0]?.StackStatus;
       if (status === undefined) {
         return UNKNOWN;

@@ -69,7 +69,7 @@ export function harness(): Harness {
     now: () => state.now,
     settle: { intervalMs: 1000, timeoutMs: 5000, longTimeoutMs: 60_000 },
     scan: { describeRatePerSecond: 100_000, retry: { sleep: noSleep } },
-  }, new CloudFormationClient({ region: 'us-east-1' }));
+  }, () => Promise.resolve(new CloudFormationClient({ region: 'us-east-1' })));
   const logged = { ...deps, log: (entry: Record<string, unknown>) => logs.push(redactor.redact(JSON.stringify(entry))) };
   return {
     logs,
