@@ -20,6 +20,7 @@ import {
   UntagResourceCommand,
   UpdateKeyDescriptionCommand,
 } from '@aws-sdk/client-kms';
+import { explain } from './errors';
 import { findKeysInStore, KeyScanOptions } from './key-scanner';
 import { isThrottling, isTransient, realSleep, RetryOptions, withRetry } from './retry';
 
@@ -52,10 +53,15 @@ export class KeyApi {
         await sleep(CREATE_KEY_QUOTA_WINDOW_MS + Math.floor(random() * CREATE_KEY_QUOTA_WINDOW_MS));
       }
       if (mayExist && input.CustomKeyStoreId) {
-        const found = await this.findByTag(input.CustomKeyStoreId, creationTag);
+        // The lookup retries its own calls; a failure of it is final here, so the retries do not stack.
+        const found = await this.findByTag(input.CustomKeyStoreId, creationTag).catch((err: unknown) => {
+          throw explain(err, 'looking for the key an earlier CreateKey attempt may have made; no key was created by this attempt');
+        });
         if (found) {
           return found;
         }
+        // No earlier attempt took effect: the next failure decides whether to look again.
+        mayExist = false;
       }
       try {
         const out = await this.kms.send(new CreateKeyCommand({ ...input, Tags: [...(input.Tags ?? []), creationTag] }));
@@ -80,7 +86,8 @@ export class KeyApi {
       }
       const tags = await this.listTags(key.keyId);
       if (tags.some((t) => t.TagKey === tag.TagKey && t.TagValue === tag.TagValue)) {
-        return this.describe(key.keyId);
+        // The scan has read the key already; its id is all the caller needs (it derives the ARN).
+        return { KeyId: key.keyId };
       }
     }
     return undefined;

@@ -8,7 +8,7 @@
  */
 import { KeyMetadata, Tag } from '@aws-sdk/client-kms';
 import { CREATION_TAG_KEY } from '../lib/private/contract/key-properties';
-import { errorName, KeyStoreError } from './errors';
+import { errorName, explain, KeyStoreError } from './errors';
 import { KeyApi, asOrigin } from './key-api';
 import { DesiredKey, needsNewKey, parseDesiredKey, samePolicy, tagChanges } from './key-desired';
 import { createKeyFailedMessage, scheduleFailedMessage, storeNotConnectedMessage, updateFailedMessage } from './key-messages';
@@ -109,7 +109,7 @@ export class KeyResource {
         // The framework ignores the rollback Delete of a Create that failed, so the key would be
         // left behind: schedule its deletion now, with the shortest waiting period.
         await this.keys.scheduleDeletion(keyId, CLEANUP_WINDOW_DAYS).catch(() => undefined);
-        throw new KeyStoreError(`${errorName(err)}: ${(err as Error).message} (disabling new KMS key ${keyId}: the key was scheduled for deletion in ${CLEANUP_WINDOW_DAYS} days; deploy again)`);
+        throw explain(err, `disabling new KMS key ${keyId}: the key was scheduled for deletion in ${CLEANUP_WINDOW_DAYS} days; deploy again`);
       }
     }
     return { PhysicalResourceId: keyId, StartedAt: this.startedAt(), Data: { Arn: key.Arn ?? this.keyArn(keyId), KeyId: keyId } };

@@ -7,6 +7,7 @@ import {
   DescribeKeyCommand,
   DisableKeyCommand,
   KMSClient,
+  ListKeysCommand,
   ListResourceTagsCommand,
   PutKeyPolicyCommand,
   ScheduleKeyDeletionCommand,
@@ -19,6 +20,7 @@ import { CREATION_TAG_KEY, KEY_RESOURCE_TYPE } from '../../lib/private/contract/
 import { isComplete, makeDeps, onEvent } from '../../lambda/index';
 import { runKeyWith } from '../../lambda/key-entry';
 import { KeyEvent, KeyOnEventResult } from '../../lambda/key-resource';
+import { DEFAULT_RETRY_POLICY } from '../../lambda/retry';
 import { SecretRedactor } from '../../lambda/secrets';
 import { ACCOUNT, STACK_ID } from '../fixtures/events';
 import { accountKeys, awsError, kmsCalls, kmsMock, resetMocks, storeStates } from './harness';
@@ -135,6 +137,15 @@ describe('create', () => {
     const result = await run(event('Create'));
     expect(result.PhysicalResourceId).toBe(KEY);
     expect(kmsMock.commandCalls(CreateKeyCommand)).toHaveLength(1);
+  });
+
+  test('a search that fails after a lost answer is final: its retries do not stack on CreateKey\'s', async () => {
+    kmsMock.on(CreateKeyCommand).rejects(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
+    kmsMock.on(ListKeysCommand).rejects(awsError('KMSInternalException', 'internal', 500));
+    await expect(run(event('Create'))).rejects.toThrow(/KMSInternalException: internal \(looking for the key an earlier CreateKey attempt may have made/);
+    expect(kmsMock.commandCalls(CreateKeyCommand)).toHaveLength(1);
+    // One retry layer: the search's own attempts, not those times CreateKey's.
+    expect(kmsMock.commandCalls(ListKeysCommand)).toHaveLength(DEFAULT_RETRY_POLICY.maxAttempts);
   });
 
   test('a lost answer after which no key carries the tag: CreateKey again', async () => {
