@@ -1,4 +1,4 @@
-import { Duration, ITaggable, Lazy, RemovalPolicy, Resource, Stack, TagManager, TagType, CustomResource } from 'aws-cdk-lib';
+import { CustomResource, Duration, ITaggable, Lazy, RemovalPolicy, Resource, Stack, TagManager, TagType, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct, IConstruct } from 'constructs';
@@ -6,7 +6,7 @@ import type { ICustomKeyStore } from './custom-key-store';
 import * as rules from './private/contract/field-rules';
 import { CLOUD_HSM, EXTERNAL_KEY_STORE } from './private/contract/resource-properties';
 import { DEFAULT_PENDING_WINDOW_DAYS, KEY_RESOURCE_TYPE, KeyResourceProperties, KeyTag, MAX_PENDING_WINDOW_DAYS, MIN_PENDING_WINDOW_DAYS } from './private/contract/key-properties';
-import { declaredStoreFacts } from './private/key-store-facts';
+import { isDeclaredDisconnected } from './private/key-store-facts';
 import { KeyStoreProvider } from './private/key-store-provider';
 import { CustomKeyStoreValidationError } from './errors';
 import { checkOptionalField } from './private/validation';
@@ -316,28 +316,20 @@ function checkKeyKind(scope: IConstruct, props: CustomKeyStoreKeyOptions): void 
 
 /** Origin from the store's type; xksKeyId must match it. */
 function originFor(scope: IConstruct, store: ICustomKeyStore, xksKeyId: string | undefined): string {
-  const declared = declaredStoreFacts(store);
-  if (!declared) {
-    // An imported store: its type is known when it was imported with it, else the xksKeyId says.
-    const type: string = store.customKeyStoreType ?? (xksKeyId !== undefined ? EXTERNAL_KEY_STORE : CLOUD_HSM);
-    if (type === EXTERNAL_KEY_STORE && xksKeyId === undefined) {
-      throw new CustomKeyStoreValidationError(`xksKeyId is required for a key in an external key store; expected ${rules.XKS_KEY_ID.rule}`, scope);
-    }
-    if (type === CLOUD_HSM && xksKeyId !== undefined) {
-      throw new CustomKeyStoreValidationError('xksKeyId: is not allowed for a key in a CloudHSM key store; expected no xksKeyId (KMS generates the key material in the cluster)', scope);
-    }
-    return type;
+  const name = store.customKeyStoreName;
+  const label = name !== undefined && !Token.isUnresolved(name) ? ` '${name}'` : '';
+  if (isDeclaredDisconnected(store)) {
+    throw new CustomKeyStoreValidationError(`customKeyStore:${label} is declared with connected: false; expected a connected store (KMS cannot create keys in a disconnected store)`, scope);
   }
-  if (!declared.connected) {
-    throw new CustomKeyStoreValidationError(`customKeyStore: '${declared.name}' is declared with connected: false; expected a connected store (KMS cannot create keys in a disconnected store)`, scope);
+  // A store imported without its type: the xksKeyId says which kind it is.
+  const type: string = store.customKeyStoreType ?? (xksKeyId !== undefined ? EXTERNAL_KEY_STORE : CLOUD_HSM);
+  if (type === EXTERNAL_KEY_STORE && xksKeyId === undefined) {
+    throw new CustomKeyStoreValidationError(`xksKeyId is required for a key in external key store${label}; expected ${rules.XKS_KEY_ID.rule}`, scope);
   }
-  if (declared.type === EXTERNAL_KEY_STORE && xksKeyId === undefined) {
-    throw new CustomKeyStoreValidationError(`xksKeyId is required for a key in external key store '${declared.name}'; expected ${rules.XKS_KEY_ID.rule}`, scope);
+  if (type === CLOUD_HSM && xksKeyId !== undefined) {
+    throw new CustomKeyStoreValidationError(`xksKeyId: is not allowed for a key in CloudHSM key store${label}; expected no xksKeyId (KMS generates the key material in the cluster)`, scope);
   }
-  if (declared.type === CLOUD_HSM && xksKeyId !== undefined) {
-    throw new CustomKeyStoreValidationError(`xksKeyId: is not allowed for a key in CloudHSM key store '${declared.name}'; expected no xksKeyId (KMS generates the key material in the cluster)`, scope);
-  }
-  return declared.type;
+  return type;
 }
 
 function pendingWindowInDays(scope: IConstruct, window: Duration | undefined): number {

@@ -5,7 +5,7 @@ import { CustomKeyStoreType } from './custom-key-store-type';
 import { CustomKeyStoreValidationError } from './errors';
 import { KeyStoreBackend } from './key-store-backend';
 import * as rules from './private/contract/field-rules';
-import { recordDeclaredStore } from './private/key-store-facts';
+import { recordDeclaredDisconnected } from './private/key-store-facts';
 import { DEFAULT_WAIT_SECONDS, KeyStoreResourceProperties, MAX_WAIT_SECONDS, MIN_WAIT_SECONDS, RESOURCE_TYPE, STORE_ID_PATTERN } from './private/contract/resource-properties';
 import { KeyStoreProvider } from './private/key-store-provider';
 import { checkField, checkOptionalField } from './private/validation';
@@ -187,7 +187,9 @@ export class CustomKeyStore extends Resource implements ICustomKeyStore {
     this.customKeyStoreName = props.customKeyStoreName;
     this.customKeyStoreType = backend.customKeyStoreType;
     this.connectionState = resource.getAttString('ConnectionState');
-    recordDeclaredStore(this, { connected: props.connected ?? true, type: backend.customKeyStoreType, name: props.customKeyStoreName });
+    if (props.connected === false) {
+      recordDeclaredDisconnected(this);
+    }
   }
 
   /** Declares a KMS key in this store (a convenience for `new CustomKeyStoreKey(...)`). */

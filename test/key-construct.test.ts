@@ -13,7 +13,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { CustomKeyStore, CustomKeyStoreKey, CustomKeyStoreKeyProps } from '../lib';
+import { CustomKeyStore, CustomKeyStoreKey, CustomKeyStoreKeyProps, CustomKeyStoreType } from '../lib';
 import { ACCOUNT } from './fixtures/events';
 import { cloudHsmBackend, maskedTemplate, newStack, publicBackend } from './fixtures/stacks';
 
@@ -92,6 +92,14 @@ describe('the key resource', () => {
       ['cks-1234567890abcdef0', 'AWS_CLOUDHSM', undefined],
       ['cks-1234567890abcdef0', 'EXTERNAL_KEY_STORE', 'k1'],
     ]);
+  });
+
+  test('a store imported with its type: the type decides, and a key that does not fit it is refused', () => {
+    const stack = newStack();
+    const xks = CustomKeyStore.fromCustomKeyStoreAttributes(stack, 'ImportedXks', { customKeyStoreId: 'cks-1234567890abcdef0', customKeyStoreType: CustomKeyStoreType.EXTERNAL_KEY_STORE, customKeyStoreName: 'theirs' });
+    expect(() => new CustomKeyStoreKey(stack, 'NoXksKeyId', { customKeyStore: xks })).toThrow("xksKeyId is required for a key in external key store 'theirs'");
+    const hsm = CustomKeyStore.fromCustomKeyStoreAttributes(stack, 'ImportedHsm', { customKeyStoreId: 'cks-0987654321fedcba0', customKeyStoreType: CustomKeyStoreType.AWS_CLOUDHSM });
+    expect(() => new CustomKeyStoreKey(stack, 'WithXksKeyId', { customKeyStore: hsm, xksKeyId: 'k1' })).toThrow('xksKeyId: is not allowed for a key in CloudHSM key store; expected no xksKeyId');
   });
 
   test('keyId is the resource\'s Ref, keyArn its Arn attribute', () => {
