@@ -491,6 +491,7 @@ export class CustomKeyStoreResource {
     }
   }
 
+  /** Called within the wait's deadline (checkDeadline runs first), so waitTimeout bounds the retries too. */
   private async onFailedConnect(id: string, desired: DesiredStore, store: StoreView, policy: ConnectPolicy, done: (state?: string) => IsCompleteResult): Promise<IsCompleteResult> {
     const code = store.ConnectionErrorCode;
     if (policy.rollback) {
@@ -500,7 +501,7 @@ export class CustomKeyStoreResource {
       await this.disconnectIgnoringState(id);
       return done(DISCONNECTING);
     }
-    if (policy.xksMayBeStale && code !== undefined && STALE_SETTINGS_CODES.has(code) && this.elapsedMs() < Math.min(XKS_PROPAGATION_MS, desired.waitTimeoutSeconds * 1000)) {
+    if (policy.xksMayBeStale && code !== undefined && STALE_SETTINGS_CODES.has(code) && this.elapsedMs() < XKS_PROPAGATION_MS) {
       // KMS may have tried the settings from before the update: disconnect, then connect again.
       this.log({ step: 'retry-connect-after-xks-change', store: id, connectionErrorCode: code });
       await this.disconnectIgnoringState(id);

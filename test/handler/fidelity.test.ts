@@ -124,6 +124,24 @@ describe('external key store changes take up to five minutes to take effect', ()
     await expect(harness().isComplete(event)).rejects.toThrow(/ConnectionErrorCode XKS_PROXY_NOT_REACHABLE\): KMS cannot reach the XKS proxy/);
   });
 
+  test.each([
+    ['5 min 59 s after the change, waitTimeout 45 min: retried', 359, '2700', false],
+    ['6 min 1 s after the change: final', 361, '2700', true],
+    ['3 min after the change, waitTimeout 2 min: final (the wait\'s deadline comes first)', 180, '120', true],
+  ])('the propagation window is six minutes, within waitTimeout: %s', async (_name, secondsAgo, waitTimeout, final) => {
+    xksStore('FAILED', 'XKS_PROXY_NOT_REACHABLE');
+    const change = updateEvent(ID, externalProps({ WaitTimeoutSeconds: waitTimeout }), externalProps({ WaitTimeoutSeconds: waitTimeout, XksProxyUriEndpoint: 'https://xks2.example.com' }));
+    const event = withResult(change, { PriorConnectionState: 'CONNECTED', UpdateApplied: true, StartedAt: new Date(T0 - secondsAgo * 1000).toISOString() });
+    const outcome = harness().isComplete(event);
+    if (final) {
+      await expect(outcome).rejects.toThrow(/ConnectionErrorCode XKS_PROXY_NOT_REACHABLE|WaitTimedOut/);
+      expect(kmsMock).not.toHaveReceivedCommand(DisconnectCustomKeyStoreCommand);
+    } else {
+      expect((await outcome).IsComplete).toBe(false);
+      expect(kmsMock).toHaveReceivedCommandTimes(DisconnectCustomKeyStoreCommand, 1);
+    }
+  });
+
   test('a failure no stale setting explains (INTERNAL_ERROR) is not retried', async () => {
     xksStore('FAILED', 'INTERNAL_ERROR');
     const event = withResult(endpointChange, { PriorConnectionState: 'CONNECTED', UpdateApplied: true, StartedAt: new Date(T0 - 60_000).toISOString() });
@@ -216,6 +234,20 @@ describe('a retried create finds its own store, and only its own', () => {
     kmsMock.on(CreateCustomKeyStoreCommand).rejects(awsError('XksProxyUriInUseException', 'in use'));
     kmsMock.on(DescribeCustomKeyStoresCommand).rejects(new CustomKeyStoreNotFoundException({ message: 'no such name', ...meta }));
     await expect(harness().onEvent(createEvent(externalProps()))).rejects.toThrow(/^XksProxyUriInUseException: in use \(creating custom key store 'payments-xks'; no store was created\. Another external key store/);
+  });
+
+  test.each([
+    ['14 minutes old: adopted', 14, true],
+    ['16 minutes old: someone else\'s', 16, false],
+  ])('a store of our name, type and cluster %s (the adoption window is 15 minutes)', async (_name, minutes, adopted) => {
+    kmsMock.on(CreateCustomKeyStoreCommand).rejects(awsError('CustomKeyStoreNameInUseException', 'in use'));
+    kmsMock.on(DescribeCustomKeyStoresCommand).resolves({ CustomKeyStores: [store(ID, 'DISCONNECTED', { CreationDate: new Date(T0 - minutes * 60_000) })] });
+    const outcome = harness().onEvent(createEvent(cloudHsmProps()));
+    if (adopted) {
+      expect((await outcome).PhysicalResourceId).toBe(ID);
+    } else {
+      await expect(outcome).rejects.toThrow(/^CustomKeyStoreNameInUseException: in use \(creating custom key store 'payments-hsm'; no store was created/);
+    }
   });
 
   test('CloudHSM: KMS answers with an older matching store: refused, nothing adopted', async () => {

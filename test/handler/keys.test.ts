@@ -76,7 +76,7 @@ describe('create', () => {
       Policy: JSON.stringify(POLICY),
       KeySpec: 'SYMMETRIC_DEFAULT',
       KeyUsage: 'ENCRYPT_DECRYPT',
-      Tags: [{ TagKey: 'team', TagValue: 'payments' }, { TagKey: CREATION_TAG_KEY, TagValue: 'PaymentsKey1A2B3C4D/a1b2c3d4-0000-0000-0000-000000000001' }],
+      Tags: [{ TagKey: 'team', TagValue: 'payments' }, { TagKey: 'cdk-kms-custom-key-store:creation', TagValue: 'PaymentsKey1A2B3C4D/a1b2c3d4-0000-0000-0000-000000000001' }],
     });
     expect(kmsCalls()).toEqual(['CreateKey']);
   });
