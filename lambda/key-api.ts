@@ -28,11 +28,15 @@ import { isThrottling, isTransient, realSleep, RetryOptions, withRetry } from '.
 const CREATE_KEY_QUOTA_WINDOW_MS = 1000;
 
 export class KeyApi {
+  /** The key calls share the scan's retry options: one retry policy and one call count for the handler. */
+  private readonly retry: RetryOptions;
+
   constructor(
     public readonly kms: KMSClient,
-    private readonly retry: RetryOptions = {},
     private readonly scan: KeyScanOptions = {},
-  ) {}
+  ) {
+    this.retry = scan.retry ?? {};
+  }
 
   /**
    * CreateKey, safe to retry. An attempt that failed in a way that may have taken effect (a
@@ -79,7 +83,7 @@ export class KeyApi {
 
   /** The live key of `storeId` that carries `tag`, if any. */
   public async findByTag(storeId: string, tag: Tag): Promise<KeyMetadata | undefined> {
-    const { keys } = await findKeysInStore(this.kms, storeId, { ...this.scan, retry: this.retry });
+    const { keys } = await findKeysInStore(this.kms, storeId, this.scan);
     for (const key of keys) {
       if (key.keyState === 'PendingDeletion') {
         continue;

@@ -4,7 +4,7 @@
  */
 import { XKS_KEY_ID, KEY_DESCRIPTION, describeViolation } from '../lib/private/contract/field-rules';
 import { KeyTag, MAX_PENDING_WINDOW_DAYS, MIN_PENDING_WINDOW_DAYS } from '../lib/private/contract/key-properties';
-import { CLOUD_HSM, EXTERNAL_KEY_STORE } from '../lib/private/contract/resource-properties';
+import { CLOUD_HSM, EXTERNAL_KEY_STORE, STORE_ID_PATTERN } from '../lib/private/contract/resource-properties';
 import { KeyStoreError } from './errors';
 
 export interface DesiredKey {
@@ -26,8 +26,8 @@ export function parseDesiredKey(input: unknown, where: string): DesiredKey {
   }
   const p = input as Record<string, unknown>;
   const storeId = p.CustomKeyStoreId;
-  if (typeof storeId !== 'string' || storeId.length < 1 || storeId.length > 64) {
-    throw bad('CustomKeyStoreId must be a custom key store id (1-64 characters)');
+  if (typeof storeId !== 'string' || !STORE_ID_PATTERN.test(storeId)) {
+    throw bad("CustomKeyStoreId must be a custom key store id ('cks-' followed by letters and digits)");
   }
   const origin = p.Origin;
   if (origin !== CLOUD_HSM && origin !== EXTERNAL_KEY_STORE) {
@@ -44,10 +44,10 @@ export function parseDesiredKey(input: unknown, where: string): DesiredKey {
   if (typeof description !== 'string' || describeViolation(description, KEY_DESCRIPTION)) {
     throw bad(`Description must be a string of ${KEY_DESCRIPTION.rule}`);
   }
-  const policy = typeof p.Policy === 'string' ? p.Policy : JSON.stringify(p.Policy);
-  if (typeof policy !== 'string' || policy.length === 0 || p.Policy === null) {
+  if (p.Policy === undefined || p.Policy === null || p.Policy === '') {
     throw bad('Policy is missing');
   }
+  const policy = typeof p.Policy === 'string' ? p.Policy : JSON.stringify(p.Policy);
   if (p.Enabled !== 'true' && p.Enabled !== 'false') {
     throw bad(`Enabled must be "true" or "false"`);
   }

@@ -50,8 +50,7 @@ export class KeyResource {
     private readonly deps: ResourceDeps,
     private readonly event: KeyEvent,
   ) {
-    const retry = deps.scan?.retry ?? {};
-    this.keys = new KeyApi(deps.stores.kms, retry, deps.scan);
+    this.keys = new KeyApi(deps.stores.kms, deps.scan);
     this.now = deps.now ?? Date.now;
     this.log = deps.log ?? (() => undefined);
   }
