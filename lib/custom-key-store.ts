@@ -7,7 +7,9 @@ import { KeyStoreBackend } from './key-store-backend';
 import * as rules from './private/contract/field-rules';
 import { recordDeclaredDisconnected } from './private/key-store-facts';
 import { DEFAULT_WAIT_SECONDS, KeyStoreResourceProperties, MAX_WAIT_SECONDS, MIN_WAIT_SECONDS, RESOURCE_TYPE, STORE_ID_PATTERN } from './private/contract/resource-properties';
+import { ConnectionWatcher } from './private/connection-watcher';
 import { KeyStoreProvider } from './private/key-store-provider';
+import { ProxyCredentialSync } from './private/proxy-credential-sync';
 import { checkField, checkOptionalField } from './private/validation';
 
 /** A KMS custom key store, declared in this app or imported. */
@@ -93,6 +95,38 @@ export interface CustomKeyStoreProps {
    * @default Duration.minutes(45)
    */
   readonly waitTimeout?: Duration;
+
+  /**
+   * Whether the stack's connection watcher reports this store's connection state.
+   *
+   * The watcher is one scheduled function per stack that reads all of the stack's watched stores
+   * with one `DescribeCustomKeyStores` call a minute and publishes, for each, the metric
+   * `metricConnected()` returns (and `ConnectionError` by `ConnectionErrorCode`). CloudHSM key
+   * stores publish no KMS metric, and an external key store publishes none while disconnected:
+   * without the watcher, a store that drops to DISCONNECTED or FAILED goes unnoticed until
+   * encryption fails. `addRecommendedAlarms()` turns it on.
+   *
+   * @default false
+   */
+  readonly monitorConnection?: boolean;
+
+  /**
+   * Whether KMS follows the proxy credential secret when it gets a new current version (external
+   * key stores only).
+   *
+   * When the secret is rotated (Secrets Manager rotation, `put-secret-value`, the console), a
+   * function of the stack gives KMS the new credential with `UpdateCustomKeyStore`, which KMS
+   * accepts while the store is connected: no redeploy is needed. It runs on Secrets Manager's
+   * "Secret Label Updated" event, which needs no CloudTrail trail, and every five minutes in case
+   * an event was lost. When KMS rejects the credential, `metricProxyCredentialSyncFailed()` goes to 1
+   * and the store keeps the credential it had. Update the proxy first, so that it accepts both
+   * credentials while KMS switches.
+   *
+   * Not available for CloudHSM key stores: KMS rotates the kmsuser password itself on every connect.
+   *
+   * @default false
+   */
+  readonly syncProxyCredential?: boolean;
 }
 
 /**
@@ -146,6 +180,12 @@ export class CustomKeyStore extends Resource implements ICustomKeyStore {
   public readonly connectionState: string;
 
   private readonly resource: CustomResource;
+  /** The stack wants the store connected (`connected`, default true): what the connection alarm checks. */
+  private readonly wantsConnected: boolean;
+  /** A CloudHSM key store's cluster, for the cluster's health alarm. */
+  private readonly clusterId?: string;
+  private connectionWatched = false;
+  private credentialSynced = false;
 
   constructor(scope: Construct, id: string, props: CustomKeyStoreProps) {
     super(scope, id);
@@ -187,8 +227,34 @@ export class CustomKeyStore extends Resource implements ICustomKeyStore {
     this.customKeyStoreName = props.customKeyStoreName;
     this.customKeyStoreType = backend.customKeyStoreType;
     this.connectionState = resource.getAttString('ConnectionState');
+    this.wantsConnected = props.connected ?? true;
+    this.clusterId = backend.clusterId;
     if (props.connected === false) {
       recordDeclaredDisconnected(this);
+    }
+    if (props.monitorConnection) {
+      this.monitorConnection();
+    }
+    if (props.syncProxyCredential) {
+      if (!backend.proxyCredential) {
+        throw new CustomKeyStoreValidationError(
+          'syncProxyCredential: applies to external key stores only; a CloudHSM key store has no proxy credential, and KMS rotates its kmsuser password itself on every connect (see the README, "The kmsuser password")',
+          this,
+        );
+      }
+      this.credentialSynced = true;
+      ProxyCredentialSync.of(this).sync(this.customKeyStoreId, backend.proxyCredential);
+    }
+  }
+
+  /**
+   * Reports this store's connection state with the stack's connection watcher (as the
+   * `monitorConnection` property does). Idempotent.
+   */
+  public monitorConnection(): void {
+    if (!this.connectionWatched) {
+      this.connectionWatched = true;
+      ConnectionWatcher.of(this).watch(this.customKeyStoreId);
     }
   }
 

@@ -150,6 +150,7 @@ function bindCloudHsm(scope: Construct, props: CloudHsmBackendProps): KeyStoreBa
       KeyStorePasswordSecretArn: props.keyStorePassword.secretArn,
     },
     secrets: [props.keyStorePassword],
+    clusterId: props.clusterId,
     needsCloudHsmPermissions: true,
     needsVpcEndpointServiceLookup: false,
   };
@@ -188,6 +189,7 @@ function bindExternal(
     customKeyStoreType: CustomKeyStoreType.EXTERNAL_KEY_STORE,
     properties,
     secrets: [props.proxyCredential],
+    proxyCredential: props.proxyCredential,
     needsCloudHsmPermissions: false,
     needsVpcEndpointServiceLookup: crossAccount,
   };

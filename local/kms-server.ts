@@ -1,6 +1,7 @@
 /**
  * The local KMS endpoint: KMS's JSON 1.1 protocol (`X-Amz-Target: TrentService.*`) and Secrets
- * Manager's (`secretsmanager.*`) over HTTP on loopback, in front of KmsModel, with the account's
+ * Manager's (`secretsmanager.*`), and CloudWatch's PutMetricData (JSON 1.0,
+ * `GraniteServiceVersion20100801.*`, what the watcher and the credential sync publish) over HTTP on loopback, in front of KmsModel, with the account's
  * request quotas, configurable latency and injected faults. Point the AWS SDK at it with
  * AWS_ENDPOINT_URL_KMS and AWS_ENDPOINT_URL_SECRETS_MANAGER (and AWS_ENDPOINT_URL_CLOUDFORMATION for the one
  * CloudFormation call the handler makes, DescribeStacks, answered in CloudFormation's query protocol).
@@ -11,10 +12,11 @@ import { Clock, seededRandom } from './clock';
 import { KmsError } from './kms-errors';
 import { KmsModel, ModelOptions } from './kms-model';
 import { CloudFormationModel } from './cloudformation-model';
+import { CloudWatchModel } from './cloudwatch-model';
 import { SecretsManagerModel } from './secrets-model';
 
 /** The wire protocol's service names, as the AWS SDK sends them in X-Amz-Target. */
-export type ServiceName = 'TrentService' | 'secretsmanager' | 'cloudformation';
+export type ServiceName = 'TrentService' | 'secretsmanager' | 'cloudformation' | 'GraniteServiceVersion20100801';
 
 /** One operation the endpoint answers: its service, its request quota and the model method behind it. */
 interface Operation {
@@ -36,6 +38,12 @@ const cloudFormationOperation = (quota: number, run: (model: CloudFormationModel
   service: 'cloudformation',
   quota,
   run: (endpoint, input) => run(endpoint.cloudFormation, input),
+});
+
+const cloudWatchOperation = (quota: number, run: (model: CloudWatchModel, input: Input) => Input): Operation => ({
+  service: 'GraniteServiceVersion20100801',
+  quota,
+  run: (endpoint, input) => run(endpoint.cloudWatch, input),
 });
 
 /** Every operation the endpoint knows; anything else is UnknownOperationException. */
@@ -64,6 +72,7 @@ export const OPERATIONS: Readonly<Record<string, Operation>> = {
   CreateSecret: secretsOperation(50, (m, i) => m.CreateSecret(i)),
   PutSecretValue: secretsOperation(50, (m, i) => m.PutSecretValue(i)),
   DescribeStacks: cloudFormationOperation(100, (m, i) => m.DescribeStacks(i)),
+  PutMetricData: cloudWatchOperation(500, (m, i) => m.PutMetricData(i)),
 };
 
 /** The real request quotas by operation. */
@@ -107,6 +116,7 @@ export class LocalKms {
   public readonly model: KmsModel;
   public readonly secrets: SecretsManagerModel;
   public readonly cloudFormation = new CloudFormationModel();
+  public readonly cloudWatch: CloudWatchModel;
   public readonly clock: Clock;
   public readonly calls: CallRecord[] = [];
   public latencyMs: number;
@@ -124,6 +134,7 @@ export class LocalKms {
     this.clock = options.clock ?? new Clock();
     this.model = new KmsModel(this.clock, options);
     this.secrets = new SecretsManagerModel(this.clock, this.model.accountId, this.model.region);
+    this.cloudWatch = new CloudWatchModel(this.clock);
     this.latencyMs = options.latencyMs ?? 0;
     this.faults = options.faults ?? {};
     this.random = seededRandom(this.faults.seed ?? 1);
@@ -182,6 +193,7 @@ export class LocalKms {
       AWS_ENDPOINT_URL_KMS: this.url,
       AWS_ENDPOINT_URL_SECRETS_MANAGER: this.url,
       AWS_ENDPOINT_URL_CLOUDFORMATION: this.url,
+      AWS_ENDPOINT_URL_CLOUDWATCH: this.url,
       AWS_REGION: this.model.region,
       AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
       AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
@@ -201,7 +213,7 @@ export class LocalKms {
     const target = String(req.headers['x-amz-target'] ?? '');
     const query = target === '' ? new URLSearchParams(raw) : undefined;
     const [service, operation = ''] = query ? ['cloudformation', query.get('Action') ?? ''] : target.split('.');
-    const reply = query ? new QueryReply(res, operation) : new JsonReply(res);
+    const reply = query ? new QueryReply(res, operation) : new JsonReply(res, service === 'GraniteServiceVersion20100801' ? '1.0' : '1.1');
     const record = (outcome: string): void => {
       this.calls.push({ operation, at: Date.now(), outcome });
     };
@@ -278,9 +290,12 @@ export class LocalKms {
   }
 }
 
-/** An answer in the AWS JSON 1.1 protocol (KMS, Secrets Manager). */
+/** An answer in the AWS JSON protocol: 1.1 for KMS and Secrets Manager, 1.0 for CloudWatch. */
 class JsonReply {
-  constructor(private readonly res: http.ServerResponse) {}
+  constructor(
+    private readonly res: http.ServerResponse,
+    private readonly version: '1.0' | '1.1',
+  ) {}
 
   public ok(result: Record<string, unknown>, requestId: string): void {
     this.send(200, JSON.stringify(result), requestId);
@@ -292,7 +307,7 @@ class JsonReply {
 
   private send(status: number, json: string, requestId: string, errorType?: string): void {
     this.res.writeHead(status, {
-      'content-type': 'application/x-amz-json-1.1',
+      'content-type': `application/x-amz-json-${this.version}`,
       'x-amzn-requestid': requestId,
       'content-length': Buffer.byteLength(json),
       ...(errorType ? { 'x-amzn-errortype': errorType } : {}),

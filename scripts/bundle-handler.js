@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Bundles lambda/index.ts, with the KMS and Secrets Manager clients, into one minified CommonJS
-// file at build time, so that a consumer's `cdk synth` needs neither esbuild nor Docker, and the
+// Bundles each Lambda function of the library (the deployment handler, lambda/index.ts; the
+// connection watcher; the proxy credential sync), with the AWS SDK clients it uses, into one
+// minified CommonJS file per function at build time, so that a consumer's `cdk synth` needs neither esbuild nor Docker, and the
 // handler does not depend on the (older) SDK inside the Lambda runtime. The output depends only
 // on the locked dependency versions, so every checkout gets the same asset hash.
 const path = require('path');
@@ -10,12 +11,34 @@ const esbuild = require('esbuild');
 
 const root = path.join(__dirname, '..');
 const outdirFlag = process.argv.indexOf('--outdir');
-const outdir = outdirFlag > 0 ? path.resolve(process.argv[outdirFlag + 1]) : path.join(root, 'assets', 'custom-key-store-handler');
+// The assets root: one directory per function below it, each with its index.js.
+const assetsRoot = outdirFlag > 0 ? path.resolve(process.argv[outdirFlag + 1]) : path.join(root, 'assets');
+
+/** Asset directory name -> entry point. One function, one bundle: each carries only the clients it calls. */
+const BUNDLES = {
+  'custom-key-store-handler': 'lambda/index.ts',
+  'connection-watcher': 'lambda/operations/connection-watcher-entry.ts',
+  'proxy-credential-sync': 'lambda/operations/proxy-credential-sync-entry.ts',
+};
 
 async function main() {
+  const external = [];
+  for (const [name, entry] of Object.entries(BUNDLES)) {
+    external.push(...(await bundle(name, entry)));
+  }
+  if (process.argv.includes('--externals')) {
+    console.log(JSON.stringify([...new Set(external)]));
+  }
+  if (external.length > 0) {
+    throw new Error(`the handler bundles would require packages they do not carry: ${[...new Set(external)].join(', ')}`);
+  }
+}
+
+async function bundle(name, entry) {
+  const outdir = path.join(assetsRoot, name);
   fs.rmSync(outdir, { recursive: true, force: true });
   const result = await esbuild.build({
-    entryPoints: [path.join(root, 'lambda', 'index.ts')],
+    entryPoints: [path.join(root, entry)],
     outfile: path.join(outdir, 'index.js'),
     bundle: true,
     platform: 'node',
@@ -31,16 +54,11 @@ async function main() {
   // the Lambda runtime's own (older) SDK.
   const imports = Object.values(result.metafile.outputs).flatMap((output) => output.imports);
   const external = [...new Set(imports.filter((i) => i.external && !builtinModules.includes(i.path.replace(/^node:/, ''))).map((i) => i.path))];
-  if (process.argv.includes('--externals')) {
-    console.log(JSON.stringify(external));
-  }
-  if (external.length > 0) {
-    throw new Error(`the handler bundle would require packages it does not carry: ${external.join(', ')}`);
-  }
   const bytes = fs.statSync(path.join(outdir, 'index.js')).size;
   if (!process.argv.includes('--quiet')) {
-    console.log(`bundled handler: ${path.relative(root, outdir)}/index.js, ${(bytes / 1024).toFixed(0)} KiB, ${Object.keys(result.metafile.inputs).length} input files`);
+    console.log(`bundled ${name}: ${path.relative(root, outdir)}/index.js, ${(bytes / 1024).toFixed(0)} KiB, ${Object.keys(result.metafile.inputs).length} input files`);
   }
+  return external;
 }
 
 main().catch((err) => {

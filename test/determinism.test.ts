@@ -9,14 +9,16 @@ import { createExampleApp, EXAMPLE_STACK_NAME } from '../bin/app';
 const root = path.join(__dirname, '..');
 const sha256 = (file: string): string => createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 
-test('bundling the handler twice gives the same bytes as the bundle the construct uses', () => {
-  const bundles = [1, 2].map(() => {
+const FUNCTIONS = ['custom-key-store-handler', 'connection-watcher', 'proxy-credential-sync'];
+
+test('bundling the functions twice gives the same bytes as the bundles the constructs use', () => {
+  const runs = [1, 2].map(() => {
     const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'cks-bundle-'));
     execFileSync(process.execPath, [path.join(root, 'scripts', 'bundle-handler.js'), '--quiet', '--outdir', outdir]);
-    return sha256(path.join(outdir, 'index.js'));
+    return FUNCTIONS.map((name) => sha256(path.join(outdir, name, 'index.js')));
   });
-  expect(bundles[0]).toBe(bundles[1]);
-  expect(bundles[0]).toBe(sha256(path.join(root, 'assets', 'custom-key-store-handler', 'index.js')));
+  expect(runs[0]).toEqual(runs[1]);
+  expect(runs[0]).toEqual(FUNCTIONS.map((name) => sha256(path.join(root, 'assets', name, 'index.js'))));
 });
 
 test('the bundle carries its own SDK clients: it leaves nothing to require() but Node.js built-ins', () => {
@@ -24,7 +26,8 @@ test('the bundle carries its own SDK clients: it leaves nothing to require() but
   const report = execFileSync(process.execPath, [path.join(root, 'scripts', 'bundle-handler.js'), '--quiet', '--externals', '--outdir', outdir], { encoding: 'utf8' });
   expect(JSON.parse(report)).toEqual([]);
   // The SDK is inside: its client class is in the file, not loaded from node_modules.
-  expect(fs.readFileSync(path.join(outdir, 'index.js'), 'utf8')).toContain('TrentService');
+  expect(fs.readFileSync(path.join(outdir, 'custom-key-store-handler', 'index.js'), 'utf8')).toContain('TrentService');
+  expect(fs.readFileSync(path.join(outdir, 'connection-watcher', 'index.js'), 'utf8')).toContain('GraniteServiceVersion20100801');
 });
 
 test('synthesizing the example app twice gives byte-identical templates', () => {

@@ -8,6 +8,10 @@ export interface KeyStoreBackendConfig {
   readonly properties: { [key: string]: string };
   /** Secrets the handler must be able to read. */
   readonly secrets: secretsmanager.ISecret[];
+  /** An external key store's proxy credential secret (what the credential sync follows). */
+  readonly proxyCredential?: secretsmanager.ISecret;
+  /** A CloudHSM key store's cluster (what the cluster's health alarm watches). */
+  readonly clusterId?: string;
   /** The handler needs `cloudhsm:DescribeClusters` and the KMS service-linked role. */
   readonly needsCloudHsmPermissions: boolean;
   /** The VPC endpoint service may be owned by another account: the handler needs `ec2:DescribeVpcEndpointServices`. */

@@ -1,0 +1,46 @@
+import { Duration, Lazy, Stack } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import { Construct } from 'constructs';
+import { WATCHED_STORES_ENV } from './contract/operations-metrics';
+import { OperationsFunction } from './operations-function';
+
+/** How often the watcher reads the stores: one DescribeCustomKeyStores call a run, whatever the number of stores. */
+export const WATCH_INTERVAL = Duration.minutes(1);
+
+const WATCHER_ID = 'KmsCustomKeyStoreConnectionWatcher';
+
+/**
+ * The stack's connection watcher, made on first use: one scheduled function for all the stack's
+ * watched stores, so that ten stores still cost one DescribeCustomKeyStores call a minute.
+ */
+export class ConnectionWatcher extends Construct {
+  public static of(scope: Construct): ConnectionWatcher {
+    const stack = Stack.of(scope);
+    const existing = stack.node.tryFindChild(WATCHER_ID);
+    return existing instanceof ConnectionWatcher ? existing : new ConnectionWatcher(stack, WATCHER_ID);
+  }
+
+  public readonly handler: OperationsFunction;
+  private readonly storeIds: string[] = [];
+
+  private constructor(scope: Construct, id: string) {
+    super(scope, id);
+    this.handler = new OperationsFunction(this, 'Handler', 'connection-watcher', 'Publishes whether each custom key store of the stack is connected (KMS custom key store connection watcher)');
+    const stack = Stack.of(this);
+    // Lazy: stores that ask to be watched after this point are in the list too.
+    this.handler.function.addEnvironment(WATCHED_STORES_ENV, Lazy.string({ produce: () => stack.toJsonString(this.storeIds) }));
+    new events.Rule(this, 'Schedule', {
+      description: 'Runs the KMS custom key store connection watcher',
+      schedule: events.Schedule.rate(WATCH_INTERVAL),
+      targets: [new targets.LambdaFunction(this.handler.function, { retryAttempts: 0 })],
+    });
+  }
+
+  /** Adds a store (by its id, a token at synth time) to those watched; once each. */
+  public watch(storeId: string): void {
+    if (!this.storeIds.includes(storeId)) {
+      this.storeIds.push(storeId);
+    }
+  }
+}

@@ -1,0 +1,33 @@
+/**
+ * What the connection watcher and the proxy credential sync publish, and how the library hands them
+ * their stores: shared by the constructs (lib/) that alarm on these metrics and the functions
+ * (lambda/operations/) that publish them.
+ */
+
+/** Custom metrics may not use an `AWS/` namespace; this one holds the library's own. */
+export const OPERATIONS_NAMESPACE = 'KmsCustomKeyStores';
+
+/** 1 when the store's ConnectionState is CONNECTED, else 0 (a store KMS does not show counts as 0). */
+export const CONNECTED_METRIC = 'Connected';
+
+/** 1 for each store that is not connected, with its ConnectionErrorCode (or the state, when KMS gives no code) as a dimension. */
+export const CONNECTION_ERROR_METRIC = 'ConnectionError';
+
+/** 1 when the store's proxy credential could not be brought in line with its secret (KMS rejected it, or the secret is unusable), else 0. */
+export const CREDENTIAL_SYNC_FAILED_METRIC = 'ProxyCredentialSyncFailed';
+
+export const STORE_ID_DIMENSION = 'CustomKeyStoreId';
+export const ERROR_CODE_DIMENSION = 'ConnectionErrorCode';
+
+/** The watcher's environment: a JSON array of store ids. */
+export const WATCHED_STORES_ENV = 'WATCHED_CUSTOM_KEY_STORE_IDS';
+
+/** The credential sync's environment: a JSON array of SyncTarget. */
+export const SYNC_TARGETS_ENV = 'PROXY_CREDENTIAL_SYNC_TARGETS';
+
+/** One external key store whose proxy credential follows a secret. */
+export interface SyncTarget {
+  readonly storeId: string;
+  /** The secret's ARN as the stack knows it: full, or partial (no random suffix) for a secret imported by name. */
+  readonly secretArn: string;
+}

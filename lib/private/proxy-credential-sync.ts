@@ -1,0 +1,75 @@
+import { Duration, Lazy, Stack } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { SYNC_TARGETS_ENV, SyncTarget } from './contract/operations-metrics';
+import { OperationsFunction } from './operations-function';
+
+/** The scheduled comparison behind the event path: Secrets Manager's events are delivered on a best-effort basis. */
+export const SYNC_INTERVAL = Duration.minutes(5);
+
+const SYNC_ID = 'KmsCustomKeyStoreProxyCredentialSync';
+
+/**
+ * The stack's proxy credential sync, made on first use: one function for all of the stack's
+ * external key stores whose credential follows its secret. It runs when Secrets Manager reports a
+ * new AWSCURRENT version of one of their secrets ("Secret Label Updated", sent without CloudTrail)
+ * and every five minutes in case an event was lost.
+ */
+export class ProxyCredentialSync extends Construct {
+  public static of(scope: Construct): ProxyCredentialSync {
+    const stack = Stack.of(scope);
+    const existing = stack.node.tryFindChild(SYNC_ID);
+    return existing instanceof ProxyCredentialSync ? existing : new ProxyCredentialSync(stack, SYNC_ID);
+  }
+
+  public readonly handler: OperationsFunction;
+  private readonly targets: SyncTarget[] = [];
+  private readonly secretPatterns: unknown[] = [];
+  private readonly secrets = new Set<secretsmanager.ISecret>();
+  private updateGranted = false;
+
+  private constructor(scope: Construct, id: string) {
+    super(scope, id);
+    this.handler = new OperationsFunction(this, 'Handler', 'proxy-credential-sync', 'Gives KMS the current XKS proxy credential of each external key store of the stack (KMS custom key store credential sync)');
+    const stack = Stack.of(this);
+    this.handler.function.addEnvironment(SYNC_TARGETS_ENV, Lazy.string({ produce: () => stack.toJsonString(this.targets) }));
+    const target = new targets.LambdaFunction(this.handler.function, { retryAttempts: 2 });
+    new events.Rule(this, 'Schedule', { description: 'Compares the XKS proxy credentials KMS holds with their secrets', schedule: events.Schedule.rate(SYNC_INTERVAL), targets: [target] });
+    new events.Rule(this, 'SecretRotated', {
+      description: 'Gives KMS an XKS proxy credential as soon as its secret has a new current version',
+      eventPattern: {
+        source: ['aws.secretsmanager'],
+        detailType: ['Secret Label Updated'],
+        detail: { labelUpdated: ['AWSCURRENT'] },
+        resources: Lazy.list({ produce: () => this.secretPatterns as string[] }),
+      },
+      targets: [target],
+    });
+  }
+
+  /** Makes the store's proxy credential follow `secret`. */
+  public sync(storeId: string, secret: secretsmanager.ISecret): void {
+    this.targets.push({ storeId, secretArn: secret.secretArn });
+    if (!this.secrets.has(secret)) {
+      this.secrets.add(secret);
+      secret.grantRead(this.handler.role);
+      // The event names the secret by its full ARN; a secret imported by name has only a partial one.
+      this.secretPatterns.push(secret.secretFullArn ?? { prefix: `${secret.secretArn}-` });
+    }
+    if (!this.updateGranted) {
+      this.updateGranted = true;
+      this.handler.role.addToPolicy(
+        new iam.PolicyStatement({
+          sid: 'UpdateProxyCredentials',
+          actions: ['kms:UpdateCustomKeyStore'],
+          // No resource-level permissions; the function sends only XksProxyAuthenticationCredential.
+          resources: ['*'],
+          conditions: { StringEquals: { 'kms:CallerAccount': Stack.of(this).account } },
+        }),
+      );
+    }
+  }
+}
