@@ -238,6 +238,8 @@ function updateAdvice(name: string): string {
       return 'The new cluster must share the backup lineage of the old one; to move to an unrelated cluster, declare a new store.';
     case 'CustomKeyStoreNameInUseException':
       return 'Another custom key store has the new name: choose another customKeyStoreName.';
+    case 'XksProxyIncorrectAuthenticationCredentialException':
+      return 'The XKS proxy refused the new credential, so KMS kept the old one: make the proxy accept the new credential first (keep the old one valid until KMS has switched), then deploy again.';
     default:
       return 'Fix the cause and deploy again.';
   }

@@ -232,6 +232,7 @@ export class CustomKeyStore extends Resource implements ICustomKeyStore {
     if (props.connected === false) {
       recordDeclaredDisconnected(this);
     }
+    void [this.wantsConnected, this.clusterId, this.credentialSynced]; // TEMP-UNTIL-ALARMS-MERGE
     if (props.monitorConnection) {
       this.monitorConnection();
     }

@@ -294,6 +294,12 @@ export class KmsModel {
     if (xks && xks !== store.xks) {
       this.checkXksUnique(xks, store.id);
     }
+    if (xks && store.xks && state === 'CONNECTED' && input.XksProxyAuthenticationCredential !== undefined && !this.proxyAccepts(xks)) {
+      // A connected store's new credential is tried on the proxy at once (xks-troubleshooting,
+      // "UpdateCustomKeyStore fails with an XksProxyIncorrectAuthenticationCredentialException");
+      // nothing changes, and the store keeps the credential it had.
+      throw new KmsError('XksProxyIncorrectAuthenticationCredentialException', 'The proxy credentials failed to authenticate to the specified external key store proxy.');
+    }
     // Every check passed: apply the whole change at once, as KMS does.
     if (newName !== undefined) store.name = newName;
     if (clusterId !== undefined) store.clusterId = clusterId;
@@ -697,12 +703,18 @@ export class KmsModel {
     }
     if (proxy.reachable === false) return fail('XKS_PROXY_NOT_REACHABLE');
     if (proxy.uriPath !== undefined && proxy.uriPath !== xks.path) return fail('XKS_PROXY_INVALID_CONFIGURATION');
-    if ((proxy.accessKeyId !== undefined && proxy.accessKeyId !== xks.accessKeyId) || (proxy.secretAccessKey !== undefined && proxy.secretAccessKey !== xks.secretAccessKey)) {
+    if (!this.proxyAccepts(xks)) {
       // "INVALID_CREDENTIALS: One or both of the XksProxyAuthenticationCredential values is not valid."
       return fail('INVALID_CREDENTIALS');
     }
     if (proxy.deniesKms) return fail('XKS_PROXY_ACCESS_DENIED');
     return { state: 'CONNECTED' };
+  }
+
+  /** Whether the proxy at the settings' endpoint accepts their credential. */
+  private proxyAccepts(xks: XksConfig): boolean {
+    const proxy = this.proxies.get(xks.endpoint) ?? {};
+    return (proxy.accessKeyId === undefined || proxy.accessKeyId === xks.accessKeyId) && (proxy.secretAccessKey === undefined || proxy.secretAccessKey === xks.secretAccessKey);
   }
 
   /** The external key store settings a connect at `at` uses: an update arrives xksPropagationMs late. */

@@ -25,7 +25,17 @@ interface Secret {
   versions: SecretVersion[];
 }
 
+/** The EventBridge event Secrets Manager sends when a staging label moves (secret-event-notifications; no CloudTrail needed). */
+export interface SecretLabelUpdatedEvent extends Record<string, unknown> {
+  readonly 'detail-type': 'Secret Label Updated';
+  readonly source: 'aws.secretsmanager';
+  readonly resources: string[];
+  readonly detail: { readonly name: string; readonly labelUpdated: string; readonly versionId: string };
+}
+
 export class SecretsManagerModel {
+  /** Receives each "Secret Label Updated" event (AWSCURRENT moved); Secrets Manager sends none for AWSPREVIOUS or AWSPENDING. */
+  public onLabelUpdated?: (event: SecretLabelUpdatedEvent) => void;
   private readonly secrets = new Map<string, Secret>();
 
   constructor(
@@ -74,6 +84,17 @@ export class SecretsManagerModel {
     }
     const version: SecretVersion = { id: typeof input.ClientRequestToken === 'string' ? input.ClientRequestToken : randomUUID(), value: input.SecretString, createdAt: this.clock.now(), stages: ['AWSCURRENT'] };
     secret.versions = [...secret.versions.filter((v) => v.stages.length > 0), version];
+    this.onLabelUpdated?.({
+      version: '0',
+      id: randomUUID(),
+      'detail-type': 'Secret Label Updated',
+      source: 'aws.secretsmanager',
+      account: this.accountId,
+      region: this.region,
+      time: new Date(this.clock.now()).toISOString(),
+      resources: [secret.arn],
+      detail: { name: secret.name, labelUpdated: 'AWSCURRENT', versionId: version.id },
+    });
     return { ARN: secret.arn, Name: secret.name, VersionId: version.id, VersionStages: [...version.stages] };
   }
 

@@ -116,7 +116,10 @@ async function syncOne(
   }
 }
 
-/** Secrets Manager names the secret by its full ARN; a stack may know it by its partial ARN (no random suffix). */
+/** Secrets Manager's full ARN ends in '-' and six random characters, which a partial ARN (a secret imported by name) lacks. */
+const RANDOM_SUFFIX = /^-[A-Za-z0-9]{6}$/;
+
+/** Whether the event's full ARN is the target's secret (the target may know it by its partial ARN). */
 function sameSecret(eventArn: string, targetArn: string): boolean {
-  return eventArn === targetArn || eventArn.startsWith(`${targetArn}-`);
+  return eventArn === targetArn || (eventArn.startsWith(targetArn) && RANDOM_SUFFIX.test(eventArn.slice(targetArn.length)));
 }

@@ -27,7 +27,7 @@ export class ProxyCredentialSync extends Construct {
 
   public readonly handler: OperationsFunction;
   private readonly targets: SyncTarget[] = [];
-  private readonly secretPatterns: unknown[] = [];
+  private readonly target: targets.LambdaFunction;
   private readonly secrets = new Set<secretsmanager.ISecret>();
   private updateGranted = false;
 
@@ -36,18 +36,8 @@ export class ProxyCredentialSync extends Construct {
     this.handler = new OperationsFunction(this, 'Handler', 'proxy-credential-sync', 'Gives KMS the current XKS proxy credential of each external key store of the stack (KMS custom key store credential sync)');
     const stack = Stack.of(this);
     this.handler.function.addEnvironment(SYNC_TARGETS_ENV, Lazy.string({ produce: () => stack.toJsonString(this.targets) }));
-    const target = new targets.LambdaFunction(this.handler.function, { retryAttempts: 2 });
-    new events.Rule(this, 'Schedule', { description: 'Compares the XKS proxy credentials KMS holds with their secrets', schedule: events.Schedule.rate(SYNC_INTERVAL), targets: [target] });
-    new events.Rule(this, 'SecretRotated', {
-      description: 'Gives KMS an XKS proxy credential as soon as its secret has a new current version',
-      eventPattern: {
-        source: ['aws.secretsmanager'],
-        detailType: ['Secret Label Updated'],
-        detail: { labelUpdated: ['AWSCURRENT'] },
-        resources: Lazy.list({ produce: () => this.secretPatterns as string[] }),
-      },
-      targets: [target],
-    });
+    this.target = new targets.LambdaFunction(this.handler.function, { retryAttempts: 2 });
+    new events.Rule(this, 'Schedule', { description: 'Compares the XKS proxy credentials KMS holds with their secrets', schedule: events.Schedule.rate(SYNC_INTERVAL), targets: [this.target] });
   }
 
   /** Makes the store's proxy credential follow `secret`. */
@@ -56,8 +46,15 @@ export class ProxyCredentialSync extends Construct {
     if (!this.secrets.has(secret)) {
       this.secrets.add(secret);
       secret.grantRead(this.handler.role);
-      // The event names the secret by its full ARN; a secret imported by name has only a partial one.
-      this.secretPatterns.push(secret.secretFullArn ?? { prefix: `${secret.secretArn}-` });
+      // The event names the secret by its full ARN (resources) and its name (detail.name). A secret
+      // imported by name has no full ARN, and a prefix of its partial ARN would also match other
+      // secrets whose names begin with this one's: match the name instead.
+      const which = secret.secretFullArn ? { resources: [secret.secretFullArn] } : { detail: { labelUpdated: ['AWSCURRENT'], name: [secret.secretName] } };
+      new events.Rule(this, `SecretRotated${secret.node.addr}`, {
+        description: 'Gives KMS an XKS proxy credential as soon as its secret has a new current version',
+        eventPattern: { source: ['aws.secretsmanager'], detailType: ['Secret Label Updated'], detail: { labelUpdated: ['AWSCURRENT'] }, ...which },
+        targets: [this.target],
+      });
     }
     if (!this.updateGranted) {
       this.updateGranted = true;

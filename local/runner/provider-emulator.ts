@@ -41,7 +41,8 @@ export function loadHandlers(handlers: KeyStoreHandlers, log: (line: string) => 
   return { onEvent: load(handlers.onEvent), isComplete: load(handlers.isComplete), onEventName: handlers.onEvent.functionName, isCompleteName: handlers.isComplete.functionName };
 }
 
-function loadModule(file: string, log: (line: string) => void): Record<string, unknown> {
+/** Loads a bundled function file as a fresh module; `proc` is the `process` it sees (default: this one). */
+export function loadModule(file: string, log: (line: string) => void, proc: NodeJS.Process = process): Record<string, unknown> {
   const source = fs.readFileSync(file, 'utf8');
   // `process` is passed in so that the handler sees the environment this module sees (under jest,
   // the test's own copy of it), and `console` so that what it logs can be inspected.
@@ -49,7 +50,7 @@ function loadModule(file: string, log: (line: string) => void): Record<string, u
   const write = (...args: unknown[]): void => { log(args.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(' ')); };
   const capture = { log: write, info: write, warn: write, error: write, debug: write };
   const mod = { exports: {} as Record<string, unknown> };
-  wrapper.call(mod.exports, mod.exports, createRequire(file), mod, file, path.dirname(file), capture, process);
+  wrapper.call(mod.exports, mod.exports, createRequire(file), mod, file, path.dirname(file), capture, proc);
   return mod.exports;
 }
 

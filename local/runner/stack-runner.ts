@@ -9,8 +9,10 @@ import { KEY_RESOURCE_TYPE } from '../../lib/private/contract/key-properties';
 import { RESOURCE_TYPE } from '../../lib/private/contract/resource-properties';
 import { LocalKms } from '../kms-server';
 import { creationWaves, customResourceLogicalIds, dependenciesAmong, findHandlers, readStack, StackArtifact, TemplateResource } from './cloud-assembly';
+import * as path from 'path';
+import { EventPattern, matchesPattern, ruleTargets } from './event-rules';
 import { resolve, ResolveContext, stringifyScalars } from './intrinsics';
-import { LoadedHandlers, loadHandlers, OperationOutcome, runOperation } from './provider-emulator';
+import { LoadedHandlers, loadHandlers, loadModule, OperationOutcome, runOperation } from './provider-emulator';
 
 export interface ResourceEvent {
   readonly logicalId: string;
@@ -55,6 +57,10 @@ export class StackRunner {
   public readonly handlerLogs: string[] = [];
   /** Every Reason CloudFormation received. */
   public readonly reasons: string[] = [];
+  /** Everything the stack's other functions (the watcher, the credential sync) logged. */
+  public readonly functionLogs: string[] = [];
+  /** Function logical id -> its module and the environment it currently runs with. */
+  private readonly functions = new Map<string, { exports: Record<string, unknown>; env: Record<string, string | undefined> }>();
   private readonly deployed = new Map<string, Deployed>();
   private readonly secretArns = new Map<string, string>();
   private handlers?: LoadedHandlers;
@@ -243,6 +249,66 @@ export class StackRunner {
     return ok;
   }
 
+  /**
+   * Plays EventBridge's default bus: invokes the target functions of every rule of the stack whose
+   * event pattern matches `event`, one after another. Returns what each invocation returned.
+   */
+  public async deliverEvent(event: Record<string, unknown>): Promise<unknown[]> {
+    const rules = this.rules().filter(([, rule]) => rule.Properties?.EventPattern !== undefined);
+    const matching = rules.filter(([, rule]) => matchesPattern(this.resolveValue(rule.Properties?.EventPattern) as EventPattern, event));
+    return this.invokeTargets(matching.map(([, rule]) => rule), event);
+  }
+
+  /** Plays EventBridge's schedules: one run of every scheduled rule's targets (as when each rate comes round). */
+  public async runSchedules(): Promise<unknown[]> {
+    const scheduled = this.rules().filter(([, rule]) => rule.Properties?.ScheduleExpression !== undefined);
+    return this.invokeTargets(
+      scheduled.map(([, rule]) => rule),
+      { 'detail-type': 'Scheduled Event', source: 'aws.events' },
+    );
+  }
+
+  /** The stack's rules; logical id order, as a reader would list them. */
+  private rules(): Array<[string, TemplateResource]> {
+    if (!this.artifact) throw new Error('Deploy the stack first');
+    return Object.entries(this.artifact.template.Resources).filter(([, r]) => r.Type === 'AWS::Events::Rule' && r.Properties?.State !== 'DISABLED');
+  }
+
+  private async invokeTargets(rules: TemplateResource[], event: Record<string, unknown>): Promise<unknown[]> {
+    const results: unknown[] = [];
+    for (const functionId of rules.flatMap(ruleTargets)) {
+      results.push(await this.invoke(functionId, event));
+    }
+    return results;
+  }
+
+  /** Runs a function of the stack as Lambda would: its bundled code, its resolved environment (and the SDK's, which points at the local endpoint). */
+  public async invoke(functionId: string, event: Record<string, unknown>): Promise<unknown> {
+    const artifact = this.artifact;
+    const resource = artifact?.template.Resources[functionId];
+    const props = resource?.Properties as { Handler?: string; Code?: { S3Key?: string }; Environment?: { Variables?: Record<string, unknown> } } | undefined;
+    const dir = props?.Code?.S3Key ? artifact?.assetDirs.get(props.Code.S3Key.replace(/\.zip$/, '')) : undefined;
+    if (!resource || resource.Type !== 'AWS::Lambda::Function' || !props?.Handler || !dir) {
+      throw new Error(`${functionId} is not a Lambda function with a bundled asset in this stack`);
+    }
+    const [moduleName, exportName] = props.Handler.split('.');
+    const env = { ...process.env, ...(this.resolveValue(props.Environment?.Variables ?? {}) as Record<string, string>) };
+    let loaded = this.functions.get(functionId);
+    if (!loaded) {
+      // One module per function, kept between invocations as a warm Lambda container keeps it; the
+      // environment is read through `process.env`, which follows each deployment's variables.
+      const holder = { exports: {} as Record<string, unknown>, env };
+      const proc = Object.create(process, { env: { get: () => holder.env } }) as NodeJS.Process;
+      holder.exports = loadModule(path.join(dir, `${moduleName}.js`), (line) => this.functionLogs.push(line), proc);
+      loaded = holder;
+      this.functions.set(functionId, loaded);
+    }
+    loaded.env = env;
+    const fn = loaded.exports[exportName];
+    if (typeof fn !== 'function') throw new Error(`${functionId}: ${props.Handler} is not exported`);
+    return (fn as (e: unknown) => Promise<unknown>)(event);
+  }
+
   /** Sends the last event again, unchanged (same RequestId), as a retried delivery would. */
   public async replayLastEvent(): Promise<OperationOutcome> {
     if (!this.handlers || !this.lastEvent) throw new Error('No event to replay');
@@ -275,6 +341,11 @@ export class StackRunner {
   }
 
   private resolveProperties(resource: TemplateResource): Record<string, unknown> {
+    return stringifyScalars(this.resolveValue(resource.Properties ?? {})) as Record<string, unknown>;
+  }
+
+  /** Resolves intrinsics against what is deployed now. */
+  private resolveValue(value: unknown): unknown {
     const model = this.options.kms.model;
     const ctx: ResolveContext = {
       accountId: model.accountId,
@@ -284,7 +355,7 @@ export class StackRunner {
       physicalIds: new Map([...this.secretArns, ...[...this.deployed].map(([id, d]) => [id, d.physicalId] as [string, string])]),
       attributes: new Map([...this.deployed].map(([id, d]) => [id, d.data])),
     };
-    return stringifyScalars(resolve(resource.Properties ?? {}, ctx)) as Record<string, unknown>;
+    return resolve(value, ctx);
   }
 
   private seedImportedSecrets(): void {

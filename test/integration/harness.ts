@@ -34,6 +34,8 @@ export interface StoreSpec {
   readonly endpoint?: string;
   readonly path?: string;
   readonly retain?: boolean;
+  readonly monitorConnection?: boolean;
+  readonly syncProxyCredential?: boolean;
 }
 
 const assemblies: string[] = [];
@@ -61,7 +63,14 @@ export function synth(stores: readonly StoreSpec[]): string {
               vpcEndpointServiceName: `com.amazonaws.vpce.us-east-1.vpce-svc-0${s.id.toLowerCase().replace(/[^a-z0-9]/g, '')}`,
               proxyCredential: secret(s.credential ?? 'it/xks'),
             });
-    new CustomKeyStore(stack, s.id, { customKeyStoreName: s.name, backend, connected: s.connected, removalPolicy: s.retain ? RemovalPolicy.RETAIN : undefined });
+    new CustomKeyStore(stack, s.id, {
+      customKeyStoreName: s.name,
+      backend,
+      connected: s.connected,
+      removalPolicy: s.retain ? RemovalPolicy.RETAIN : undefined,
+      monitorConnection: s.monitorConnection,
+      syncProxyCredential: s.syncProxyCredential,
+    });
   }
   app.synth();
   return outdir;

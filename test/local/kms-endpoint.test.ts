@@ -21,6 +21,7 @@ import {
   UpdateCustomKeyStoreCommand,
 } from '@aws-sdk/client-kms';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeSecretCommand, GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { LocalKms, startLocalKms } from '../../local/kms-server';
 import { TRUST_ANCHOR } from '../fixtures/events';
@@ -232,6 +233,20 @@ describe('where real KMS is less convenient than a naive model', () => {
     ).rejects.toMatchObject({ name: 'ValidationException', message: expect.stringMatching(/requires a new XksProxyUriEndpoint/) as unknown });
   });
 
+  test('a connected external key store\'s new credential is tried on the proxy: one it refuses is XksProxyIncorrectAuthenticationCredential and changes nothing', async () => {
+    kms.model.proxies.set('https://x.example.com', { accessKeyId: 'ABCDEFGHIJKLMNOPQRST', secretAccessKey: 'a'.repeat(43) });
+    const { CustomKeyStoreId: x = '' } = await client.send(xks('x', 'https://x.example.com'));
+    expect(await connect(x)).toMatchObject({ ConnectionState: 'CONNECTED' });
+    const wrong = { AccessKeyId: 'ZYXWVUTSRQPONMLKJIHG', RawSecretAccessKey: 'b'.repeat(43) };
+    await expect(client.send(new UpdateCustomKeyStoreCommand({ CustomKeyStoreId: x, XksProxyAuthenticationCredential: wrong }))).rejects.toMatchObject({ name: 'XksProxyIncorrectAuthenticationCredentialException' });
+    const described = await client.send(new DescribeCustomKeyStoresCommand({ CustomKeyStoreId: x }));
+    expect(described.CustomKeyStores?.[0].XksProxyConfiguration?.AccessKeyId).toBe('ABCDEFGHIJKLMNOPQRST');
+    // Once the proxy accepts the new credential, KMS takes it while connected.
+    kms.model.proxies.set('https://x.example.com', { accessKeyId: wrong.AccessKeyId, secretAccessKey: wrong.RawSecretAccessKey });
+    await client.send(new UpdateCustomKeyStoreCommand({ CustomKeyStoreId: x, XksProxyAuthenticationCredential: wrong }));
+    expect((await client.send(new DescribeCustomKeyStoresCommand({ CustomKeyStoreId: x }))).CustomKeyStores?.[0]).toMatchObject({ ConnectionState: 'CONNECTED', XksProxyConfiguration: { AccessKeyId: wrong.AccessKeyId } });
+  });
+
   test('external key store changes take a while to take effect: a connect meanwhile uses the old settings', async () => {
     kms.model.xksPropagationMs = 5 * 60_000;
     const { CustomKeyStoreId: id = '' } = await client.send(xks('x', 'https://old.example.com'));
@@ -332,4 +347,31 @@ test('Secrets Manager: PutSecretValue makes a new AWSCURRENT and moves AWSPREVIO
   const described = await sm.send(new DescribeSecretCommand({ SecretId: ARN }));
   expect(described.VersionIdsToStages?.[put.VersionId ?? '']).toEqual(['AWSCURRENT']);
   expect(JSON.stringify(described)).not.toMatch(/first-value|second-value/);
+});
+
+test('Secrets Manager sends "Secret Label Updated" when AWSCURRENT moves, naming the secret by full ARN and name, never its value', async () => {
+  const sm = new SecretsManagerClient(kms.clientConfig());
+  const seen: unknown[] = [];
+  kms.secrets.onLabelUpdated = (e) => seen.push(e);
+  const { ARN } = kms.secrets.CreateSecret({ Name: 'rotating', SecretString: 'first-value' }) as { ARN: string };
+  expect(seen).toEqual([]);
+  const put = await sm.send(new PutSecretValueCommand({ SecretId: 'rotating', SecretString: 'second-value' }));
+  expect(seen).toEqual([
+    expect.objectContaining({ source: 'aws.secretsmanager', 'detail-type': 'Secret Label Updated', resources: [ARN], detail: { name: 'rotating', labelUpdated: 'AWSCURRENT', versionId: put.VersionId } }),
+  ]);
+  expect(JSON.stringify(seen)).not.toMatch(/first-value|second-value/);
+});
+
+test('CloudWatch PutMetricData, in the JSON 1.0 protocol, keeps each datum; AWS/ namespaces and values that are not numbers are refused', async () => {
+  const cw = new CloudWatchClient({ ...kms.clientConfig(), maxAttempts: 1 });
+  const at = new Date('2026-11-23T06:00:00Z');
+  await cw.send(new PutMetricDataCommand({ Namespace: 'KmsCustomKeyStores', MetricData: [{ MetricName: 'Connected', Value: 0, Unit: 'Count', Timestamp: at, Dimensions: [{ Name: 'CustomKeyStoreId', Value: 'cks-1' }] }] }));
+  expect(kms.cloudWatch.datapoints('KmsCustomKeyStores', 'Connected', { CustomKeyStoreId: 'cks-1' })).toEqual([
+    { namespace: 'KmsCustomKeyStores', metricName: 'Connected', dimensions: { CustomKeyStoreId: 'cks-1' }, value: 0, unit: 'Count', at: at.getTime() },
+  ]);
+  expect(kms.cloudWatch.datapoints('KmsCustomKeyStores', 'Connected', { CustomKeyStoreId: 'cks-2' })).toEqual([]);
+  await expect(cw.send(new PutMetricDataCommand({ Namespace: 'AWS/KMS', MetricData: [{ MetricName: 'M', Value: 1 }] }))).rejects.toMatchObject({ name: 'InvalidParameterValueException' });
+  await expect(cw.send(new PutMetricDataCommand({ Namespace: 'X', MetricData: [] }))).rejects.toMatchObject({ name: 'InvalidParameterValueException' });
+  await expect(cw.send(new PutMetricDataCommand({ Namespace: 'X', MetricData: [{ MetricName: 'M', Dimensions: [{ Name: 'D', Value: '' }], Value: 1 }] }))).rejects.toMatchObject({ name: 'InvalidParameterValueException' });
+  expect(kms.cloudWatch.data).toHaveLength(1);
 });
