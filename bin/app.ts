@@ -57,6 +57,8 @@ export class ExampleKeyStoresStack extends Stack {
         trustAnchorCertificate: fs.readFileSync(path.join(__dirname, 'customerCA.crt'), 'utf8'),
         keyStorePassword: kmsUserPassword,
       }),
+      // CloudHSM key stores publish no KMS metric: the watcher reports whether the store is connected.
+      monitorConnection: true,
     });
 
     const proxyCredential = secretsmanager.Secret.fromSecretNameV2(this, 'ProxyCredential', PROXY_CREDENTIAL_SECRET_NAME);
@@ -67,6 +69,9 @@ export class ExampleKeyStoresStack extends Stack {
         proxyUriPath: '/payments/kms/xks/v1',
         proxyCredential,
       }),
+      monitorConnection: true,
+      // Rotating the proxy credential's secret reaches KMS without a redeploy.
+      syncProxyCredential: true,
     });
 
     this.vpcExternalStore = new CustomKeyStore(this, 'VpcExternalStore', {

@@ -216,6 +216,43 @@ async function keysDeploy(): Promise<void> {
   row(`deploy a store with ${keys} keys: KMS calls per key / minimum (one CreateKey)`, measured.toFixed(2), '1', `${measured.toFixed(2)}x`, `${median(throttled)} throttled CreateKey retried (the ${keys} keys are created at once against 5/s); no other call`);
 }
 
+/** 2c. The connection watcher: DescribeCustomKeyStores calls a minute for ten watched stores, against asking by id. */
+async function watcherCalls(): Promise<void> {
+  const stores = 10;
+  const minutes = 10;
+  console.log(`\n2c. Connection watcher: ${stores} watched stores, ${minutes} scheduled runs (one a minute, as its rule runs it)`);
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'cks-bench-watch-'));
+  const app = new App({ outdir });
+  const stack = new Stack(app, 'BenchWatch', { env: { account: '111122223333', region: 'us-east-1' } });
+  const credential = secretsmanager.Secret.fromSecretNameV2(stack, 'Credential', 'bench/xks');
+  for (let i = 0; i < stores; i++) {
+    new CustomKeyStore(stack, `Store${i}`, {
+      customKeyStoreName: `bench-watch-${i}`,
+      backend: KeyStoreBackend.externalPublicEndpoint({ proxyUriEndpoint: `https://xks${i}.example.com`, proxyUriPath: '/kms/xks/v1', proxyCredential: credential }),
+      monitorConnection: true,
+    });
+  }
+  app.synth();
+  const kms = await startLocalKms({ connectMs: 100, disconnectMs: 100 });
+  try {
+    const local = new StackRunner('BenchWatch', { kms, queryIntervalMs: 200, importedSecrets: { 'bench/xks': JSON.stringify({ accessKeyId: 'BENCHAKIDXKSPROXY23456', secretAccessKey: 'BenchSecretAccessKeyForTheLocalXksProxy0123456789' }) } });
+    if ((await local.deploy(outdir)).stackStatus !== 'CREATE_COMPLETE') throw new Error('deploy failed');
+    const since = kms.calls.length;
+    for (let minute = 0; minute < minutes; minute++) {
+      await local.runSchedules();
+    }
+    // Every call that reached KMS counts, throttled ones included: they spend the same quota.
+    const describes = kms.calls.slice(since).filter((c) => c.operation === 'DescribeCustomKeyStores').length;
+    const published = kms.cloudWatch.datapoints('KmsCustomKeyStores', 'Connected').length;
+    console.log(`  DescribeCustomKeyStores calls: ${describes} in ${minutes} runs; Connected data published: ${published}`);
+    const perMinute = describes / minutes;
+    row(`connection watcher, ${stores} stores: DescribeCustomKeyStores calls a minute / one call per store`, perMinute.toFixed(2), String(stores), `${(perMinute / stores).toFixed(2)}x`, 'at most 1 a minute, of the 5/s account quota the deployment handler shares');
+  } finally {
+    await kms.stop();
+    fs.rmSync(outdir, { recursive: true, force: true });
+  }
+}
+
 /** 3. Cold start: a fresh node process to the first completed KMS call, bundle vs bare SDK. */
 async function coldStart(): Promise<void> {
   console.log('\n3. Cold start: fresh node process to the first completed KMS call');
@@ -299,6 +336,7 @@ async function main(): Promise<void> {
   await keyScan();
   await teardown();
   await keysDeploy();
+  await watcherCalls();
   await coldStart();
   synthScaling();
   console.log('\n| measure | this project | baseline | ratio | goal |\n| --- | --- | --- | --- | --- |');

@@ -1,13 +1,14 @@
 /**
  * `npm run demo`: the whole lifecycle of the example app (two stores with a KMS key each, declared
  * with CustomKeyStoreKey, and a disconnected store), offline, against the local KMS endpoint,
- * through the bundled handler in cdk.out: the teardown blocked by retained keys, then by keys
+ * through the bundled handler in cdk.out: the connection watcher and the proxy credential sync at
+ * work, the teardown blocked by retained keys, then by keys
  * pending deletion, then complete. Exits 0 only if every expectation held.
  */
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { KMSClient, ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms';
+import { ConnectCustomKeyStoreCommand, DisconnectCustomKeyStoreCommand, KMSClient, ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms';
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { createExampleApp, EXAMPLE_STACK_NAME, PROXY_CREDENTIAL_SECRET_NAME } from '../bin/app';
 import { LocalKms, startLocalKms } from '../local/kms-server';
@@ -97,6 +98,47 @@ async function main(): Promise<void> {
     expect(retainedKeys.length === 2 && retainedKeys.every((k) => keyState(k) === 'Enabled'), 'two keys, Enabled, made by the stack (CustomKeyStoreKey), not by hand');
     const keyCreatedAfterConnect = deployed.events.filter((e) => e.status === 'CREATE_COMPLETE').map((e) => e.logicalId);
     expect(keyCreatedAfterConnect.findIndex((id) => id.startsWith('PaymentsKey')) > keyCreatedAfterConnect.findIndex((id) => id.startsWith('PaymentsHsm')), 'the CloudHSM key was created after its store was CONNECTED');
+
+    step('1b. Operations: the connection watcher sees a store fail, and a rotated proxy credential reaches KMS without a redeploy');
+    const connectedNow = (name: string): number | undefined => {
+      const id = kms.model.storeSnapshot().find((s) => s.name === name)?.id ?? '';
+      return kms.cloudWatch.datapoints('KmsCustomKeyStores', 'Connected', { CustomKeyStoreId: id }).at(-1)?.value;
+    };
+    await stack.runSchedules();
+    console.log(`   watcher: payments-hsm Connected=${connectedNow('payments-hsm')}, payments-xks Connected=${connectedNow('payments-xks')}`);
+    expect(connectedNow('payments-hsm') === 1 && connectedNow('payments-xks') === 1, 'the watcher publishes Connected=1 for both watched stores');
+    // The cluster's security group is changed to block KMS, and the store loses its connection.
+    const operator = new KMSClient(kms.clientConfig());
+    const hsmId = kms.model.storeSnapshot().find((s) => s.name === 'payments-hsm')?.id ?? '';
+    kms.model.clusters.set('cluster-2a23b4cdefg', { ...kms.model.clusters.get('cluster-2a23b4cdefg'), networkBlocked: true });
+    await operator.send(new DisconnectCustomKeyStoreCommand({ CustomKeyStoreId: hsmId }));
+    kms.clock.advance(2_000);
+    await operator.send(new ConnectCustomKeyStoreCommand({ CustomKeyStoreId: hsmId }));
+    kms.clock.advance(3_000);
+    await stack.runSchedules();
+    const code = kms.cloudWatch.datapoints('KmsCustomKeyStores', 'ConnectionError', { CustomKeyStoreId: hsmId }).at(-1)?.dimensions.ConnectionErrorCode;
+    console.log(`   the cluster blocks KMS: payments-hsm is ${byName('payments-hsm')}; the next watcher run publishes Connected=${connectedNow('payments-hsm')}, ConnectionErrorCode=${code}`);
+    expect(connectedNow('payments-hsm') === 0 && code === 'NETWORK_ERRORS', 'one watcher run later: Connected=0 with ConnectionErrorCode NETWORK_ERRORS (the connection alarm counts these minutes)');
+    kms.model.clusters.set('cluster-2a23b4cdefg', { ...kms.model.clusters.get('cluster-2a23b4cdefg'), networkBlocked: false });
+    await operator.send(new DisconnectCustomKeyStoreCommand({ CustomKeyStoreId: hsmId }));
+    kms.clock.advance(2_000);
+    await operator.send(new ConnectCustomKeyStoreCommand({ CustomKeyStoreId: hsmId }));
+    kms.clock.advance(3_000);
+    await stack.runSchedules();
+    expect(connectedNow('payments-hsm') === 1, 'fixed and reconnected: Connected=1 again');
+    // The proxy's operator rotates the credential: the proxy first, then the secret.
+    const rotated = { accessKeyId: 'DEMOROTATEDXKSPROXY234', secretAccessKey: 'DemoRotatedSecretAccessKeyForTheLocalXksProxy012' };
+    kms.model.proxies.set('https://xks.example.com', rotated);
+    const labelEvents: Array<Record<string, unknown>> = [];
+    kms.secrets.onLabelUpdated = (e) => labelEvents.push(e);
+    kms.secrets.PutSecretValue({ SecretId: PROXY_CREDENTIAL_SECRET_NAME, SecretString: JSON.stringify(rotated) });
+    for (const event of labelEvents) await stack.deliverEvent(event);
+    const xksAccessKey = (): string | undefined =>
+      (kms.model.DescribeCustomKeyStores({ CustomKeyStoreName: 'payments-xks' }) as { CustomKeyStores: Array<{ XksProxyConfiguration?: { AccessKeyId?: string } }> }).CustomKeyStores[0].XksProxyConfiguration?.AccessKeyId;
+    console.log(`   put-secret-value on ${PROXY_CREDENTIAL_SECRET_NAME}: Secret Label Updated -> the sync; KMS now holds access key id ${xksAccessKey()}`);
+    expect(xksAccessKey() === rotated.accessKeyId && byName('payments-xks') === 'CONNECTED', 'the rotated credential reached KMS while payments-xks stayed CONNECTED');
+    expect(!stack.functionLogs.join('\n').includes(rotated.secretAccessKey), 'the secret access key appears in no function log');
+    summary();
 
     step('2. Destroy with the keys RETAINed (the default, as kms.Key): the stores with keys fail cleanly and stay CONNECTED');
     const blocked = await stack.destroy();
