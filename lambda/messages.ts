@@ -288,3 +288,18 @@ export function unexpectedFailureMessage(errorName: string, detail: string, requ
   const what = subject === 'KMS key' ? { name: `KMS key ${id ?? '(new)'}`, it: 'the key' } : { name: id ?? 'a new store', it: 'the store' };
   return `${errorName}: ${detail} (during ${requestType ?? 'an unknown request'} ${phase} of ${what.name}; ${what.it} is as the last completed step left it, see the handler's log, and the deployment can be retried)`;
 }
+
+// ---- Proxy credential sync ----------------------------------------------------------------------
+
+/** KMS refused the secret's current credential: the store keeps the one it had. */
+export function credentialSyncRejectedReason(errorName: string, detail: string, secretArn: string): string {
+  return (
+    `${errorName}: ${detail} KMS kept the credential it had, and the store's connection state did not change. ` +
+    `Make the XKS proxy accept the credential in secret ${secretArn} (or put back the one it accepts); the next run, within 5 minutes, tries again.`
+  );
+}
+
+/** A store KMS accepts no change in right now. */
+export function credentialSyncDeferredReason(state: string): string {
+  return `the store is ${state}; KMS changes a credential only while CONNECTED or DISCONNECTED, so the next run tries again`;
+}

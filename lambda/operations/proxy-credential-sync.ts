@@ -13,6 +13,7 @@ import { CloudWatchClient, MetricDatum } from '@aws-sdk/client-cloudwatch';
 import { CustomKeyStoresListEntry, KMSClient, UpdateCustomKeyStoreCommand } from '@aws-sdk/client-kms';
 import { CREDENTIAL_SYNC_FAILED_METRIC, STORE_ID_DIMENSION, SyncTarget } from '../../lib/private/contract/operations-metrics';
 import { errorName } from '../errors';
+import * as messages from '../messages';
 import { CallStats, RetryOptions, withRetry } from '../retry';
 import { SecretReader, SecretRedactor } from '../secrets';
 import { publishMetrics, storeDatum } from './metric-publisher';
@@ -97,7 +98,7 @@ async function syncOne(
   }
   const state = store.ConnectionState ?? 'UNKNOWN';
   if (!CHANGEABLE_STATES.has(state)) {
-    return { storeId, outcome: 'deferred', reason: `the store is ${state}; KMS changes a credential only while CONNECTED or DISCONNECTED` };
+    return { storeId, outcome: 'deferred', reason: messages.credentialSyncDeferredReason(state) };
   }
   try {
     await withRetry(
@@ -112,7 +113,7 @@ async function syncOne(
     );
     return { storeId, outcome: 'updated' };
   } catch (err) {
-    return { storeId, outcome: 'rejected', reason: deps.redactor.redact(`${errorName(err)}: ${(err as Error).message}`) };
+    return { storeId, outcome: 'rejected', reason: deps.redactor.redact(messages.credentialSyncRejectedReason(errorName(err), (err as Error).message, target.secretArn)) };
   }
 }
 

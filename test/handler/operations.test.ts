@@ -182,7 +182,11 @@ describe('syncProxyCredentials', () => {
     kmsHolds(CANARY_ACCESS_KEY_ID);
     kmsMock.on(UpdateCustomKeyStoreCommand).rejects(awsError('XksProxyIncorrectAuthenticationCredentialException', `The proxy rejected ${NEW_KEY_ID}`));
     const [result] = await run();
-    expect(result).toEqual({ storeId: 'cks-x', outcome: 'rejected', reason: 'XksProxyIncorrectAuthenticationCredentialException: The proxy rejected *****' });
+    expect(result).toEqual({
+      storeId: 'cks-x',
+      outcome: 'rejected',
+      reason: `XksProxyIncorrectAuthenticationCredentialException: The proxy rejected ***** KMS kept the credential it had, and the store's connection state did not change. Make the XKS proxy accept the credential in secret ${SECRET} (or put back the one it accepts); the next run, within 5 minutes, tries again.`,
+    });
     expect(published()).toEqual(['ProxyCredentialSyncFailed{CustomKeyStoreId=cks-x}=1']);
     expect(everything()).not.toContain(NEW_KEY_ID);
   });
