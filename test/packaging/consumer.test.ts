@@ -241,7 +241,8 @@ describe('jsii-rosetta and jsii-pacmak', () => {
     const typeNames = Object.values(assembly.types).map((t) => t.name);
     expect(typeNames.sort()).toEqual([
       'CloudHsmBackendProps', 'ConnectionState', 'CustomKeyStore', 'CustomKeyStoreAttributes', 'CustomKeyStoreErrors', 'CustomKeyStoreKey', 'CustomKeyStoreKeyOptions', 'CustomKeyStoreKeyProps', 'CustomKeyStoreProps',
-      'CustomKeyStoreType', 'ExternalBackendProps', 'ExternalVpcEndpointServiceBackendProps', 'ICustomKeyStore', 'KeyStoreBackend',
+      'CustomKeyStoreType', 'ExternalBackendProps', 'ExternalVpcEndpointServiceBackendProps', 'ICustomKeyStore', 'KeyStoreBackend', 'RecommendedAlarmsOptions',
+      'XksExternalKeyManagerState', 'XksProxyErrorType', 'XksProxyErrorsMetricOptions',
     ]);
     const pythonModule = generated.python.find((f) => f.endsWith(path.join('cdk_kms_custom_key_store', '__init__.py')));
     expect(pythonModule).toBeDefined();
