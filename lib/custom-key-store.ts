@@ -1,15 +1,20 @@
 import { CustomResource, Duration, IResource, RemovalPolicy, Resource, Token } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct, IConstruct } from 'constructs';
 import { CustomKeyStoreKey, CustomKeyStoreKeyOptions } from './custom-key-store-key';
 import { CustomKeyStoreType } from './custom-key-store-type';
 import { CustomKeyStoreValidationError } from './errors';
 import { KeyStoreBackend } from './key-store-backend';
+import { RecommendedAlarmsOptions, XksExternalKeyManagerState, XksProxyErrorsMetricOptions } from './monitoring';
 import * as rules from './private/contract/field-rules';
 import { recordDeclaredDisconnected } from './private/key-store-facts';
 import { DEFAULT_WAIT_SECONDS, KeyStoreResourceProperties, MAX_WAIT_SECONDS, MIN_WAIT_SECONDS, RESOURCE_TYPE, STORE_ID_PATTERN } from './private/contract/resource-properties';
-import { ConnectionWatcher } from './private/connection-watcher';
+import { CONNECTED_METRIC, CREDENTIAL_SYNC_FAILED_METRIC, OPERATIONS_NAMESPACE, STORE_ID_DIMENSION } from './private/contract/operations-metrics';
+import { ConnectionWatcher, WATCH_INTERVAL } from './private/connection-watcher';
 import { KeyStoreProvider } from './private/key-store-provider';
-import { ProxyCredentialSync } from './private/proxy-credential-sync';
+import { ProxyCredentialSync, SYNC_INTERVAL } from './private/proxy-credential-sync';
+import { addRecommendedAlarms } from './private/recommended-alarms';
+import * as metrics from './private/store-metrics';
 import { checkField, checkOptionalField } from './private/validation';
 
 /** A KMS custom key store, declared in this app or imported. */
@@ -34,6 +39,82 @@ export interface ICustomKeyStore extends IResource {
    * @default - unknown, for a store imported by id only
    */
   readonly customKeyStoreName?: string;
+
+  /**
+   * A metric KMS publishes for this external key store in `AWS/KMS`, by name, with the store's id
+   * as its `CustomKeyStoreId` dimension (always this store's) and any `dimensionsMap` given added.
+   *
+   * A metric KMS publishes with more dimensions than the store's id (most of them: see
+   * https://docs.aws.amazon.com/kms/latest/developerguide/monitoring-cloudwatch.html) has data only
+   * when every one of them is given; the `metricXks...()` methods cover the whole store.
+   * Refused for a CloudHSM key store, for which KMS publishes no metric.
+   *
+   * @default - statistic Average, period 5 minutes
+   */
+  metric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+
+  /**
+   * `XksProxyLatency`: the milliseconds the store's XKS proxy took to answer KMS, over every
+   * operation and key spec (a CloudWatch Metrics Insights query). KMS gives up after 250 ms.
+   *
+   * The statistic becomes the query's function: Average, Sum, Minimum, Maximum or SampleCount
+   * (percentiles are refused). Entries of `dimensionsMap` (`KmsOperation`, `XksOperation`,
+   * `KeySpec`) narrow the query. Refused for a CloudHSM key store.
+   *
+   * @default - statistic Average, period 5 minutes
+   * @see https://docs.aws.amazon.com/kms/latest/developerguide/monitoring-cloudwatch.html
+   */
+  metricXksProxyLatency(props?: cloudwatch.MetricOptions): cloudwatch.IMetric;
+
+  /**
+   * `XksProxyErrors`: the requests to the store's XKS proxy that failed, over every operation, key
+   * spec and exception (a CloudWatch Metrics Insights query), or only those of one `errorType`.
+   *
+   * Statistics and `dimensionsMap` as for `metricXksProxyLatency()` (`ExceptionName` too).
+   * Refused for a CloudHSM key store.
+   *
+   * @default - statistic Sum, period 5 minutes, every error type
+   * @see https://docs.aws.amazon.com/kms/latest/developerguide/monitoring-cloudwatch.html
+   */
+  metricXksProxyErrors(props?: XksProxyErrorsMetricOptions): cloudwatch.IMetric;
+
+  /**
+   * `XksProxyCertificateDaysToExpire`: the days until the TLS certificate of the store's XKS proxy
+   * expires, the fewest over every certificate name (a CloudWatch Metrics Insights query: a renewed
+   * certificate may be published under a new name). Refused for a CloudHSM key store.
+   *
+   * @default - statistic Minimum, period 5 minutes
+   * @see https://docs.aws.amazon.com/kms/latest/developerguide/monitoring-cloudwatch.html
+   */
+  metricXksProxyCertificateDaysToExpire(props?: cloudwatch.MetricOptions): cloudwatch.IMetric;
+
+  /**
+   * `XksProxyCredentialAge`: the days since the store was given its current XKS proxy credential.
+   * Refused for a CloudHSM key store.
+   *
+   * @default - statistic Maximum, period 5 minutes
+   * @see https://docs.aws.amazon.com/kms/latest/developerguide/monitoring-cloudwatch.html
+   */
+  metricXksProxyCredentialAge(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+
+  /**
+   * `XksExternalKeyManagerStates`: how many external key manager instances behind the store's XKS
+   * proxy are in `state`. Refused for a CloudHSM key store.
+   *
+   * @default - statistic Maximum, period 5 minutes
+   * @see https://docs.aws.amazon.com/kms/latest/developerguide/monitoring-cloudwatch.html
+   */
+  metricXksExternalKeyManagerStates(state: XksExternalKeyManagerState, props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+
+  /**
+   * `ExternalKeyStoreThrottle`: the requests for the store's keys that KMS throttled, over every
+   * operation and key spec (a CloudWatch Metrics Insights query). Statistics and `dimensionsMap`
+   * as for `metricXksProxyLatency()`. Refused for a CloudHSM key store.
+   *
+   * @default - statistic Sum, period 5 minutes
+   * @see https://docs.aws.amazon.com/kms/latest/developerguide/monitoring-cloudwatch.html
+   */
+  metricExternalKeyStoreThrottle(props?: cloudwatch.MetricOptions): cloudwatch.IMetric;
 }
 
 /** What is known of a custom key store made outside this stack. */
@@ -151,6 +232,34 @@ export class CustomKeyStore extends Resource implements ICustomKeyStore {
       public readonly customKeyStoreId = attrs.customKeyStoreId;
       public readonly customKeyStoreType = attrs.customKeyStoreType;
       public readonly customKeyStoreName = attrs.customKeyStoreName;
+
+      public metric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+        return metrics.kmsMetric(this, metricName, props);
+      }
+
+      public metricXksProxyLatency(props?: cloudwatch.MetricOptions): cloudwatch.IMetric {
+        return metrics.xksProxyLatency(this, props);
+      }
+
+      public metricXksProxyErrors(props?: XksProxyErrorsMetricOptions): cloudwatch.IMetric {
+        return metrics.xksProxyErrors(this, props);
+      }
+
+      public metricXksProxyCertificateDaysToExpire(props?: cloudwatch.MetricOptions): cloudwatch.IMetric {
+        return metrics.xksProxyCertificateDaysToExpire(this, props);
+      }
+
+      public metricXksProxyCredentialAge(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+        return metrics.xksProxyCredentialAge(this, props);
+      }
+
+      public metricXksExternalKeyManagerStates(state: XksExternalKeyManagerState, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+        return metrics.xksExternalKeyManagerStates(this, state, props);
+      }
+
+      public metricExternalKeyStoreThrottle(props?: cloudwatch.MetricOptions): cloudwatch.IMetric {
+        return metrics.externalKeyStoreThrottle(this, props);
+      }
     }
     const imported = new Import(scope, id);
     try {
@@ -259,6 +368,88 @@ export class CustomKeyStore extends Resource implements ICustomKeyStore {
     }
   }
 
+  /** A metric KMS publishes for this external key store in `AWS/KMS`, by name, with its `CustomKeyStoreId` (refused for a CloudHSM key store). */
+  public metric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return metrics.kmsMetric(this, metricName, props);
+  }
+
+  /** `XksProxyLatency` over every operation and key spec of this external key store (a Metrics Insights query; see `ICustomKeyStore`). */
+  public metricXksProxyLatency(props?: cloudwatch.MetricOptions): cloudwatch.IMetric {
+    return metrics.xksProxyLatency(this, props);
+  }
+
+  /** `XksProxyErrors` of this external key store, all or of one `errorType` (a Metrics Insights query; see `ICustomKeyStore`). */
+  public metricXksProxyErrors(props?: XksProxyErrorsMetricOptions): cloudwatch.IMetric {
+    return metrics.xksProxyErrors(this, props);
+  }
+
+  /** `XksProxyCertificateDaysToExpire`, the fewest over every certificate name of this external key store (a Metrics Insights query). */
+  public metricXksProxyCertificateDaysToExpire(props?: cloudwatch.MetricOptions): cloudwatch.IMetric {
+    return metrics.xksProxyCertificateDaysToExpire(this, props);
+  }
+
+  /** `XksProxyCredentialAge`: the days since this external key store got its current proxy credential. */
+  public metricXksProxyCredentialAge(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return metrics.xksProxyCredentialAge(this, props);
+  }
+
+  /** `XksExternalKeyManagerStates`: the external key manager instances behind this store's proxy in `state`. */
+  public metricXksExternalKeyManagerStates(state: XksExternalKeyManagerState, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return metrics.xksExternalKeyManagerStates(this, state, props);
+  }
+
+  /** `ExternalKeyStoreThrottle` over every operation and key spec of this external key store (a Metrics Insights query). */
+  public metricExternalKeyStoreThrottle(props?: cloudwatch.MetricOptions): cloudwatch.IMetric {
+    return metrics.externalKeyStoreThrottle(this, props);
+  }
+
+  /**
+   * Whether the store is CONNECTED: 1 if it is, 0 if not (or if KMS does not show it), published
+   * every minute by the stack's connection watcher in the `KmsCustomKeyStores` namespace, for
+   * either kind of store. Calling this turns the watcher on for this store (as `monitorConnection()`
+   * does), since nothing else publishes the metric.
+   *
+   * @default - statistic Maximum, period 1 minute
+   */
+  public metricConnected(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    this.monitorConnection();
+    return operationsMetric(this, CONNECTED_METRIC, WATCH_INTERVAL, props);
+  }
+
+  /**
+   * Whether the proxy credential sync could not bring the store's XKS proxy credential in line
+   * with its secret: 1 when KMS rejected the secret's credential or the secret is unusable, else 0,
+   * published by the stack's credential sync (every five minutes, and on each rotation) in the
+   * `KmsCustomKeyStores` namespace. Only for a store declared with `syncProxyCredential: true`.
+   *
+   * @default - statistic Maximum, period 5 minutes
+   */
+  public metricProxyCredentialSyncFailed(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    if (!this.credentialSynced) {
+      throw new CustomKeyStoreValidationError(
+        'metricProxyCredentialSyncFailed: the store was not declared with syncProxyCredential: true, so nothing publishes this metric for it; expected a store declared with syncProxyCredential: true',
+        this,
+      );
+    }
+    return operationsMetric(this, CREDENTIAL_SYNC_FAILED_METRIC, SYNC_INTERVAL, props);
+  }
+
+  /**
+   * Adds the alarms this store should have, and returns them: for an external key store those the
+   * KMS Developer Guide recommends (https://docs.aws.amazon.com/kms/latest/developerguide/xks-alarms.html:
+   * proxy certificate expiry, proxy latency, retryable and non-retryable proxy errors), the
+   * external key manager Degraded or Unavailable, the proxy credential's age, and with
+   * `syncProxyCredential` the sync's failures; for a CloudHSM key store its cluster's health
+   * (`AWS/CloudHSM` HsmUnhealthy). For a store the stack wants connected, an alarm on
+   * `metricConnected()` too, which turns the connection watcher on.
+   *
+   * The alarms are children of the store's `RecommendedAlarms` construct. Call it once per store: a
+   * second call is refused (add further actions to the alarms the first call returned).
+   */
+  public addRecommendedAlarms(options: RecommendedAlarmsOptions = {}): cloudwatch.Alarm[] {
+    return addRecommendedAlarms(this, { wantsConnected: this.wantsConnected, clusterId: this.clusterId, credentialSynced: this.credentialSynced }, options);
+  }
+
   /** Declares a KMS key in this store (a convenience for `new CustomKeyStoreKey(...)`). */
   public addKey(id: string, options: CustomKeyStoreKeyOptions = {}): CustomKeyStoreKey {
     return new CustomKeyStoreKey(this, id, { ...options, customKeyStore: this });
@@ -273,6 +464,18 @@ export class CustomKeyStore extends Resource implements ICustomKeyStore {
     rejectSnapshot(this, policy);
     this.resource.applyRemovalPolicy(policy);
   }
+}
+
+/** One of the metrics the library's own functions publish for a store declared here. */
+function operationsMetric(store: CustomKeyStore, metricName: string, period: Duration, props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+  return new cloudwatch.Metric({
+    namespace: OPERATIONS_NAMESPACE,
+    metricName,
+    statistic: cloudwatch.Stats.MAXIMUM,
+    period,
+    ...props,
+    dimensionsMap: { ...props.dimensionsMap, [STORE_ID_DIMENSION]: store.customKeyStoreId },
+  });
 }
 
 function checkImportAttributes(scope: IConstruct, attrs: CustomKeyStoreAttributes): void {

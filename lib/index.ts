@@ -7,3 +7,5 @@ export { CustomKeyStoreType } from './custom-key-store-type';
 export { CustomKeyStoreErrors, CustomKeyStoreValidationError } from './errors';
 export { KeyStoreBackend } from './key-store-backend';
 export type { CloudHsmBackendProps, ExternalBackendProps, ExternalVpcEndpointServiceBackendProps } from './key-store-backend';
+export { XksExternalKeyManagerState, XksProxyErrorType } from './monitoring';
+export type { RecommendedAlarmsOptions, XksProxyErrorsMetricOptions } from './monitoring';

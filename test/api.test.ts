@@ -36,7 +36,10 @@ describe('closed sets', () => {
 
 describe('the entry point exports the API and nothing of its internals', () => {
   test('exported names', () => {
-    expect(Object.keys(lib).sort()).toEqual(['ConnectionState', 'CustomKeyStore', 'CustomKeyStoreErrors', 'CustomKeyStoreKey', 'CustomKeyStoreType', 'CustomKeyStoreValidationError', 'KeyStoreBackend']);
+    expect(Object.keys(lib).sort()).toEqual([
+      'ConnectionState', 'CustomKeyStore', 'CustomKeyStoreErrors', 'CustomKeyStoreKey', 'CustomKeyStoreType', 'CustomKeyStoreValidationError', 'KeyStoreBackend',
+      'XksExternalKeyManagerState', 'XksProxyErrorType',
+    ]);
   });
 
   test('a backend cannot be made or bound except through the library', () => {

@@ -72,13 +72,13 @@ afterAll(() => {
 });
 
 describe('npm pack of a fresh checkout', () => {
-  test('builds first, and ships the compiled library, its types, the handler bundle, .jsii, README and LICENSE only', () => {
+  test('builds first, and ships the compiled library, its types, the function bundles (handler, connection watcher, credential sync), .jsii, README and LICENSE only', () => {
     expect(tarballFiles).toEqual(expect.arrayContaining([
       'package.json', 'README.md', 'LICENSE', '.jsii',
       'dist/lib/index.js', 'dist/lib/index.d.ts', 'dist/lib/custom-key-store.js', 'dist/lib/private/key-store-provider.js',
-      'assets/custom-key-store-handler/index.js',
+      'assets/custom-key-store-handler/index.js', 'assets/connection-watcher/index.js', 'assets/proxy-credential-sync/index.js',
     ]));
-    const outside = tarballFiles.filter((f) => !/^(package\.json|README\.md|LICENSE|\.jsii|dist\/lib\/.*\.(js|d\.ts)|assets\/custom-key-store-handler\/index\.js)$/.test(f));
+    const outside = tarballFiles.filter((f) => !/^(package\.json|README\.md|LICENSE|\.jsii|dist\/lib\/.*\.(js|d\.ts)|assets\/(custom-key-store-handler|connection-watcher|proxy-credential-sync)\/index\.js)$/.test(f));
     expect(outside).toEqual([]);
     expect(tarballFiles.filter((f) => /^(test|local|scripts|lambda|bin)\//.test(f))).toEqual([]);
   });
@@ -241,7 +241,8 @@ describe('jsii-rosetta and jsii-pacmak', () => {
     const typeNames = Object.values(assembly.types).map((t) => t.name);
     expect(typeNames.sort()).toEqual([
       'CloudHsmBackendProps', 'ConnectionState', 'CustomKeyStore', 'CustomKeyStoreAttributes', 'CustomKeyStoreErrors', 'CustomKeyStoreKey', 'CustomKeyStoreKeyOptions', 'CustomKeyStoreKeyProps', 'CustomKeyStoreProps',
-      'CustomKeyStoreType', 'ExternalBackendProps', 'ExternalVpcEndpointServiceBackendProps', 'ICustomKeyStore', 'KeyStoreBackend',
+      'CustomKeyStoreType', 'ExternalBackendProps', 'ExternalVpcEndpointServiceBackendProps', 'ICustomKeyStore', 'KeyStoreBackend', 'RecommendedAlarmsOptions',
+      'XksExternalKeyManagerState', 'XksProxyErrorType', 'XksProxyErrorsMetricOptions',
     ]);
     const pythonModule = generated.python.find((f) => f.endsWith(path.join('cdk_kms_custom_key_store', '__init__.py')));
     expect(pythonModule).toBeDefined();
