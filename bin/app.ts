@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
- * Example app: one custom key store of each kind, and a KMS key in each connected store.
+ * Example app: one custom key store of each kind, a KMS key in each connected store, and the
+ * recommended alarms, the connection watcher and the proxy credential sync for the connected ones.
  * `npx cdk synth` works offline; `npm run demo` deploys and destroys it against the local KMS
  * endpoint.
  */
@@ -86,6 +87,11 @@ export class ExampleKeyStoresStack extends Stack {
       connected: false,
       removalPolicy: RemovalPolicy.DESTROY,
     });
+
+    // The KMS Developer Guide's alarms for the external store, the cluster's health for the
+    // CloudHSM store, and for both, an alarm when the store stays disconnected.
+    this.cloudHsmStore.addRecommendedAlarms();
+    this.externalStore.addRecommendedAlarms();
 
     // A KMS key in each connected store: AWS::KMS::Key cannot place a key in a custom key store.
     this.paymentsKey = new CustomKeyStoreKey(this, 'PaymentsKey', {

@@ -211,6 +211,51 @@ export interface CustomKeyStoreProps {
 }
 
 /**
+ * What every custom key store offers, declared in this app or imported: the metrics KMS publishes
+ * for external key stores. Extended by `CustomKeyStore` and by the stores its `fromXxx` methods import.
+ */
+export abstract class CustomKeyStoreBase extends Resource implements ICustomKeyStore {
+  public abstract readonly customKeyStoreId: string;
+  public abstract readonly customKeyStoreType?: CustomKeyStoreType;
+  public abstract readonly customKeyStoreName?: string;
+
+  /** A metric KMS publishes for this external key store in `AWS/KMS`, by name, with its `CustomKeyStoreId` (refused for a CloudHSM key store). */
+  public metric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return metrics.kmsMetric(this, metricName, props);
+  }
+
+  /** `XksProxyLatency` over every operation and key spec of this external key store (a Metrics Insights query; see `ICustomKeyStore`). */
+  public metricXksProxyLatency(props?: cloudwatch.MetricOptions): cloudwatch.IMetric {
+    return metrics.xksProxyLatency(this, props);
+  }
+
+  /** `XksProxyErrors` of this external key store, all or of one `errorType` (a Metrics Insights query; see `ICustomKeyStore`). */
+  public metricXksProxyErrors(props?: XksProxyErrorsMetricOptions): cloudwatch.IMetric {
+    return metrics.xksProxyErrors(this, props);
+  }
+
+  /** `XksProxyCertificateDaysToExpire`, the fewest over every certificate name of this external key store (a Metrics Insights query). */
+  public metricXksProxyCertificateDaysToExpire(props?: cloudwatch.MetricOptions): cloudwatch.IMetric {
+    return metrics.xksProxyCertificateDaysToExpire(this, props);
+  }
+
+  /** `XksProxyCredentialAge`: the days since this external key store got its current proxy credential. */
+  public metricXksProxyCredentialAge(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return metrics.xksProxyCredentialAge(this, props);
+  }
+
+  /** `XksExternalKeyManagerStates`: the external key manager instances behind this store's proxy in `state`. */
+  public metricXksExternalKeyManagerStates(state: XksExternalKeyManagerState, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return metrics.xksExternalKeyManagerStates(this, state, props);
+  }
+
+  /** `ExternalKeyStoreThrottle` over every operation and key spec of this external key store (a Metrics Insights query). */
+  public metricExternalKeyStoreThrottle(props?: cloudwatch.MetricOptions): cloudwatch.IMetric {
+    return metrics.externalKeyStoreThrottle(this, props);
+  }
+}
+
+/**
  * A KMS custom key store (a CloudHSM key store or an external key store), which CloudFormation
  * cannot declare on its own.
  *
@@ -220,7 +265,7 @@ export interface CustomKeyStoreProps {
  *
  * @resource Custom::KmsCustomKeyStore
  */
-export class CustomKeyStore extends Resource implements ICustomKeyStore {
+export class CustomKeyStore extends CustomKeyStoreBase {
   /** Refers to a custom key store made outside this stack, by its id. */
   public static fromCustomKeyStoreId(scope: Construct, id: string, customKeyStoreId: string): ICustomKeyStore {
     return CustomKeyStore.fromCustomKeyStoreAttributes(scope, id, { customKeyStoreId });
@@ -228,38 +273,10 @@ export class CustomKeyStore extends Resource implements ICustomKeyStore {
 
   /** Refers to a custom key store made outside this stack, by its id and, optionally, its kind and name. */
   public static fromCustomKeyStoreAttributes(scope: Construct, id: string, attrs: CustomKeyStoreAttributes): ICustomKeyStore {
-    class Import extends Resource implements ICustomKeyStore {
+    class Import extends CustomKeyStoreBase {
       public readonly customKeyStoreId = attrs.customKeyStoreId;
       public readonly customKeyStoreType = attrs.customKeyStoreType;
       public readonly customKeyStoreName = attrs.customKeyStoreName;
-
-      public metric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-        return metrics.kmsMetric(this, metricName, props);
-      }
-
-      public metricXksProxyLatency(props?: cloudwatch.MetricOptions): cloudwatch.IMetric {
-        return metrics.xksProxyLatency(this, props);
-      }
-
-      public metricXksProxyErrors(props?: XksProxyErrorsMetricOptions): cloudwatch.IMetric {
-        return metrics.xksProxyErrors(this, props);
-      }
-
-      public metricXksProxyCertificateDaysToExpire(props?: cloudwatch.MetricOptions): cloudwatch.IMetric {
-        return metrics.xksProxyCertificateDaysToExpire(this, props);
-      }
-
-      public metricXksProxyCredentialAge(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-        return metrics.xksProxyCredentialAge(this, props);
-      }
-
-      public metricXksExternalKeyManagerStates(state: XksExternalKeyManagerState, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-        return metrics.xksExternalKeyManagerStates(this, state, props);
-      }
-
-      public metricExternalKeyStoreThrottle(props?: cloudwatch.MetricOptions): cloudwatch.IMetric {
-        return metrics.externalKeyStoreThrottle(this, props);
-      }
     }
     const imported = new Import(scope, id);
     try {
@@ -341,7 +358,6 @@ export class CustomKeyStore extends Resource implements ICustomKeyStore {
     if (props.connected === false) {
       recordDeclaredDisconnected(this);
     }
-    void [this.wantsConnected, this.clusterId, this.credentialSynced]; // TEMP-UNTIL-ALARMS-MERGE
     if (props.monitorConnection) {
       this.monitorConnection();
     }
@@ -366,41 +382,6 @@ export class CustomKeyStore extends Resource implements ICustomKeyStore {
       this.connectionWatched = true;
       ConnectionWatcher.of(this).watch(this.customKeyStoreId);
     }
-  }
-
-  /** A metric KMS publishes for this external key store in `AWS/KMS`, by name, with its `CustomKeyStoreId` (refused for a CloudHSM key store). */
-  public metric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return metrics.kmsMetric(this, metricName, props);
-  }
-
-  /** `XksProxyLatency` over every operation and key spec of this external key store (a Metrics Insights query; see `ICustomKeyStore`). */
-  public metricXksProxyLatency(props?: cloudwatch.MetricOptions): cloudwatch.IMetric {
-    return metrics.xksProxyLatency(this, props);
-  }
-
-  /** `XksProxyErrors` of this external key store, all or of one `errorType` (a Metrics Insights query; see `ICustomKeyStore`). */
-  public metricXksProxyErrors(props?: XksProxyErrorsMetricOptions): cloudwatch.IMetric {
-    return metrics.xksProxyErrors(this, props);
-  }
-
-  /** `XksProxyCertificateDaysToExpire`, the fewest over every certificate name of this external key store (a Metrics Insights query). */
-  public metricXksProxyCertificateDaysToExpire(props?: cloudwatch.MetricOptions): cloudwatch.IMetric {
-    return metrics.xksProxyCertificateDaysToExpire(this, props);
-  }
-
-  /** `XksProxyCredentialAge`: the days since this external key store got its current proxy credential. */
-  public metricXksProxyCredentialAge(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return metrics.xksProxyCredentialAge(this, props);
-  }
-
-  /** `XksExternalKeyManagerStates`: the external key manager instances behind this store's proxy in `state`. */
-  public metricXksExternalKeyManagerStates(state: XksExternalKeyManagerState, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return metrics.xksExternalKeyManagerStates(this, state, props);
-  }
-
-  /** `ExternalKeyStoreThrottle` over every operation and key spec of this external key store (a Metrics Insights query). */
-  public metricExternalKeyStoreThrottle(props?: cloudwatch.MetricOptions): cloudwatch.IMetric {
-    return metrics.externalKeyStoreThrottle(this, props);
   }
 
   /**

@@ -1,5 +1,5 @@
 export { ConnectionState } from './connection-state';
-export { CustomKeyStore } from './custom-key-store';
+export { CustomKeyStore, CustomKeyStoreBase } from './custom-key-store';
 export type { CustomKeyStoreAttributes, CustomKeyStoreProps, ICustomKeyStore } from './custom-key-store';
 export { CustomKeyStoreKey } from './custom-key-store-key';
 export type { CustomKeyStoreKeyOptions, CustomKeyStoreKeyProps } from './custom-key-store-key';

@@ -50,7 +50,8 @@ export class ProxyCredentialSync extends Construct {
       // imported by name has no full ARN, and a prefix of its partial ARN would also match other
       // secrets whose names begin with this one's: match the name instead.
       const which = secret.secretFullArn ? { resources: [secret.secretFullArn] } : { detail: { labelUpdated: ['AWSCURRENT'], name: [secret.secretName] } };
-      new events.Rule(this, `SecretRotated${secret.node.addr}`, {
+      // Named after the secret construct (a short, stable part of its address), not after its place in a list.
+      new events.Rule(this, `SecretRotated${secret.node.addr.slice(2, 10)}`, {
         description: 'Gives KMS an XKS proxy credential as soon as its secret has a new current version',
         eventPattern: { source: ['aws.secretsmanager'], detailType: ['Secret Label Updated'], detail: { labelUpdated: ['AWSCURRENT'] }, ...which },
         targets: [this.target],
