@@ -110,21 +110,20 @@ async function main(): Promise<void> {
     // The cluster's security group is changed to block KMS, and the store loses its connection.
     const operator = new KMSClient(kms.clientConfig());
     const hsmId = kms.model.storeSnapshot().find((s) => s.name === 'payments-hsm')?.id ?? '';
-    kms.model.clusters.set('cluster-2a23b4cdefg', { ...kms.model.clusters.get('cluster-2a23b4cdefg'), networkBlocked: true });
-    await operator.send(new DisconnectCustomKeyStoreCommand({ CustomKeyStoreId: hsmId }));
-    kms.clock.advance(2_000);
-    await operator.send(new ConnectCustomKeyStoreCommand({ CustomKeyStoreId: hsmId }));
-    kms.clock.advance(3_000);
-    await stack.runSchedules();
+    /** The cluster's network as `blocked` says, then an operator's disconnect and connect; then one watcher run. */
+    const reconnectWithNetwork = async (blocked: boolean): Promise<void> => {
+      kms.model.clusters.set('cluster-2a23b4cdefg', { ...kms.model.clusters.get('cluster-2a23b4cdefg'), networkBlocked: blocked });
+      await operator.send(new DisconnectCustomKeyStoreCommand({ CustomKeyStoreId: hsmId }));
+      kms.clock.advance(2_000);
+      await operator.send(new ConnectCustomKeyStoreCommand({ CustomKeyStoreId: hsmId }));
+      kms.clock.advance(3_000);
+      await stack.runSchedules();
+    };
+    await reconnectWithNetwork(true);
     const code = kms.cloudWatch.datapoints('KmsCustomKeyStores', 'ConnectionError', { CustomKeyStoreId: hsmId }).at(-1)?.dimensions.ConnectionErrorCode;
     console.log(`   the cluster blocks KMS: payments-hsm is ${byName('payments-hsm')}; the next watcher run publishes Connected=${connectedNow('payments-hsm')}, ConnectionErrorCode=${code}`);
     expect(connectedNow('payments-hsm') === 0 && code === 'NETWORK_ERRORS', 'one watcher run later: Connected=0 with ConnectionErrorCode NETWORK_ERRORS (the connection alarm counts these minutes)');
-    kms.model.clusters.set('cluster-2a23b4cdefg', { ...kms.model.clusters.get('cluster-2a23b4cdefg'), networkBlocked: false });
-    await operator.send(new DisconnectCustomKeyStoreCommand({ CustomKeyStoreId: hsmId }));
-    kms.clock.advance(2_000);
-    await operator.send(new ConnectCustomKeyStoreCommand({ CustomKeyStoreId: hsmId }));
-    kms.clock.advance(3_000);
-    await stack.runSchedules();
+    await reconnectWithNetwork(false);
     expect(connectedNow('payments-hsm') === 1, 'fixed and reconnected: Connected=1 again');
     // The proxy's operator rotates the credential: the proxy first, then the secret.
     const rotated = { accessKeyId: 'DEMOROTATEDXKSPROXY234', secretAccessKey: 'DemoRotatedSecretAccessKeyForTheLocalXksProxy012' };

@@ -2,28 +2,18 @@
  * The checks a security reviewer makes: cdk-nag's AwsSolutions pack, cfn-lint, and the handler's
  * exact permissions.
  */
-import { execFileSync } from 'child_process';
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { AwsSolutionsChecks } from 'cdk-nag';
 import { ExampleKeyStoresStack } from '../bin/app';
+import { cfnLint, synthWithNag } from './fixtures/checks';
 import { CustomKeyStore } from '../lib';
 import { ACCOUNT } from './fixtures/events';
 import { cloudHsmBackend, everyBackendStack, publicBackend, vpcBackend } from './fixtures/stacks';
 
 describe('cdk-nag AwsSolutions', () => {
-  /** Synthesizes with the AwsSolutions pack; synth throws on any unacknowledged finding. */
-  const nagged = (build: (app: App) => void): void => {
-    const app = new App({ outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'cks-nag-')) });
-    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-    build(app);
-    app.synth();
-  };
+  const nagged = synthWithNag;
 
   test('the check is live: an unacknowledged finding fails synth', () => {
     expect(() => { nagged((app) => {
@@ -64,19 +54,6 @@ describe('cdk-nag AwsSolutions', () => {
 });
 
 describe('cfn-lint', () => {
-  const lint = (stack: Stack): Array<{ Rule: { Id: string }; Level: string; Message: string }> => {
-    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'cks-lint-')), 'template.json');
-    fs.writeFileSync(file, JSON.stringify(Template.fromStack(stack).toJSON()));
-    try {
-      execFileSync('cfn-lint', ['--format', 'json', file], { encoding: 'utf8' });
-      return [];
-    } catch (err) {
-      const e = err as { status?: number; stdout?: string; code?: string };
-      if (e.code === 'ENOENT') throw new Error('cfn-lint is not installed: npm test lints the synthesized templates with it; install it with `pip install cfn-lint` (Python 3), as the README says');
-      return JSON.parse(e.stdout ?? '[]') as Array<{ Rule: { Id: string }; Level: string; Message: string }>;
-    }
-  };
-
   test.each([
     ['the example app', (): Stack => new ExampleKeyStoresStack(new App(), 'KmsCustomKeyStoresExample', { env: { account: ACCOUNT, region: 'us-east-1' } })],
     ['a stack with every backend', everyBackendStack],
@@ -88,7 +65,7 @@ describe('cfn-lint', () => {
       return stack;
     }],
   ])('%s: no errors, and no warning but CDK-generated DependsOn (W3005)', (_name, build) => {
-    const findings = lint(build());
+    const findings = cfnLint(build());
     expect(findings.filter((f) => f.Level === 'Error')).toEqual([]);
     expect([...new Set(findings.map((f) => f.Rule.Id))].filter((id) => id !== 'W3005')).toEqual([]);
   });
