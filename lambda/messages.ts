@@ -295,7 +295,7 @@ export function unexpectedFailureMessage(errorName: string, detail: string, requ
 export function credentialSyncRejectedReason(errorName: string, detail: string, secretArn: string): string {
   return (
     `${errorName}: ${detail} KMS kept the credential it had, and the store's connection state did not change. ` +
-    `Make the XKS proxy accept the credential in secret ${secretArn} (or put back the one it accepts); the next run, within 5 minutes, tries again.`
+    `Make the XKS proxy accept the credential in secret ${secretArn} (or put back the one it accepts); the next scheduled run tries again.`
   );
 }
 

@@ -52,9 +52,12 @@ export class SecretReader {
     return value;
   }
 
-  /** The proxy's SigV4 credential: SecretString is JSON {"accessKeyId": …, "secretAccessKey": …}. */
-  public async proxyCredential(secretArn: string): Promise<ProxyCredential> {
-    const raw = await this.read(secretArn, 'the XKS proxy credential');
+  /**
+   * The proxy's SigV4 credential: SecretString is JSON {"accessKeyId": …, "secretAccessKey": …}.
+   * Of the given version, or the current one.
+   */
+  public async proxyCredential(secretArn: string, versionId?: string): Promise<ProxyCredential> {
+    const raw = await this.read(secretArn, 'the XKS proxy credential', versionId);
     let parsed: unknown;
     try {
       parsed = JSON.parse(raw);
@@ -77,10 +80,10 @@ export class SecretReader {
     return { accessKeyId: field('accessKeyId', rules.XKS_ACCESS_KEY_ID), secretAccessKey: field('secretAccessKey', rules.XKS_SECRET_ACCESS_KEY) };
   }
 
-  private async read(secretArn: string, what: string): Promise<string> {
+  private async read(secretArn: string, what: string, versionId?: string): Promise<string> {
     let value: string | undefined;
     try {
-      const out = await withRetry(async () => this.client.send(new GetSecretValueCommand({ SecretId: secretArn })), this.retry);
+      const out = await withRetry(async () => this.client.send(new GetSecretValueCommand({ SecretId: secretArn, VersionId: versionId })), this.retry);
       value = out.SecretString;
     } catch (err) {
       throw new KeyStoreError(messages.secretUnreadableMessage(errorName(err), what, secretArn, (err as Error).message));

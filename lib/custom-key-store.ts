@@ -47,7 +47,8 @@ export interface ICustomKeyStore extends IResource {
    * A metric KMS publishes with more dimensions than the store's id (most of them: see
    * https://docs.aws.amazon.com/kms/latest/developerguide/monitoring-cloudwatch.html) has data only
    * when every one of them is given; the `metricXks...()` methods cover the whole store.
-   * Refused for a CloudHSM key store, for which KMS publishes no metric.
+   * Any store: for a CloudHSM key store KMS publishes only a few metrics (such as its throttling),
+   * none about its connection or its HSMs; the `metricXks...()` methods refuse one.
    *
    * @default - statistic Average, period 5 minutes
    */
@@ -183,7 +184,7 @@ export interface CustomKeyStoreProps {
    * The watcher is one scheduled function per stack that reads all of the stack's watched stores
    * with one `DescribeCustomKeyStores` call a minute and publishes, for each, the metric
    * `metricConnected()` returns (and `ConnectionError` by `ConnectionErrorCode`). CloudHSM key
-   * stores publish no KMS metric, and an external key store publishes none while disconnected:
+   * stores have no KMS metric about their connection, and an external key store publishes none while disconnected:
    * without the watcher, a store that drops to DISCONNECTED or FAILED goes unnoticed until
    * encryption fails. `addRecommendedAlarms()` turns it on.
    *
@@ -219,7 +220,7 @@ export abstract class CustomKeyStoreBase extends Resource implements ICustomKeyS
   public abstract readonly customKeyStoreType?: CustomKeyStoreType;
   public abstract readonly customKeyStoreName?: string;
 
-  /** A metric KMS publishes for this external key store in `AWS/KMS`, by name, with its `CustomKeyStoreId` (refused for a CloudHSM key store). */
+  /** A metric KMS publishes for this store in `AWS/KMS`, by name, with its `CustomKeyStoreId`. */
   public metric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return metrics.kmsMetric(this, metricName, props);
   }
@@ -369,7 +370,7 @@ export class CustomKeyStore extends CustomKeyStoreBase {
         );
       }
       this.credentialSynced = true;
-      ProxyCredentialSync.of(this).sync(this.customKeyStoreId, backend.proxyCredential);
+      ProxyCredentialSync.of(this).sync(this, this.customKeyStoreId, backend.proxyCredential);
     }
   }
 

@@ -20,9 +20,11 @@ export interface Datum {
   readonly at: number;
 }
 
-/** PutMetricData's documented limits: 1,000 metrics a request, 30 dimensions a metric. */
+/** PutMetricData's documented limits: 1,000 metrics a request, 30 dimensions a metric, timestamps from two weeks before to two hours after now. */
 const MAX_DATA = 1000;
 const MAX_DIMENSIONS = 30;
+const MAX_AGE_MS = 14 * 86_400_000;
+const MAX_AHEAD_MS = 2 * 3_600_000;
 
 export class CloudWatchModel {
   public readonly data: Datum[] = [];
@@ -53,7 +55,11 @@ export class CloudWatchModel {
         if (typeof d.Name !== 'string' || typeof d.Value !== 'string' || d.Value.length === 0) throw invalid('Each dimension needs a Name and a non-empty Value.');
         map[d.Name] = d.Value;
       }
-      const at = typeof item.Timestamp === 'number' ? item.Timestamp * 1000 : this.clock.now();
+      const now = this.clock.now();
+      const at = typeof item.Timestamp === 'number' ? item.Timestamp * 1000 : now;
+      if (at < now - MAX_AGE_MS || at > now + MAX_AHEAD_MS) {
+        throw invalid(`The parameter MetricData.member.Timestamp of ${item.MetricName} must be within two weeks before and two hours after now.`);
+      }
       return { namespace, metricName: item.MetricName, dimensions: map, value: item.Value, unit: item.Unit as string | undefined, at };
     });
     this.data.push(...accepted);

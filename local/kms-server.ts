@@ -1,7 +1,8 @@
 /**
  * The local KMS endpoint: KMS's JSON 1.1 protocol (`X-Amz-Target: TrentService.*`) and Secrets
  * Manager's (`secretsmanager.*`), and CloudWatch's PutMetricData (JSON 1.0,
- * `GraniteServiceVersion20100801.*`, what the watcher and the credential sync publish) over HTTP on loopback, in front of KmsModel, with the account's
+ * `GraniteServiceVersion20100801.*`, what the watcher and the credential sync publish) and Parameter
+ * Store's GetParameter/PutParameter (`AmazonSSM.*`, where the sync remembers what it applied) over HTTP on loopback, in front of KmsModel, with the account's
  * request quotas, configurable latency and injected faults. Point the AWS SDK at it with
  * AWS_ENDPOINT_URL_KMS and AWS_ENDPOINT_URL_SECRETS_MANAGER (and AWS_ENDPOINT_URL_CLOUDFORMATION for the one
  * CloudFormation call the handler makes, DescribeStacks, answered in CloudFormation's query protocol).
@@ -13,10 +14,11 @@ import { KmsError } from './kms-errors';
 import { KmsModel, ModelOptions } from './kms-model';
 import { CloudFormationModel } from './cloudformation-model';
 import { CloudWatchModel } from './cloudwatch-model';
+import { SsmModel } from './ssm-model';
 import { SecretsManagerModel } from './secrets-model';
 
 /** The wire protocol's service names, as the AWS SDK sends them in X-Amz-Target. */
-export type ServiceName = 'TrentService' | 'secretsmanager' | 'cloudformation' | 'GraniteServiceVersion20100801';
+export type ServiceName = 'TrentService' | 'secretsmanager' | 'cloudformation' | 'GraniteServiceVersion20100801' | 'AmazonSSM';
 
 /** One operation the endpoint answers: its service, its request quota and the model method behind it. */
 interface Operation {
@@ -46,6 +48,12 @@ const cloudWatchOperation = (quota: number, run: (model: CloudWatchModel, input:
   run: (endpoint, input) => run(endpoint.cloudWatch, input),
 });
 
+const ssmOperation = (quota: number, run: (model: SsmModel, input: Input) => Input): Operation => ({
+  service: 'AmazonSSM',
+  quota,
+  run: (endpoint, input) => run(endpoint.ssm, input),
+});
+
 /** Every operation the endpoint knows; anything else is UnknownOperationException. */
 export const OPERATIONS: Readonly<Record<string, Operation>> = {
   CreateCustomKeyStore: kmsOperation(5, (m, i) => m.CreateCustomKeyStore(i)),
@@ -73,6 +81,8 @@ export const OPERATIONS: Readonly<Record<string, Operation>> = {
   PutSecretValue: secretsOperation(50, (m, i) => m.PutSecretValue(i)),
   DescribeStacks: cloudFormationOperation(100, (m, i) => m.DescribeStacks(i)),
   PutMetricData: cloudWatchOperation(500, (m, i) => m.PutMetricData(i)),
+  GetParameter: ssmOperation(40, (m, i) => m.GetParameter(i)),
+  PutParameter: ssmOperation(3, (m, i) => m.PutParameter(i)),
 };
 
 /** The real request quotas by operation. */
@@ -117,6 +127,7 @@ export class LocalKms {
   public readonly secrets: SecretsManagerModel;
   public readonly cloudFormation = new CloudFormationModel();
   public readonly cloudWatch: CloudWatchModel;
+  public readonly ssm: SsmModel;
   public readonly clock: Clock;
   public readonly calls: CallRecord[] = [];
   public latencyMs: number;
@@ -135,6 +146,7 @@ export class LocalKms {
     this.model = new KmsModel(this.clock, options);
     this.secrets = new SecretsManagerModel(this.clock, this.model.accountId, this.model.region);
     this.cloudWatch = new CloudWatchModel(this.clock);
+    this.ssm = new SsmModel(this.model.accountId, this.model.region);
     this.latencyMs = options.latencyMs ?? 0;
     this.faults = options.faults ?? {};
     this.random = seededRandom(this.faults.seed ?? 1);
@@ -194,6 +206,7 @@ export class LocalKms {
       AWS_ENDPOINT_URL_SECRETS_MANAGER: this.url,
       AWS_ENDPOINT_URL_CLOUDFORMATION: this.url,
       AWS_ENDPOINT_URL_CLOUDWATCH: this.url,
+      AWS_ENDPOINT_URL_SSM: this.url,
       AWS_REGION: this.model.region,
       AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
       AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,

@@ -134,7 +134,7 @@ async function main(): Promise<void> {
     for (const event of labelEvents) await stack.deliverEvent(event);
     const xksAccessKey = (): string | undefined =>
       (kms.model.DescribeCustomKeyStores({ CustomKeyStoreName: 'payments-xks' }) as { CustomKeyStores: Array<{ XksProxyConfiguration?: { AccessKeyId?: string } }> }).CustomKeyStores[0].XksProxyConfiguration?.AccessKeyId;
-    console.log(`   put-secret-value on ${PROXY_CREDENTIAL_SECRET_NAME}: Secret Label Updated -> the sync; KMS now holds access key id ${xksAccessKey()}`);
+    console.log(`   put-secret-value on ${PROXY_CREDENTIAL_SECRET_NAME}: Secret Label Updated -> the sync; KMS holds the rotated credential: ${xksAccessKey() === rotated.accessKeyId ? 'yes' : 'no'}`);
     expect(xksAccessKey() === rotated.accessKeyId && byName('payments-xks') === 'CONNECTED', 'the rotated credential reached KMS while payments-xks stayed CONNECTED');
     expect(!stack.functionLogs.join('\n').includes(rotated.secretAccessKey), 'the secret access key appears in no function log');
     summary();

@@ -134,7 +134,8 @@ describe('metrics of an external key store (AWS/KMS, monitoring-cloudwatch.html)
   test('metricXksProxyErrors: SUM of every error, or of one ErrorType', () => {
     const stack = newStack();
     const store = externalStore(stack);
-    expect(queryOf(stack, store.metricXksProxyErrors()).expression).toEqual(joined(`SELECT SUM(XksProxyErrors) FROM ${ERRORS_SCHEMA} WHERE CustomKeyStoreId = '`, ref(store), "'"));
+    // Without an ErrorType, the successful requests KMS also records (ErrorType 'N/A') are left out.
+    expect(queryOf(stack, store.metricXksProxyErrors()).expression).toEqual(joined(`SELECT SUM(XksProxyErrors) FROM ${ERRORS_SCHEMA} WHERE CustomKeyStoreId = '`, ref(store), "' AND ErrorType != 'N/A'"));
     expect(queryOf(stack, store.metricXksProxyErrors({ errorType: XksProxyErrorType.RETRYABLE, period: Duration.minutes(1) }))).toEqual({
       expression: joined(`SELECT SUM(XksProxyErrors) FROM ${ERRORS_SCHEMA} WHERE CustomKeyStoreId = '`, ref(store), "' AND ErrorType = 'Retryable'"),
       period: 60,
@@ -247,9 +248,17 @@ describe('metrics of imported stores', () => {
   });
 });
 
-describe('a CloudHSM key store publishes no KMS metric', () => {
+describe('a CloudHSM key store publishes none of the XKS metrics', () => {
+  test('metric() takes it: KMS publishes a few AWS/KMS metrics for CloudHSM key stores (their throttling) by CustomKeyStoreId', () => {
+    const stack = newStack();
+    const store = hsmStore(stack);
+    expect(statOf(stack, store.metric('CloudHSMKeyStoreThrottle', { dimensionsMap: { KmsOperation: 'Encrypt', KeySpec: 'SYMMETRIC_DEFAULT' } }))).toMatchObject({
+      namespace: 'AWS/KMS',
+      metricName: 'CloudHSMKeyStoreThrottle',
+    });
+  });
+
   const calls: Array<[string, (store: ICustomKeyStore) => unknown]> = [
-    ['metric', (s) => s.metric('XksProxyLatency')],
     ['metricXksProxyLatency', (s) => s.metricXksProxyLatency()],
     ['metricXksProxyErrors', (s) => s.metricXksProxyErrors({ errorType: XksProxyErrorType.RETRYABLE })],
     ['metricXksProxyCertificateDaysToExpire', (s) => s.metricXksProxyCertificateDaysToExpire()],

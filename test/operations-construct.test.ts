@@ -3,6 +3,7 @@
  * stack whatever the number of stores, their schedules and event rules, and their exact permissions.
  */
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { CustomKeyStore, CustomKeyStoreErrors } from '../lib';
 import { ACCOUNT } from './fixtures/events';
@@ -73,17 +74,62 @@ describe('proxy credential sync', () => {
     ]);
     const env = (template.findResources('AWS::Lambda::Function', { Properties: { Handler: 'index.handler' } }) as Record<string, { Properties: { Environment: { Variables: Record<string, unknown> } } }>);
     expect(JSON.stringify(Object.values(env)[0].Properties.Environment.Variables.PROXY_CREDENTIAL_SYNC_TARGETS)).toMatch(/storeId.*secretArn.*secret:xks-AbCdEf.*storeId.*xks\/by-name.*storeId.*secret:xks-AbCdEf/);
-    const syncStatements = statements(template, 'KmsCustomKeyStoreProxyCredentialSync');
-    expect(syncStatements).toEqual([
+    const readParameter = (store: string): unknown => ({
+      Action: ['ssm:DescribeParameters', 'ssm:GetParameters', 'ssm:GetParameter', 'ssm:GetParameterHistory'],
+      Effect: 'Allow',
+      Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:ssm:us-east-1:${ACCOUNT}:parameter/`, { Ref: expect.stringMatching(new RegExp(`^${store}ProxyCredentialSyncState`)) as unknown }]] },
+    });
+    const writeParameter = (store: string): unknown => ({ ...(readParameter(store) as object), Action: 'ssm:PutParameter' });
+    const readSecret = (resource: unknown): unknown => ({ Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], Effect: 'Allow', Resource: resource });
+    expect(statements(template, 'KmsCustomKeyStoreProxyCredentialSync')).toEqual([
       logStatement(/^KmsCustomKeyStoreProxyCredentialSyncHandlerLogs/),
       describeStatement,
       metricsStatement,
-      { Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], Effect: 'Allow', Resource: `arn:aws:secretsmanager:us-east-1:${ACCOUNT}:secret:xks-AbCdEf` },
       { Sid: 'UpdateProxyCredentials', Action: 'kms:UpdateCustomKeyStore', Effect: 'Allow', Resource: '*', Condition: { StringEquals: { 'kms:CallerAccount': ACCOUNT } } },
-      { Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], Effect: 'Allow', Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:secretsmanager:us-east-1:${ACCOUNT}:secret:xks/by-name-??????`]] } },
+      readParameter('A'),
+      writeParameter('A'),
+      readSecret(`arn:aws:secretsmanager:us-east-1:${ACCOUNT}:secret:xks-AbCdEf`),
+      readParameter('B'),
+      writeParameter('B'),
+      readSecret({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:secretsmanager:us-east-1:${ACCOUNT}:secret:xks/by-name-??????`]] }),
+      readParameter('C'),
+      writeParameter('C'),
     ]);
-    // Nothing about the secrets' values: only ARNs and a name.
-    expect(JSON.stringify(template.toJSON())).not.toMatch(/SecretString|secretAccessKey/i);
+    // EventBridge may invoke the function for each rule, and only for those rules.
+    const permissions = Object.values(template.findResources('AWS::Lambda::Permission')).map((r) => r.Properties as { Principal: string; SourceArn: { 'Fn::GetAtt': [string, string] } });
+    expect(permissions.map((p) => [p.Principal, p.SourceArn['Fn::GetAtt'][0].replace(/[0-9A-F]{8}$/, '')]).sort()).toEqual([
+      ['events.amazonaws.com', 'KmsCustomKeyStoreProxyCredentialSyncSchedule'],
+      ['events.amazonaws.com', expect.stringMatching(/^KmsCustomKeyStoreProxyCredentialSyncSecretRotated[0-9a-f]{8}$/)],
+      ['events.amazonaws.com', expect.stringMatching(/^KmsCustomKeyStoreProxyCredentialSyncSecretRotated[0-9a-f]{8}$/)],
+    ]);
+  });
+
+  test('each synced store gets a parameter for the version KMS has, which only the sync may read and write', () => {
+    const stack = newStack();
+    new CustomKeyStore(stack, 'A', { customKeyStoreName: 'a', backend: publicBackend(stack), syncProxyCredential: true });
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::SSM::Parameter', 1);
+    template.hasResourceProperties('AWS::SSM::Parameter', { Type: 'String', Value: 'none' });
+    const parameterId = Object.keys(template.findResources('AWS::SSM::Parameter'))[0];
+    expect(parameterId).toMatch(/^AProxyCredentialSyncState/);
+    const onParameter = statements(template, 'KmsCustomKeyStoreProxyCredentialSync').filter((st) => JSON.stringify(st).includes(parameterId));
+    expect(onParameter.map((st) => (st as { Action: string | string[] }).Action)).toEqual([
+      ['ssm:DescribeParameters', 'ssm:GetParameters', 'ssm:GetParameter', 'ssm:GetParameterHistory'],
+      'ssm:PutParameter',
+    ]);
+    expect(JSON.stringify(template.findResources('AWS::Lambda::Function'))).toMatch(new RegExp(`stateParameter.*${parameterId}`));
+  });
+
+  test('a secret encrypted with a customer managed key: the sync may decrypt it through Secrets Manager only', () => {
+    const stack = newStack();
+    const key = new kms.Key(stack, 'SecretKey');
+    const secret = new secretsmanager.Secret(stack, 'Encrypted', { encryptionKey: key, generateSecretString: { secretStringTemplate: '{"accessKeyId":"AKIDEXAMPLEEXAMPLE2345"}', generateStringKey: 'secretAccessKey', passwordLength: 43, excludePunctuation: true } });
+    new CustomKeyStore(stack, 'A', { customKeyStoreName: 'a', backend: publicBackend(stack, { proxyCredential: secret }), syncProxyCredential: true });
+    const keyPolicy = Object.values(Template.fromStack(stack).findResources('AWS::KMS::Key'))[0].Properties as { KeyPolicy: { Statement: Array<Record<string, unknown>> } };
+    const forSync = keyPolicy.KeyPolicy.Statement.filter((st) => JSON.stringify(st.Principal).includes('KmsCustomKeyStoreProxyCredentialSyncHandlerRole'));
+    expect(forSync).toEqual([
+      expect.objectContaining({ Action: 'kms:Decrypt', Condition: { StringEquals: { 'kms:ViaService': 'secretsmanager.us-east-1.amazonaws.com' } } }),
+    ]);
   });
 
   test('a CloudHSM store cannot sync: synth says why', () => {

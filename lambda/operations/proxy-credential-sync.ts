@@ -4,17 +4,20 @@
  * the console) reaches KMS without a redeploy.
  *
  * It runs on a schedule, and at once when Secrets Manager reports that a secret's AWSCURRENT label
- * moved. It keeps no state of its own: KMS shows the AccessKeyId it holds (never the secret
- * access key), so a scheduled run updates a store whose AccessKeyId differs from the secret's, and
- * a run woken by the secret's own event updates its stores even when only the secret access key
- * changed. The secret's value is read at run time and never logged, published or put in an error.
+ * moved; every run does the same thing for every store, so a lost event, a failed run or a store
+ * that was busy is caught up by the next one. KMS shows the AccessKeyId it holds but never the
+ * secret access key, so the sync remembers, in an SSM parameter per store, the secret version it
+ * last gave KMS: a store is updated when the secret's AWSCURRENT version is another one. The
+ * secret's value is read only then, and never logged, published or put in an error.
  */
 import { CloudWatchClient, MetricDatum } from '@aws-sdk/client-cloudwatch';
 import { CustomKeyStoresListEntry, KMSClient, UpdateCustomKeyStoreCommand } from '@aws-sdk/client-kms';
+import { DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { CREDENTIAL_SYNC_FAILED_METRIC, STORE_ID_DIMENSION, SyncTarget } from '../../lib/private/contract/operations-metrics';
 import { errorName } from '../errors';
 import * as messages from '../messages';
-import { CallStats, RetryOptions, withRetry } from '../retry';
+import { CallStats, isTransient, RetryOptions, withRetry } from '../retry';
 import { SecretReader, SecretRedactor } from '../secrets';
 import { publishMetrics, storeDatum } from './metric-publisher';
 import { listAllStores } from './store-list';
@@ -22,8 +25,8 @@ import { listAllStores } from './store-list';
 export interface SyncDeps {
   readonly kms: KMSClient;
   readonly cloudWatch: CloudWatchClient;
-  /** Reads the credential secrets; built with `redactor`. */
-  readonly secrets: (retry: RetryOptions) => SecretReader;
+  readonly secretsManager: SecretsManagerClient;
+  readonly ssm: SSMClient;
   readonly redactor: SecretRedactor;
   readonly retry?: RetryOptions;
   readonly log: (line: string) => void;
@@ -31,23 +34,24 @@ export interface SyncDeps {
 }
 
 /**
- * What became of one store: `in-sync` (nothing to do), `updated`, `rejected` (KMS refused the
- * credential, or the secret is unusable), `deferred` (the store is connecting, disconnecting or
- * FAILED, when KMS accepts no change: the next run tries again) or `not-found`.
+ * What became of one store: `in-sync` (KMS has the current version), `updated`, `rejected` (KMS
+ * refused the credential, or the secret is unusable: the failure metric goes to 1), `deferred`
+ * (the store is connecting, disconnecting or FAILED, when KMS accepts no change, or a call failed
+ * for a passing reason) or `not-found`. Anything but `in-sync` and `updated` is tried again by the
+ * next run, since the version applied stays as it was.
  */
 export type SyncOutcome = 'in-sync' | 'updated' | 'rejected' | 'deferred' | 'not-found';
 
 export interface StoreSyncResult {
   readonly storeId: string;
   readonly outcome: SyncOutcome;
-  /** Why a store was rejected: the exception's name and KMS's message, redacted. */
+  /** Why a store was rejected or deferred, redacted. */
   readonly reason?: string;
 }
 
-/** The part of an EventBridge event the sync reads: Secrets Manager's "Secret Label Updated". */
+/** What woke the run (only logged: every run checks every store). */
 export interface SyncTrigger {
   readonly 'detail-type'?: string;
-  readonly resources?: readonly string[];
 }
 
 const CHANGEABLE_STATES = new Set(['CONNECTED', 'DISCONNECTED']);
@@ -55,13 +59,10 @@ const CHANGEABLE_STATES = new Set(['CONNECTED', 'DISCONNECTED']);
 export async function syncProxyCredentials(targets: readonly SyncTarget[], trigger: SyncTrigger | undefined, deps: SyncDeps): Promise<StoreSyncResult[]> {
   const stats = new CallStats();
   const retry: RetryOptions = { ...deps.retry, stats };
-  const secrets = deps.secrets(retry);
-  const changedSecrets = trigger?.['detail-type'] === 'Secret Label Updated' ? (trigger.resources ?? []) : [];
   const all = await listAllStores(deps.kms, retry);
   const results: StoreSyncResult[] = [];
   for (const target of targets) {
-    const forced = changedSecrets.some((arn) => sameSecret(arn, target.secretArn));
-    results.push(await syncOne(target, all.get(target.storeId), forced, secrets, deps, retry));
+    results.push(await syncOne(target, all.get(target.storeId), deps, retry));
   }
   const at = deps.now?.() ?? new Date();
   const data: MetricDatum[] = results
@@ -70,35 +71,38 @@ export async function syncProxyCredentials(targets: readonly SyncTarget[], trigg
   if (data.length > 0) {
     await publishMetrics(deps.cloudWatch, data, retry);
   }
-  deps.log(deps.redactor.redact(JSON.stringify({ trigger: trigger?.['detail-type'] ?? 'schedule', results, awsCalls: stats.calls, retries: stats.retries })));
+  deps.log(deps.redactor.redact(JSON.stringify({ trigger: trigger?.['detail-type'] ?? 'direct', results, awsCalls: stats.calls, retries: stats.retries })));
   return results;
 }
 
-async function syncOne(
-  target: SyncTarget,
-  store: CustomKeyStoresListEntry | undefined,
-  forced: boolean,
-  secrets: SecretReader,
-  deps: SyncDeps,
-  retry: RetryOptions,
-): Promise<StoreSyncResult> {
+async function syncOne(target: SyncTarget, store: CustomKeyStoresListEntry | undefined, deps: SyncDeps, retry: RetryOptions): Promise<StoreSyncResult> {
   const storeId = target.storeId;
   if (!store) {
     return { storeId, outcome: 'not-found' };
   }
-  let credential;
+  const deferred = (err: unknown): StoreSyncResult => ({ storeId, outcome: 'deferred', reason: deps.redactor.redact(`${errorName(err)}: ${(err as Error).message}`) });
+  let current: string;
+  let applied: string | undefined;
   try {
-    credential = await secrets.proxyCredential(target.secretArn);
+    current = await currentVersion(deps.secretsManager, target.secretArn, retry);
+    const parameter = await withRetry(async () => deps.ssm.send(new GetParameterCommand({ Name: target.stateParameter })), retry);
+    applied = parameter.Parameter?.Value;
   } catch (err) {
-    // The secret's own message says what is wrong with it, never its value.
-    return { storeId, outcome: 'rejected', reason: deps.redactor.redact((err as Error).message) };
+    return isTransient(err) ? deferred(err) : { storeId, outcome: 'rejected', reason: deps.redactor.redact(`${errorName(err)}: ${(err as Error).message}`) };
   }
-  if (!forced && store.XksProxyConfiguration?.AccessKeyId === credential.accessKeyId) {
+  if (applied === current) {
     return { storeId, outcome: 'in-sync' };
   }
   const state = store.ConnectionState ?? 'UNKNOWN';
   if (!CHANGEABLE_STATES.has(state)) {
     return { storeId, outcome: 'deferred', reason: messages.credentialSyncDeferredReason(state) };
+  }
+  let credential;
+  try {
+    credential = await new SecretReader(deps.secretsManager, deps.redactor, retry).proxyCredential(target.secretArn, current);
+  } catch (err) {
+    // The reader's message says what is wrong with the secret, never its value.
+    return { storeId, outcome: 'rejected', reason: deps.redactor.redact((err as Error).message) };
   }
   try {
     await withRetry(
@@ -111,16 +115,25 @@ async function syncOne(
         ),
       retry,
     );
-    return { storeId, outcome: 'updated' };
   } catch (err) {
+    if (isTransient(err)) return deferred(err);
     return { storeId, outcome: 'rejected', reason: deps.redactor.redact(messages.credentialSyncRejectedReason(errorName(err), (err as Error).message, target.secretArn)) };
   }
+  try {
+    await withRetry(async () => deps.ssm.send(new PutParameterCommand({ Name: target.stateParameter, Value: current, Overwrite: true })), retry);
+  } catch (err) {
+    // KMS has the credential; the next run sends it once more, which changes nothing.
+    return deferred(err);
+  }
+  return { storeId, outcome: 'updated' };
 }
 
-/** Secrets Manager's full ARN ends in '-' and six random characters, which a partial ARN (a secret imported by name) lacks. */
-const RANDOM_SUFFIX = /^-[A-Za-z0-9]{6}$/;
-
-/** Whether the event's full ARN is the target's secret (the target may know it by its partial ARN). */
-function sameSecret(eventArn: string, targetArn: string): boolean {
-  return eventArn === targetArn || (eventArn.startsWith(targetArn) && RANDOM_SUFFIX.test(eventArn.slice(targetArn.length)));
+/** The id of the secret's AWSCURRENT version (metadata only: no value is read). */
+async function currentVersion(client: SecretsManagerClient, secretArn: string, retry: RetryOptions): Promise<string> {
+  const described = await withRetry(async () => client.send(new DescribeSecretCommand({ SecretId: secretArn })), retry);
+  const current = Object.entries(described.VersionIdsToStages ?? {}).find(([, stages]) => stages.includes('AWSCURRENT'));
+  if (!current) {
+    throw Object.assign(new Error(`secret ${secretArn} has no AWSCURRENT version`), { name: 'NoCurrentVersion' });
+  }
+  return current[0];
 }

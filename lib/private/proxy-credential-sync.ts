@@ -3,8 +3,9 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
-import { SYNC_TARGETS_ENV, SyncTarget } from './contract/operations-metrics';
+import { NO_VERSION_APPLIED, SYNC_TARGETS_ENV, SyncTarget } from './contract/operations-metrics';
 import { OperationsFunction } from './operations-function';
 
 /** The scheduled comparison behind the event path: Secrets Manager's events are delivered on a best-effort basis. */
@@ -16,7 +17,7 @@ const SYNC_ID = 'KmsCustomKeyStoreProxyCredentialSync';
  * The stack's proxy credential sync, made on first use: one function for all of the stack's
  * external key stores whose credential follows its secret. It runs when Secrets Manager reports a
  * new AWSCURRENT version of one of their secrets ("Secret Label Updated", sent without CloudTrail)
- * and every five minutes in case an event was lost.
+ * and every five minutes, which catches up a lost event, a failed run or a store that was busy.
  */
 export class ProxyCredentialSync extends Construct {
   public static of(scope: Construct): ProxyCredentialSync {
@@ -29,7 +30,6 @@ export class ProxyCredentialSync extends Construct {
   private readonly targets: SyncTarget[] = [];
   private readonly target: targets.LambdaFunction;
   private readonly secrets = new Set<secretsmanager.ISecret>();
-  private updateGranted = false;
 
   private constructor(scope: Construct, id: string) {
     super(scope, id);
@@ -38,11 +38,30 @@ export class ProxyCredentialSync extends Construct {
     this.handler.function.addEnvironment(SYNC_TARGETS_ENV, Lazy.string({ produce: () => stack.toJsonString(this.targets) }));
     this.target = new targets.LambdaFunction(this.handler.function, { retryAttempts: 2 });
     new events.Rule(this, 'Schedule', { description: 'Compares the XKS proxy credentials KMS holds with their secrets', schedule: events.Schedule.rate(SYNC_INTERVAL), targets: [this.target] });
+    this.handler.role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'UpdateProxyCredentials',
+        // KMS has no narrower resource or condition for it: the role could change any setting of
+        // any custom key store of the account; the function sends only XksProxyAuthenticationCredential.
+        actions: ['kms:UpdateCustomKeyStore'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'kms:CallerAccount': stack.account } },
+      }),
+    );
   }
 
-  /** Makes the store's proxy credential follow `secret`. */
-  public sync(storeId: string, secret: secretsmanager.ISecret): void {
-    this.targets.push({ storeId, secretArn: secret.secretArn });
+  /**
+   * Makes the proxy credential of `store` (whose id is `storeId`) follow `secret`. The store gets
+   * a parameter in which the sync remembers the secret version KMS has.
+   */
+  public sync(store: Construct, storeId: string, secret: secretsmanager.ISecret): void {
+    const state = new ssm.StringParameter(store, 'ProxyCredentialSyncState', {
+      description: `The version of the proxy credential secret that the credential sync last gave KMS for custom key store ${store.node.path} (written by the sync)`,
+      stringValue: NO_VERSION_APPLIED,
+    });
+    state.grantRead(this.handler.role);
+    state.grantWrite(this.handler.role);
+    this.targets.push({ storeId, secretArn: secret.secretArn, stateParameter: state.parameterName });
     if (!this.secrets.has(secret)) {
       this.secrets.add(secret);
       secret.grantRead(this.handler.role);
@@ -56,18 +75,6 @@ export class ProxyCredentialSync extends Construct {
         eventPattern: { source: ['aws.secretsmanager'], detailType: ['Secret Label Updated'], detail: { labelUpdated: ['AWSCURRENT'] }, ...which },
         targets: [this.target],
       });
-    }
-    if (!this.updateGranted) {
-      this.updateGranted = true;
-      this.handler.role.addToPolicy(
-        new iam.PolicyStatement({
-          sid: 'UpdateProxyCredentials',
-          actions: ['kms:UpdateCustomKeyStore'],
-          // No resource-level permissions; the function sends only XksProxyAuthenticationCredential.
-          resources: ['*'],
-          conditions: { StringEquals: { 'kms:CallerAccount': Stack.of(this).account } },
-        }),
-      );
     }
   }
 }

@@ -15,9 +15,9 @@ import { IConstruct } from 'constructs';
 import { CustomKeyStoreType } from '../custom-key-store-type';
 import { CustomKeyStoreValidationError } from '../errors';
 import { XksExternalKeyManagerState, XksProxyErrorsMetricOptions, XksProxyErrorType } from '../monitoring';
-import { STORE_ID_DIMENSION } from './contract/operations-metrics';
-
 export const KMS_NAMESPACE = 'AWS/KMS';
+/** KMS's dimension for the store (the library's own metrics use the same name, on purpose). */
+const STORE_ID_DIMENSION = 'CustomKeyStoreId';
 
 /** What the metrics need of a store (ICustomKeyStore's fields, without importing the module that declares it). */
 export interface MeteredStore extends IConstruct {
@@ -45,6 +45,8 @@ const THROTTLE: KmsMetricSpec = { name: 'ExternalKeyStoreThrottle', dimensions: 
 const CREDENTIAL_AGE = 'XksProxyCredentialAge';
 const KEY_MANAGER_STATES = 'XksExternalKeyManagerStates';
 const KEY_MANAGER_STATE_DIMENSION = 'XksExternalKeyManagerState';
+/** The ErrorType of the successful requests KMS also counts in XksProxyErrors ("N/A: Successful request; no errors"). */
+const SUCCESS_ERROR_TYPE = 'N/A';
 
 /** Metrics Insights aggregates with these functions only; the keys are aws-cdk-lib's simple statistics and their aliases, lower-cased. */
 const QUERY_FUNCTIONS: Readonly<Record<string, string>> = {
@@ -63,8 +65,12 @@ const QUERY_FUNCTIONS: Readonly<Record<string, string>> = {
 const NOT_FOR_QUERIES = ['unit', 'account', 'region', 'id', 'visible'] as const;
 
 /** Any metric of the store in `AWS/KMS`, by its name: the store's id is always its `CustomKeyStoreId`. */
-export function kmsMetric(store: MeteredStore, metricName: string, props: cloudwatch.MetricOptions = {}, method = 'metric'): cloudwatch.Metric {
-  rejectCloudHsm(store, method);
+export function kmsMetric(store: MeteredStore, metricName: string, props: cloudwatch.MetricOptions = {}, method?: string): cloudwatch.Metric {
+  // metric() itself takes any store: KMS publishes a few AWS/KMS metrics for CloudHSM key stores
+  // too (their throttling); the named XKS metrics are refused for them.
+  if (method !== undefined) {
+    rejectCloudHsm(store, method);
+  }
   return new cloudwatch.Metric({
     namespace: KMS_NAMESPACE,
     metricName,
@@ -103,7 +109,10 @@ export function xksProxyErrors(store: MeteredStore, props: XksProxyErrorsMetricO
   const method = 'metricXksProxyErrors';
   const { errorType, ...options } = props;
   if (errorType === undefined) {
-    return storeQuery(store, method, ERRORS, options, {});
+    // KMS records successful requests in XksProxyErrors too, with ErrorType 'N/A': leave them out,
+    // unless the caller asks for an ErrorType of their own.
+    const excluded: Record<string, string> = options.dimensionsMap?.ErrorType === undefined ? { ErrorType: SUCCESS_ERROR_TYPE } : {};
+    return storeQuery(store, method, ERRORS, options, {}, excluded);
   }
   const types: unknown[] = Object.values(XksProxyErrorType);
   if (!types.includes(errorType)) {
@@ -116,7 +125,7 @@ export function xksProxyErrors(store: MeteredStore, props: XksProxyErrorsMetricO
 }
 
 /**
- * CloudHSM key stores publish no KMS metric: a metric of theirs would be an alarm that never
+ * KMS publishes none of the XKS metrics for CloudHSM key stores: a metric of theirs would be an alarm that never
  * has data. A store of unknown kind (imported by id) may be an external key store.
  */
 function rejectCloudHsm(store: MeteredStore, method: string): void {
@@ -135,7 +144,14 @@ function rejectCloudHsm(store: MeteredStore, method: string): void {
  * store, with the caller's dimensionsMap as further filters. The store's id is usually a token
  * (the custom resource's Ref): inside the expression it renders as Fn::Join.
  */
-function storeQuery(store: MeteredStore, method: string, spec: KmsMetricSpec, props: cloudwatch.MetricOptions, fixed: Readonly<Record<string, string>>): cloudwatch.IMetric {
+function storeQuery(
+  store: MeteredStore,
+  method: string,
+  spec: KmsMetricSpec,
+  props: cloudwatch.MetricOptions,
+  fixed: Readonly<Record<string, string>>,
+  excluded: Readonly<Record<string, string>> = {},
+): cloudwatch.IMetric {
   rejectCloudHsm(store, method);
   const given = props as Readonly<Record<string, unknown>>;
   const refused = NOT_FOR_QUERIES.filter((option) => given[option] !== undefined);
@@ -162,6 +178,9 @@ function storeQuery(store: MeteredStore, method: string, spec: KmsMetricSpec, pr
       throw new CustomKeyStoreValidationError(`${method}: dimensionsMap has '${key}', which ${spec.name} is not published with; expected some of ${[...filterable].sort().join(', ')}`, store);
     }
     conditions.push(`${key} = '${queryLiteral(store, method, key, filters[key])}'`);
+  }
+  for (const [key, value] of Object.entries(excluded)) {
+    conditions.push(`${key} != '${value}'`);
   }
   const schema = [...spec.dimensions].sort().join(', ');
   return new cloudwatch.MathExpression({

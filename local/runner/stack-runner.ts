@@ -62,7 +62,8 @@ export class StackRunner {
   /** Function logical id -> its module and the environment it currently runs with. */
   private readonly functions = new Map<string, { exports: Record<string, unknown>; env: Record<string, string | undefined> }>();
   private readonly deployed = new Map<string, Deployed>();
-  private readonly secretArns = new Map<string, string>();
+  /** Physical ids of the plain resources the runner plays (secrets' ARNs, parameters' names), for Ref. */
+  private readonly playedPhysicalIds = new Map<string, string>();
   private handlers?: LoadedHandlers;
   private readonly stackId: string;
   private artifact?: StackArtifact;
@@ -111,6 +112,7 @@ export class StackRunner {
     this.setStatus(creating ? 'CREATE_IN_PROGRESS' : 'UPDATE_IN_PROGRESS');
     this.seedImportedSecrets();
     this.deploySecrets(artifact);
+    this.deployParameters(artifact);
     const events: ResourceEvent[] = [];
     const ids = customResourceLogicalIds(artifact.template);
     this.handlers ??= ids.length ? loadHandlers(findHandlers(artifact, ids[0]), (line) => this.handlerLogs.push(line)) : undefined;
@@ -352,7 +354,7 @@ export class StackRunner {
       region: model.region,
       stackId: this.stackId,
       stackName: this.stackName,
-      physicalIds: new Map([...this.secretArns, ...[...this.deployed].map(([id, d]) => [id, d.physicalId] as [string, string])]),
+      physicalIds: new Map([...this.playedPhysicalIds, ...[...this.deployed].map(([id, d]) => [id, d.physicalId] as [string, string])]),
       attributes: new Map([...this.deployed].map(([id, d]) => [id, d.data])),
     };
     return resolve(value, ctx);
@@ -369,12 +371,23 @@ export class StackRunner {
   /** AWS::SecretsManager::Secret resources: created once with a generated value, as CloudFormation does. */
   private deploySecrets(artifact: StackArtifact): void {
     for (const [logicalId, resource] of Object.entries(artifact.template.Resources)) {
-      if (resource.Type !== 'AWS::SecretsManager::Secret' || this.secretArns.has(logicalId)) continue;
+      if (resource.Type !== 'AWS::SecretsManager::Secret' || this.playedPhysicalIds.has(logicalId)) continue;
       const props = resource.Properties ?? {};
       const value = typeof props.SecretString === 'string' ? props.SecretString : generateSecretString(props.GenerateSecretString as GenerateSecretString | undefined);
       const name = typeof props.Name === 'string' ? props.Name : `${logicalId}-${randomBytes(6).toString('hex')}`;
       const created = this.options.kms.secrets.CreateSecret({ Name: name, SecretString: value });
-      this.secretArns.set(logicalId, created.ARN as string);
+      this.playedPhysicalIds.set(logicalId, created.ARN as string);
+    }
+  }
+
+  /** AWS::SSM::Parameter resources: created once with their template value (a name CloudFormation makes up when none is given). */
+  private deployParameters(artifact: StackArtifact): void {
+    for (const [logicalId, resource] of Object.entries(artifact.template.Resources)) {
+      if (resource.Type !== 'AWS::SSM::Parameter' || this.playedPhysicalIds.has(logicalId)) continue;
+      const props = resource.Properties ?? {};
+      const name = typeof props.Name === 'string' ? props.Name : `CFN-${logicalId}-${randomBytes(6).toString('hex')}`;
+      this.options.kms.ssm.PutParameter({ Name: name, Value: this.resolveValue(props.Value), Type: props.Type });
+      this.playedPhysicalIds.set(logicalId, name);
     }
   }
 

@@ -4,13 +4,14 @@
  */
 import { CloudWatchClient, PutMetricDataCommand, PutMetricDataCommandInput } from '@aws-sdk/client-cloudwatch';
 import { CustomKeyStoresListEntry, DescribeCustomKeyStoresCommand, KMSClient, UpdateCustomKeyStoreCommand } from '@aws-sdk/client-kms';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { DescribeSecretCommand, GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { handler as watcherHandler } from '../../lambda/operations/connection-watcher-entry';
 import { watchConnections } from '../../lambda/operations/connection-watcher';
 import { handler as syncHandler } from '../../lambda/operations/proxy-credential-sync-entry';
 import { SyncTrigger, syncProxyCredentials } from '../../lambda/operations/proxy-credential-sync';
-import { SecretReader, SecretRedactor } from '../../lambda/secrets';
+import { SecretRedactor } from '../../lambda/secrets';
 import { SYNC_TARGETS_ENV, WATCHED_STORES_ENV } from '../../lib/private/contract/operations-metrics';
 import { CANARY_ACCESS_KEY_ID, CANARY_SECRET_KEY } from '../fixtures/events';
 import { awsError } from './harness';
@@ -18,6 +19,7 @@ import { awsError } from './harness';
 const kmsMock = mockClient(KMSClient);
 const cwMock = mockClient(CloudWatchClient);
 const smMock = mockClient(SecretsManagerClient);
+const ssmMock = mockClient(SSMClient);
 
 const noSleep = async (): Promise<void> => Promise.resolve();
 const retry = { sleep: noSleep, random: () => 0.5 };
@@ -105,117 +107,155 @@ describe('watchConnections', () => {
 
 describe('syncProxyCredentials', () => {
   const SECRET = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:xks/cred';
-  const FULL_ARN = `${SECRET}-AbC123`;
+  const STATE = '/cks/sync-state';
   const NEW_KEY_ID = CANARY_ACCESS_KEY_ID.replace('CANARY', 'ROTATE');
   const NEW_SECRET = CANARY_SECRET_KEY.replace('Canary', 'Rotate');
-  const targets = [{ storeId: 'cks-x', secretArn: SECRET }];
-  const secretHolds = (accessKeyId: string, secretAccessKey: string): void => {
-    smMock.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ accessKeyId, secretAccessKey }) });
+  const targets = [{ storeId: 'cks-x', secretArn: SECRET, stateParameter: STATE }];
+  /** The secret's AWSCURRENT version is `version`, holding this credential. */
+  const secretHolds = (version: string, accessKeyId: string, secretAccessKey: string): void => {
+    smMock.on(DescribeSecretCommand).resolves({ VersionIdsToStages: { 'v-old': ['AWSPREVIOUS'], [version]: ['AWSCURRENT'] } });
+    smMock.on(GetSecretValueCommand, { SecretId: SECRET, VersionId: version }).resolves({ SecretString: JSON.stringify({ accessKeyId, secretAccessKey }) });
+  };
+  const applied = (version: string): void => {
+    ssmMock.on(GetParameterCommand, { Name: STATE }).resolves({ Parameter: { Name: STATE, Value: version } });
   };
   const kmsHolds = (accessKeyId: string, state = 'CONNECTED'): void => {
     kmsMock.on(DescribeCustomKeyStoresCommand).resolves({ CustomKeyStores: [store('cks-x', state, { XksProxyConfiguration: { AccessKeyId: accessKeyId } })] });
   };
-  const run = async (trigger?: SyncTrigger): ReturnType<typeof syncProxyCredentials> => {
-    const redactor = new SecretRedactor();
-    const sm = new SecretsManagerClient({ region: 'us-east-1' });
-    return syncProxyCredentials(targets, trigger, {
+  const run = async (trigger?: SyncTrigger): ReturnType<typeof syncProxyCredentials> =>
+    syncProxyCredentials(targets, trigger, {
       kms: new KMSClient({ region: 'us-east-1' }),
       cloudWatch: new CloudWatchClient({ region: 'us-east-1' }),
-      secrets: (r) => new SecretReader(sm, redactor, r),
-      redactor,
+      secretsManager: new SecretsManagerClient({ region: 'us-east-1' }),
+      ssm: new SSMClient({ region: 'us-east-1' }),
+      redactor: new SecretRedactor(),
       retry,
       log: (l) => logs.push(l),
       now: () => AT,
     });
-  };
-  const labelUpdated = (arn: string): SyncTrigger => ({ 'detail-type': 'Secret Label Updated', resources: [arn] });
   const everything = (): string => [logs.join('\n'), JSON.stringify(cwMock.commandCalls(PutMetricDataCommand).map((c) => c.args[0].input))].join('\n');
 
-  test('nothing to do when KMS holds the secret\'s access key id: no update, and 0 published', async () => {
-    secretHolds(CANARY_ACCESS_KEY_ID, CANARY_SECRET_KEY);
+  beforeEach(() => {
+    ssmMock.reset();
+    ssmMock.on(PutParameterCommand).resolves({ Version: 2 });
+    kmsMock.on(UpdateCustomKeyStoreCommand).resolves({});
+  });
+
+  test('nothing to do when KMS has the current version: the secret\'s value is not even read; 0 is published', async () => {
+    secretHolds('v2', CANARY_ACCESS_KEY_ID, CANARY_SECRET_KEY);
+    applied('v2');
     kmsHolds(CANARY_ACCESS_KEY_ID);
     expect(await run()).toEqual([{ storeId: 'cks-x', outcome: 'in-sync' }]);
+    expect(smMock.commandCalls(GetSecretValueCommand)).toEqual([]);
     expect(kmsMock.commandCalls(UpdateCustomKeyStoreCommand)).toEqual([]);
     expect(published()).toEqual(['ProxyCredentialSyncFailed{CustomKeyStoreId=cks-x}=0']);
   });
 
-  test('a new access key id in the secret is sent to KMS, with nothing else in the update', async () => {
-    secretHolds(NEW_KEY_ID, NEW_SECRET);
+  test('a new current version is sent to KMS (that version, with nothing else in the update), then remembered', async () => {
+    secretHolds('v3', NEW_KEY_ID, NEW_SECRET);
+    applied('v2');
     kmsHolds(CANARY_ACCESS_KEY_ID);
-    kmsMock.on(UpdateCustomKeyStoreCommand).resolves({});
-    expect(await run()).toEqual([{ storeId: 'cks-x', outcome: 'updated' }]);
+    expect(await run({ 'detail-type': 'Secret Label Updated' })).toEqual([{ storeId: 'cks-x', outcome: 'updated' }]);
+    expect(smMock.commandCalls(GetSecretValueCommand)[0].args[0].input).toEqual({ SecretId: SECRET, VersionId: 'v3' });
     expect(kmsMock.commandCalls(UpdateCustomKeyStoreCommand)[0].args[0].input).toEqual({ CustomKeyStoreId: 'cks-x', XksProxyAuthenticationCredential: { AccessKeyId: NEW_KEY_ID, RawSecretAccessKey: NEW_SECRET } });
+    expect(ssmMock.commandCalls(PutParameterCommand)[0].args[0].input).toEqual({ Name: STATE, Value: 'v3', Overwrite: true });
+    expect(published()).toEqual(['ProxyCredentialSyncFailed{CustomKeyStoreId=cks-x}=0']);
     expect(everything()).not.toContain(NEW_SECRET);
     expect(everything()).not.toContain(NEW_KEY_ID);
+    expect(JSON.parse(logs[0])).toMatchObject({ trigger: 'Secret Label Updated' });
   });
 
-  test('the secret\'s own event forces the update even when only the secret access key changed; an event for another secret does not', async () => {
-    secretHolds(CANARY_ACCESS_KEY_ID, NEW_SECRET);
+  test('a new secret access key under the same access key id is a new version too, and is sent', async () => {
+    secretHolds('v3', CANARY_ACCESS_KEY_ID, NEW_SECRET);
+    applied('v2');
     kmsHolds(CANARY_ACCESS_KEY_ID);
-    kmsMock.on(UpdateCustomKeyStoreCommand).resolves({});
-    expect(await run(labelUpdated(`${SECRET}-other-AbC123`))).toEqual([{ storeId: 'cks-x', outcome: 'in-sync' }]);
-    expect(await run(labelUpdated(`${SECRET}-AbC12`))).toEqual([{ storeId: 'cks-x', outcome: 'in-sync' }]);
-    expect(await run(labelUpdated(FULL_ARN))).toEqual([{ storeId: 'cks-x', outcome: 'updated' }]);
-    expect(kmsMock.commandCalls(UpdateCustomKeyStoreCommand)).toHaveLength(1);
+    expect(await run()).toEqual([{ storeId: 'cks-x', outcome: 'updated' }]);
   });
 
-  test('a store that is connecting, disconnecting or FAILED is left for the next run, and nothing is published for it', async () => {
-    secretHolds(NEW_KEY_ID, NEW_SECRET);
+  test('the first run after a deployment (no version remembered) gives KMS the current version once', async () => {
+    secretHolds('v1', CANARY_ACCESS_KEY_ID, CANARY_SECRET_KEY);
+    applied('none');
+    kmsHolds(CANARY_ACCESS_KEY_ID);
+    expect(await run()).toEqual([{ storeId: 'cks-x', outcome: 'updated' }]);
+  });
+
+  test('a store that is connecting, disconnecting or FAILED is deferred, with nothing remembered or published, and the next run catches up', async () => {
+    secretHolds('v3', NEW_KEY_ID, NEW_SECRET);
+    applied('v2');
     for (const state of ['CONNECTING', 'DISCONNECTING', 'FAILED']) {
       kmsHolds(CANARY_ACCESS_KEY_ID, state);
       const [result] = await run();
       expect(result).toEqual({ storeId: 'cks-x', outcome: 'deferred', reason: expect.stringContaining(`the store is ${state}`) as unknown });
     }
     expect(kmsMock.commandCalls(UpdateCustomKeyStoreCommand)).toEqual([]);
+    expect(ssmMock.commandCalls(PutParameterCommand)).toEqual([]);
     expect(published()).toEqual([]);
-  });
-
-  test('a disconnected store is updated too (KMS takes the credential in either state)', async () => {
-    secretHolds(NEW_KEY_ID, NEW_SECRET);
-    kmsHolds(CANARY_ACCESS_KEY_ID, 'DISCONNECTED');
-    kmsMock.on(UpdateCustomKeyStoreCommand).resolves({});
+    kmsHolds(CANARY_ACCESS_KEY_ID, 'DISCONNECTED'); // KMS takes a credential in either state
     expect(await run()).toEqual([{ storeId: 'cks-x', outcome: 'updated' }]);
   });
 
-  test('KMS rejecting the credential publishes 1, and the reason names the exception without any secret value, even when KMS echoes it', async () => {
-    secretHolds(NEW_KEY_ID, NEW_SECRET);
+  test('KMS rejecting the credential publishes 1, remembers nothing, and the next run tries again; the reason names the exception and never the value', async () => {
+    secretHolds('v3', NEW_KEY_ID, NEW_SECRET);
+    applied('v2');
     kmsHolds(CANARY_ACCESS_KEY_ID);
-    kmsMock.on(UpdateCustomKeyStoreCommand).rejects(awsError('XksProxyIncorrectAuthenticationCredentialException', `The proxy rejected ${NEW_KEY_ID}`));
+    kmsMock.on(UpdateCustomKeyStoreCommand).rejects(awsError('XksProxyIncorrectAuthenticationCredentialException', `The proxy rejected ${NEW_KEY_ID}.`));
     const [result] = await run();
     expect(result).toEqual({
       storeId: 'cks-x',
       outcome: 'rejected',
-      reason: `XksProxyIncorrectAuthenticationCredentialException: The proxy rejected ***** KMS kept the credential it had, and the store's connection state did not change. Make the XKS proxy accept the credential in secret ${SECRET} (or put back the one it accepts); the next run, within 5 minutes, tries again.`,
+      reason: `XksProxyIncorrectAuthenticationCredentialException: The proxy rejected *****. KMS kept the credential it had, and the store's connection state did not change. Make the XKS proxy accept the credential in secret ${SECRET} (or put back the one it accepts); the next scheduled run tries again.`,
     });
-    expect(published()).toEqual(['ProxyCredentialSyncFailed{CustomKeyStoreId=cks-x}=1']);
+    expect(ssmMock.commandCalls(PutParameterCommand)).toEqual([]);
+    await run();
+    expect(kmsMock.commandCalls(UpdateCustomKeyStoreCommand)).toHaveLength(2);
+    expect(published()).toEqual(['ProxyCredentialSyncFailed{CustomKeyStoreId=cks-x}=1', 'ProxyCredentialSyncFailed{CustomKeyStoreId=cks-x}=1']);
     expect(everything()).not.toContain(NEW_KEY_ID);
   });
 
-  test('an unusable secret counts as a failure, with the secret\'s problem and no KMS call', async () => {
-    smMock.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ accessKeyId: 'lower-case-is-not-allowed', secretAccessKey: NEW_SECRET }) });
+  test('a passing failure (throttling past the retries) defers instead of raising the failure metric', async () => {
+    secretHolds('v3', NEW_KEY_ID, NEW_SECRET);
+    applied('v2');
     kmsHolds(CANARY_ACCESS_KEY_ID);
+    kmsMock.on(UpdateCustomKeyStoreCommand).rejects(awsError('ThrottlingException', 'Rate exceeded'));
     const [result] = await run();
-    expect(result).toMatchObject({ outcome: 'rejected', reason: expect.stringMatching(/'accessKeyId' in secret .* is not valid/) as unknown });
+    expect(result).toMatchObject({ outcome: 'deferred', reason: 'ThrottlingException: Rate exceeded' });
+    expect(published()).toEqual([]);
+  });
+
+  test('a credential KMS took but that could not be remembered is deferred: the next run sends it once more', async () => {
+    secretHolds('v3', NEW_KEY_ID, NEW_SECRET);
+    applied('v2');
+    kmsHolds(CANARY_ACCESS_KEY_ID);
+    ssmMock.on(PutParameterCommand).rejects(awsError('AccessDeniedException', 'not allowed'));
+    expect((await run())[0]).toMatchObject({ outcome: 'deferred' });
+  });
+
+  test('an unusable secret, or one the function may not read, counts as a failure, with the secret\'s problem and no KMS call', async () => {
+    secretHolds('v3', 'lower-case-is-not-allowed', NEW_SECRET);
+    applied('v2');
+    kmsHolds(CANARY_ACCESS_KEY_ID);
+    expect((await run())[0]).toMatchObject({ outcome: 'rejected', reason: expect.stringMatching(/'accessKeyId' in secret .* is not valid/) as unknown });
+    smMock.on(DescribeSecretCommand).rejects(awsError('AccessDeniedException', 'not authorized to perform secretsmanager:DescribeSecret'));
+    expect((await run())[0]).toMatchObject({ outcome: 'rejected', reason: expect.stringMatching(/^AccessDeniedException: /) as unknown });
     expect(kmsMock.commandCalls(UpdateCustomKeyStoreCommand)).toEqual([]);
     expect(everything()).not.toContain(NEW_SECRET);
   });
 
-  test('a store KMS does not show is reported as not-found, with nothing published for it', async () => {
+  test('a store KMS does not show is reported as not-found, with nothing read or published for it', async () => {
     kmsMock.on(DescribeCustomKeyStoresCommand).resolves({ CustomKeyStores: [] });
     expect(await run()).toEqual([{ storeId: 'cks-x', outcome: 'not-found' }]);
-    expect(smMock.commandCalls(GetSecretValueCommand)).toEqual([]);
+    expect(smMock.calls()).toEqual([]);
     expect(published()).toEqual([]);
   });
 
-  test('the Lambda entry point reads its targets from its environment and passes the event on', async () => {
+  test('the Lambda entry point reads its targets from its environment', async () => {
     process.env[SYNC_TARGETS_ENV] = JSON.stringify(targets);
-    secretHolds(CANARY_ACCESS_KEY_ID, NEW_SECRET);
+    secretHolds('v3', NEW_KEY_ID, NEW_SECRET);
+    applied('v2');
     kmsHolds(CANARY_ACCESS_KEY_ID);
-    kmsMock.on(UpdateCustomKeyStoreCommand).resolves({});
     const log = jest.spyOn(console, 'log').mockImplementation(() => undefined);
     try {
-      expect(await syncHandler(labelUpdated(FULL_ARN))).toEqual([{ storeId: 'cks-x', outcome: 'updated' }]);
-      expect(await syncHandler()).toEqual([{ storeId: 'cks-x', outcome: 'in-sync' }]);
+      expect(await syncHandler({ 'detail-type': 'Scheduled Event' })).toEqual([{ storeId: 'cks-x', outcome: 'updated' }]);
       expect(log.mock.calls.join('\n')).not.toContain(NEW_SECRET);
     } finally {
       log.mockRestore();

@@ -22,6 +22,7 @@ import {
 } from '@aws-sdk/client-kms';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { DescribeSecretCommand, GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { LocalKms, startLocalKms } from '../../local/kms-server';
 import { TRUST_ANCHOR } from '../fixtures/events';
@@ -364,7 +365,7 @@ test('Secrets Manager sends "Secret Label Updated" when AWSCURRENT moves, naming
 
 test('CloudWatch PutMetricData, in the JSON 1.0 protocol, keeps each datum; AWS/ namespaces and values that are not numbers are refused', async () => {
   const cw = new CloudWatchClient({ ...kms.clientConfig(), maxAttempts: 1 });
-  const at = new Date('2026-11-23T06:00:00Z');
+  const at = new Date(Math.floor(kms.clock.now() / 1000) * 1000 - 60_000);
   await cw.send(new PutMetricDataCommand({ Namespace: 'KmsCustomKeyStores', MetricData: [{ MetricName: 'Connected', Value: 0, Unit: 'Count', Timestamp: at, Dimensions: [{ Name: 'CustomKeyStoreId', Value: 'cks-1' }] }] }));
   expect(kms.cloudWatch.datapoints('KmsCustomKeyStores', 'Connected', { CustomKeyStoreId: 'cks-1' })).toEqual([
     { namespace: 'KmsCustomKeyStores', metricName: 'Connected', dimensions: { CustomKeyStoreId: 'cks-1' }, value: 0, unit: 'Count', at: at.getTime() },
@@ -373,5 +374,18 @@ test('CloudWatch PutMetricData, in the JSON 1.0 protocol, keeps each datum; AWS/
   await expect(cw.send(new PutMetricDataCommand({ Namespace: 'AWS/KMS', MetricData: [{ MetricName: 'M', Value: 1 }] }))).rejects.toMatchObject({ name: 'InvalidParameterValueException' });
   await expect(cw.send(new PutMetricDataCommand({ Namespace: 'X', MetricData: [] }))).rejects.toMatchObject({ name: 'InvalidParameterValueException' });
   await expect(cw.send(new PutMetricDataCommand({ Namespace: 'X', MetricData: [{ MetricName: 'M', Dimensions: [{ Name: 'D', Value: '' }], Value: 1 }] }))).rejects.toMatchObject({ name: 'InvalidParameterValueException' });
+  // CloudWatch takes data from two weeks back to two hours ahead only.
+  for (const off of [new Date(kms.clock.now() - 15 * DAY), new Date(kms.clock.now() + 3 * 3_600_000)]) {
+    await expect(cw.send(new PutMetricDataCommand({ Namespace: 'X', MetricData: [{ MetricName: 'M', Value: 1, Timestamp: off }] }))).rejects.toMatchObject({ name: 'InvalidParameterValueException' });
+  }
   expect(kms.cloudWatch.data).toHaveLength(1);
+});
+
+test('SSM Parameter Store: PutParameter makes a parameter or, with Overwrite, a new version; GetParameter reads it; an unknown one is ParameterNotFound', async () => {
+  const ssm = new SSMClient({ ...kms.clientConfig(), maxAttempts: 1 });
+  await expect(ssm.send(new GetParameterCommand({ Name: 'state' }))).rejects.toMatchObject({ name: 'ParameterNotFound' });
+  expect(await ssm.send(new PutParameterCommand({ Name: 'state', Value: 'none', Type: 'String' }))).toMatchObject({ Version: 1 });
+  await expect(ssm.send(new PutParameterCommand({ Name: 'state', Value: 'v2' }))).rejects.toMatchObject({ name: 'ParameterAlreadyExists' });
+  expect(await ssm.send(new PutParameterCommand({ Name: 'state', Value: 'v2', Overwrite: true }))).toMatchObject({ Version: 2 });
+  expect((await ssm.send(new GetParameterCommand({ Name: 'state' }))).Parameter).toMatchObject({ Name: 'state', Value: 'v2', Version: 2, Type: 'String' });
 });

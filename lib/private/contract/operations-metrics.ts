@@ -30,4 +30,13 @@ export interface SyncTarget {
   readonly storeId: string;
   /** The secret's ARN as the stack knows it: full, or partial (no random suffix) for a secret imported by name. */
   readonly secretArn: string;
+  /**
+   * The name of the SSM parameter in which the sync remembers the secret version it last gave KMS
+   * (KMS shows the AccessKeyId it holds, never the secret access key, so only this tells a new
+   * secret access key under the same id).
+   */
+  readonly stateParameter: string;
 }
+
+/** The state parameter's value before the sync's first run: no version applied yet. */
+export const NO_VERSION_APPLIED = 'none';
