@@ -29,30 +29,17 @@ interface Operation {
 }
 
 type Input = Record<string, unknown>;
-const kmsOperation = (quota: number, run: (model: KmsModel, input: Input) => Input): Operation => ({ service: 'TrentService', quota, run: (endpoint, input) => run(endpoint.model, input) });
-const secretsOperation = (quota: number, run: (model: SecretsManagerModel, input: Input) => Input): Operation => ({
-  service: 'secretsmanager',
-  quota,
-  run: (endpoint, input) => run(endpoint.secrets, input),
-});
 
-const cloudFormationOperation = (quota: number, run: (model: CloudFormationModel, input: Input) => Input): Operation => ({
-  service: 'cloudformation',
-  quota,
-  run: (endpoint, input) => run(endpoint.cloudFormation, input),
-});
+/** The operations of one service: its wire name, and which of the endpoint's models answers it. */
+function serviceOperations<M>(service: ServiceName, modelOf: (endpoint: LocalKms) => M): (quota: number, run: (model: M, input: Input) => Input) => Operation {
+  return (quota, run) => ({ service, quota, run: (endpoint, input) => run(modelOf(endpoint), input) });
+}
 
-const cloudWatchOperation = (quota: number, run: (model: CloudWatchModel, input: Input) => Input): Operation => ({
-  service: 'GraniteServiceVersion20100801',
-  quota,
-  run: (endpoint, input) => run(endpoint.cloudWatch, input),
-});
-
-const ssmOperation = (quota: number, run: (model: SsmModel, input: Input) => Input): Operation => ({
-  service: 'AmazonSSM',
-  quota,
-  run: (endpoint, input) => run(endpoint.ssm, input),
-});
+const kmsOperation = serviceOperations('TrentService', (e) => e.model);
+const secretsOperation = serviceOperations('secretsmanager', (e) => e.secrets);
+const cloudFormationOperation = serviceOperations('cloudformation', (e) => e.cloudFormation);
+const cloudWatchOperation = serviceOperations('GraniteServiceVersion20100801', (e) => e.cloudWatch);
+const ssmOperation = serviceOperations('AmazonSSM', (e) => e.ssm);
 
 /** Every operation the endpoint knows; anything else is UnknownOperationException. */
 export const OPERATIONS: Readonly<Record<string, Operation>> = {
