@@ -116,6 +116,17 @@ export interface ICustomKeyStore extends IResource {
    * @see https://docs.aws.amazon.com/kms/latest/developerguide/monitoring-cloudwatch.html
    */
   metricExternalKeyStoreThrottle(props?: cloudwatch.MetricOptions): cloudwatch.IMetric;
+
+  /**
+   * `CloudHSMKeyStoreThrottle`: the requests for the keys of this CloudHSM key store that KMS
+   * throttled, the cluster's own throttling included, over every operation (a CloudWatch Metrics
+   * Insights query). Statistics and `dimensionsMap` as for `metricXksProxyLatency()`. Refused for
+   * an external key store.
+   *
+   * @default - statistic Sum, period 5 minutes
+   * @see https://docs.aws.amazon.com/kms/latest/developerguide/monitoring-cloudwatch.html
+   */
+  metricCloudHsmKeyStoreThrottle(props?: cloudwatch.MetricOptions): cloudwatch.IMetric;
 }
 
 /** What is known of a custom key store made outside this stack. */
@@ -253,6 +264,11 @@ export abstract class CustomKeyStoreBase extends Resource implements ICustomKeyS
   /** `ExternalKeyStoreThrottle` over every operation and key spec of this external key store (a Metrics Insights query). */
   public metricExternalKeyStoreThrottle(props?: cloudwatch.MetricOptions): cloudwatch.IMetric {
     return metrics.externalKeyStoreThrottle(this, props);
+  }
+
+  /** `CloudHSMKeyStoreThrottle` over every operation of this CloudHSM key store (a Metrics Insights query). */
+  public metricCloudHsmKeyStoreThrottle(props?: cloudwatch.MetricOptions): cloudwatch.IMetric {
+    return metrics.cloudHsmKeyStoreThrottle(this, props);
   }
 }
 

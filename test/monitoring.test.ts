@@ -248,7 +248,7 @@ describe('metrics of imported stores', () => {
   });
 });
 
-describe('a CloudHSM key store publishes none of the XKS metrics', () => {
+describe('a CloudHSM key store: none of the XKS metrics, its own throttling', () => {
   test('metric() takes it: KMS publishes a few AWS/KMS metrics for CloudHSM key stores (their throttling) by CustomKeyStoreId', () => {
     const stack = newStack();
     const store = hsmStore(stack);
@@ -256,6 +256,19 @@ describe('a CloudHSM key store publishes none of the XKS metrics', () => {
       namespace: 'AWS/KMS',
       metricName: 'CloudHSMKeyStoreThrottle',
     });
+  });
+
+  test('metricCloudHsmKeyStoreThrottle (Keystore Throttle Metrics): SUM over operations and key specs; refused for an external key store', () => {
+    const stack = newStack();
+    const store = hsmStore(stack);
+    expect(queryOf(stack, store.metricCloudHsmKeyStoreThrottle()).expression).toEqual(
+      joined(`SELECT SUM(CloudHSMKeyStoreThrottle) FROM ${THROTTLE_SCHEMA} WHERE CustomKeyStoreId = '`, ref(store), "'"),
+    );
+    const unknownKind = CustomKeyStore.fromCustomKeyStoreId(stack, 'ById', 'cks-1234567890abcdef0');
+    expect(queryOf(stack, unknownKind.metricCloudHsmKeyStoreThrottle()).expression).toBe(`SELECT SUM(CloudHSMKeyStoreThrottle) FROM ${THROTTLE_SCHEMA} WHERE CustomKeyStoreId = 'cks-1234567890abcdef0'`);
+    expect(() => externalStore(stack).metricCloudHsmKeyStoreThrottle()).toThrow(
+      /^metricCloudHsmKeyStoreThrottle: custom key store '.*' is an external key store, and KMS publishes CloudHSMKeyStoreThrottle for CloudHSM key stores only; expected a CloudHSM key store \(an external key store's throttling is metricExternalKeyStoreThrottle\(\)\)/,
+    );
   });
 
   const calls: Array<[string, (store: ICustomKeyStore) => unknown]> = [

@@ -32,6 +32,8 @@ interface KmsMetricSpec {
   readonly dimensions: readonly string[];
   /** The query function (or statistic) when the caller names none. */
   readonly defaultStatistic: string;
+  /** The one kind of store KMS publishes it for (default: external key stores). */
+  readonly storeType?: CustomKeyStoreType;
 }
 
 const LATENCY: KmsMetricSpec = { name: 'XksProxyLatency', dimensions: [STORE_ID_DIMENSION, 'KmsOperation', 'XksOperation', 'KeySpec'], defaultStatistic: cloudwatch.Stats.AVERAGE };
@@ -42,6 +44,7 @@ const ERRORS: KmsMetricSpec = {
 };
 const CERTIFICATE: KmsMetricSpec = { name: 'XksProxyCertificateDaysToExpire', dimensions: [STORE_ID_DIMENSION, 'CertificateName'], defaultStatistic: cloudwatch.Stats.MINIMUM };
 const THROTTLE: KmsMetricSpec = { name: 'ExternalKeyStoreThrottle', dimensions: [STORE_ID_DIMENSION, 'KmsOperation', 'KeySpec'], defaultStatistic: cloudwatch.Stats.SUM };
+const CLOUDHSM_THROTTLE: KmsMetricSpec = { ...THROTTLE, name: 'CloudHSMKeyStoreThrottle', storeType: CustomKeyStoreType.AWS_CLOUDHSM };
 const CREDENTIAL_AGE = 'XksProxyCredentialAge';
 const KEY_MANAGER_STATES = 'XksExternalKeyManagerStates';
 const KEY_MANAGER_STATE_DIMENSION = 'XksExternalKeyManagerState';
@@ -101,6 +104,10 @@ export function xksProxyCertificateDaysToExpire(store: MeteredStore, props: clou
   return storeQuery(store, 'metricXksProxyCertificateDaysToExpire', CERTIFICATE, props, {});
 }
 
+export function cloudHsmKeyStoreThrottle(store: MeteredStore, props: cloudwatch.MetricOptions = {}): cloudwatch.IMetric {
+  return storeQuery(store, 'metricCloudHsmKeyStoreThrottle', CLOUDHSM_THROTTLE, props, {});
+}
+
 export function externalKeyStoreThrottle(store: MeteredStore, props: cloudwatch.MetricOptions = {}): cloudwatch.IMetric {
   return storeQuery(store, 'metricExternalKeyStoreThrottle', THROTTLE, props, {});
 }
@@ -130,13 +137,27 @@ export function xksProxyErrors(store: MeteredStore, props: XksProxyErrorsMetricO
  */
 function rejectCloudHsm(store: MeteredStore, method: string): void {
   if (store.customKeyStoreType === CustomKeyStoreType.AWS_CLOUDHSM) {
-    const name = store.customKeyStoreName === undefined || Token.isUnresolved(store.customKeyStoreName) ? '' : ` '${store.customKeyStoreName}'`;
     throw new CustomKeyStoreValidationError(
-      `${method}: custom key store${name} is a CloudHSM key store, and KMS publishes AWS/KMS metrics by CustomKeyStoreId for external key stores only; expected an external key store. ` +
+      `${method}: custom key store${nameOf(store)} is a CloudHSM key store, and KMS publishes AWS/KMS metrics by CustomKeyStoreId for external key stores only; expected an external key store. ` +
         "For a CloudHSM key store, use metricConnected() or addRecommendedAlarms() of a store declared with CustomKeyStore, and the cluster's own AWS/CloudHSM metrics (such as HsmUnhealthy, by ClusterId)",
       store,
     );
   }
+}
+
+/** The converse, for the one metric KMS publishes for CloudHSM key stores only. */
+function rejectExternal(store: MeteredStore, method: string, metricName: string): void {
+  if (store.customKeyStoreType === CustomKeyStoreType.EXTERNAL_KEY_STORE) {
+    throw new CustomKeyStoreValidationError(
+      `${method}: custom key store${nameOf(store)} is an external key store, and KMS publishes ${metricName} for CloudHSM key stores only; expected a CloudHSM key store (an external key store's throttling is metricExternalKeyStoreThrottle())`,
+      store,
+    );
+  }
+}
+
+/** The store's name for a message, when it is known and not a token. */
+function nameOf(store: MeteredStore): string {
+  return store.customKeyStoreName === undefined || Token.isUnresolved(store.customKeyStoreName) ? '' : ` '${store.customKeyStoreName}'`;
 }
 
 /**
@@ -152,7 +173,11 @@ function storeQuery(
   fixed: Readonly<Record<string, string>>,
   excluded: Readonly<Record<string, string>> = {},
 ): cloudwatch.IMetric {
-  rejectCloudHsm(store, method);
+  if (spec.storeType === CustomKeyStoreType.AWS_CLOUDHSM) {
+    rejectExternal(store, method, spec.name);
+  } else {
+    rejectCloudHsm(store, method);
+  }
   const given = props as Readonly<Record<string, unknown>>;
   const refused = NOT_FOR_QUERIES.filter((option) => given[option] !== undefined);
   if (refused.length > 0) {
