@@ -210,10 +210,11 @@ export interface CustomKeyStoreProps {
    * When the secret is rotated (Secrets Manager rotation, `put-secret-value`, the console), a
    * function of the stack gives KMS the new credential with `UpdateCustomKeyStore`, which KMS
    * accepts while the store is connected: no redeploy is needed. It runs on Secrets Manager's
-   * "Secret Label Updated" event, which needs no CloudTrail trail, and every five minutes in case
-   * an event was lost. When KMS rejects the credential, `metricProxyCredentialSyncFailed()` goes to 1
-   * and the store keeps the credential it had. Update the proxy first, so that it accepts both
-   * credentials while KMS switches.
+   * "Secret Label Updated" event, which needs no CloudTrail trail, and every five minutes, which
+   * catches up a lost event or a store that was busy. It remembers the secret version KMS has in an
+   * SSM parameter of the stack (KMS never shows the secret access key it holds). When KMS rejects
+   * the credential, `metricProxyCredentialSyncFailed()` goes to 1 and the store keeps the credential
+   * it had. Update the proxy first, so that it accepts both credentials while KMS switches.
    *
    * Not available for CloudHSM key stores: KMS rotates the kmsuser password itself on every connect.
    *
