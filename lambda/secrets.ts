@@ -86,7 +86,7 @@ export class SecretReader {
       const out = await withRetry(async () => this.client.send(new GetSecretValueCommand({ SecretId: secretArn, VersionId: versionId })), this.retry);
       value = out.SecretString;
     } catch (err) {
-      throw new KeyStoreError(messages.secretUnreadableMessage(errorName(err), what, secretArn, (err as Error).message));
+      throw new KeyStoreError(messages.secretUnreadableMessage(errorName(err), what, secretArn, (err as Error).message), err);
     }
     if (value === undefined) {
       throw new KeyStoreError(messages.secretNotStringMessage(what, secretArn));

@@ -74,26 +74,22 @@ describe('proxy credential sync', () => {
     ]);
     const env = (template.findResources('AWS::Lambda::Function', { Properties: { Handler: 'index.handler' } }) as Record<string, { Properties: { Environment: { Variables: Record<string, unknown> } } }>);
     expect(JSON.stringify(Object.values(env)[0].Properties.Environment.Variables.PROXY_CREDENTIAL_SYNC_TARGETS)).toMatch(/storeId.*secretArn.*secret:xks-AbCdEf.*storeId.*xks\/by-name.*storeId.*secret:xks-AbCdEf/);
-    const readParameter = (store: string): unknown => ({
-      Action: ['ssm:DescribeParameters', 'ssm:GetParameters', 'ssm:GetParameter', 'ssm:GetParameterHistory'],
+    const useParameter = (store: string): unknown => ({
+      Action: ['ssm:GetParameter', 'ssm:PutParameter'],
       Effect: 'Allow',
       Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:ssm:us-east-1:${ACCOUNT}:parameter/`, { Ref: expect.stringMatching(new RegExp(`^${store}ProxyCredentialSyncState`)) as unknown }]] },
     });
-    const writeParameter = (store: string): unknown => ({ ...(readParameter(store) as object), Action: 'ssm:PutParameter' });
     const readSecret = (resource: unknown): unknown => ({ Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], Effect: 'Allow', Resource: resource });
     expect(statements(template, 'KmsCustomKeyStoreProxyCredentialSync')).toEqual([
       logStatement(/^KmsCustomKeyStoreProxyCredentialSyncHandlerLogs/),
       describeStatement,
       metricsStatement,
       { Sid: 'UpdateProxyCredentials', Action: 'kms:UpdateCustomKeyStore', Effect: 'Allow', Resource: '*', Condition: { StringEquals: { 'kms:CallerAccount': ACCOUNT } } },
-      readParameter('A'),
-      writeParameter('A'),
+      useParameter('A'),
       readSecret(`arn:aws:secretsmanager:us-east-1:${ACCOUNT}:secret:xks-AbCdEf`),
-      readParameter('B'),
-      writeParameter('B'),
+      useParameter('B'),
       readSecret({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:secretsmanager:us-east-1:${ACCOUNT}:secret:xks/by-name-??????`]] }),
-      readParameter('C'),
-      writeParameter('C'),
+      useParameter('C'),
     ]);
     // EventBridge may invoke the function for each rule, and only for those rules.
     const permissions = Object.values(template.findResources('AWS::Lambda::Permission')).map((r) => r.Properties as { Principal: string; SourceArn: { 'Fn::GetAtt': [string, string] } });
@@ -113,10 +109,7 @@ describe('proxy credential sync', () => {
     const parameterId = Object.keys(template.findResources('AWS::SSM::Parameter'))[0];
     expect(parameterId).toMatch(/^AProxyCredentialSyncState/);
     const onParameter = statements(template, 'KmsCustomKeyStoreProxyCredentialSync').filter((st) => JSON.stringify(st).includes(parameterId));
-    expect(onParameter.map((st) => (st as { Action: string | string[] }).Action)).toEqual([
-      ['ssm:DescribeParameters', 'ssm:GetParameters', 'ssm:GetParameter', 'ssm:GetParameterHistory'],
-      'ssm:PutParameter',
-    ]);
+    expect(onParameter.map((st) => (st as { Action: string | string[] }).Action)).toEqual([['ssm:GetParameter', 'ssm:PutParameter']]);
     expect(JSON.stringify(template.findResources('AWS::Lambda::Function'))).toMatch(new RegExp(`stateParameter.*${parameterId}`));
   });
 

@@ -15,7 +15,7 @@ import { CustomKeyStoresListEntry, KMSClient, UpdateCustomKeyStoreCommand } from
 import { DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { CREDENTIAL_SYNC_FAILED_METRIC, STORE_ID_DIMENSION, SyncTarget } from '../../lib/private/contract/operations-metrics';
-import { errorName } from '../errors';
+import { errorName, KeyStoreError } from '../errors';
 import * as messages from '../messages';
 import { CallStats, isTransient, RetryOptions, withRetry } from '../retry';
 import { SecretReader, SecretRedactor } from '../secrets';
@@ -75,57 +75,89 @@ export async function syncProxyCredentials(targets: readonly SyncTarget[], trigg
   return results;
 }
 
+/** At most this many updates a run: enough to catch up with a secret rotated again during the run. */
+const MAX_ROUNDS = 3;
+
 async function syncOne(target: SyncTarget, store: CustomKeyStoresListEntry | undefined, deps: SyncDeps, retry: RetryOptions): Promise<StoreSyncResult> {
   const storeId = target.storeId;
   if (!store) {
     return { storeId, outcome: 'not-found' };
   }
-  const deferred = (err: unknown): StoreSyncResult => ({ storeId, outcome: 'deferred', reason: deps.redactor.redact(`${errorName(err)}: ${(err as Error).message}`) });
-  let current: string;
-  let applied: string | undefined;
-  try {
-    current = await currentVersion(deps.secretsManager, target.secretArn, retry);
-    const parameter = await withRetry(async () => deps.ssm.send(new GetParameterCommand({ Name: target.stateParameter })), retry);
-    applied = parameter.Parameter?.Value;
-  } catch (err) {
-    return isTransient(err) ? deferred(err) : { storeId, outcome: 'rejected', reason: deps.redactor.redact(`${errorName(err)}: ${(err as Error).message}`) };
+  /** `lastingReason` says what to do about a failure that will not pass by itself. */
+  const failed = (err: unknown, lastingReason?: string): StoreSyncResult => {
+    // A passing failure (throttling, an internal error, also when a secret read wraps it) is
+    // left to the next run; anything else needs someone to act, and raises the failure metric.
+    const passing = isTransient(err) || isTransient((err as { cause?: unknown }).cause);
+    // A KeyStoreError's message already begins with the name of the error it explains.
+    const plain = err instanceof KeyStoreError ? err.message : `${errorName(err)}: ${(err as Error).message}`;
+    return { storeId, outcome: passing ? 'deferred' : 'rejected', reason: deps.redactor.redact(passing ? plain : (lastingReason ?? plain)) };
+  };
+  // The version this run last gave KMS. Runs may overlap (the event's and the schedule's): a run
+  // finishes only when the version it gave KMS last is still the current one, so that a run that
+  // gave KMS an older version after another gave it a newer one puts the newer one back.
+  let given: string | undefined;
+  for (let round = 0; round < MAX_ROUNDS; round++) {
+    let current: string;
+    try {
+      current = await currentVersion(deps.secretsManager, target.secretArn, retry);
+      if (given === current) {
+        return { storeId, outcome: 'updated' };
+      }
+      if (given === undefined) {
+        const parameter = await withRetry(async () => deps.ssm.send(new GetParameterCommand({ Name: target.stateParameter })), retry);
+        if (parameter.Parameter?.Value === stateValue(target, current)) {
+          return { storeId, outcome: 'in-sync' };
+        }
+      }
+    } catch (err) {
+      return failed(err);
+    }
+    const state = store.ConnectionState ?? 'UNKNOWN';
+    if (given === undefined && !CHANGEABLE_STATES.has(state)) {
+      return { storeId, outcome: 'deferred', reason: messages.credentialSyncDeferredReason(state) };
+    }
+    let credential;
+    try {
+      credential = await new SecretReader(deps.secretsManager, deps.redactor, retry).proxyCredential(target.secretArn, current);
+    } catch (err) {
+      // The reader's message says what is wrong with the secret, never its value.
+      return failed(err);
+    }
+    try {
+      await withRetry(
+        async () =>
+          deps.kms.send(
+            new UpdateCustomKeyStoreCommand({
+              CustomKeyStoreId: storeId,
+              XksProxyAuthenticationCredential: { AccessKeyId: credential.accessKeyId, RawSecretAccessKey: credential.secretAccessKey },
+            }),
+          ),
+        retry,
+      );
+    } catch (err) {
+      if (errorName(err) === 'CustomKeyStoreInvalidStateException') {
+        // The store began connecting or disconnecting since it was read.
+        return { storeId, outcome: 'deferred', reason: deps.redactor.redact(`${errorName(err)}: ${(err as Error).message}`) };
+      }
+      return failed(err, messages.credentialSyncRejectedReason(errorName(err), (err as Error).message, target.secretArn));
+    }
+    given = current;
+    try {
+      await withRetry(async () => deps.ssm.send(new PutParameterCommand({ Name: target.stateParameter, Value: stateValue(target, current), Overwrite: true })), retry);
+    } catch (err) {
+      // KMS has the credential; a passing failure leaves the next run to send it once more.
+      return failed(err);
+    }
   }
-  if (applied === current) {
-    return { storeId, outcome: 'in-sync' };
-  }
-  const state = store.ConnectionState ?? 'UNKNOWN';
-  if (!CHANGEABLE_STATES.has(state)) {
-    return { storeId, outcome: 'deferred', reason: messages.credentialSyncDeferredReason(state) };
-  }
-  let credential;
-  try {
-    credential = await new SecretReader(deps.secretsManager, deps.redactor, retry).proxyCredential(target.secretArn, current);
-  } catch (err) {
-    // The reader's message says what is wrong with the secret, never its value.
-    return { storeId, outcome: 'rejected', reason: deps.redactor.redact((err as Error).message) };
-  }
-  try {
-    await withRetry(
-      async () =>
-        deps.kms.send(
-          new UpdateCustomKeyStoreCommand({
-            CustomKeyStoreId: storeId,
-            XksProxyAuthenticationCredential: { AccessKeyId: credential.accessKeyId, RawSecretAccessKey: credential.secretAccessKey },
-          }),
-        ),
-      retry,
-    );
-  } catch (err) {
-    if (isTransient(err)) return deferred(err);
-    return { storeId, outcome: 'rejected', reason: deps.redactor.redact(messages.credentialSyncRejectedReason(errorName(err), (err as Error).message, target.secretArn)) };
-  }
-  try {
-    await withRetry(async () => deps.ssm.send(new PutParameterCommand({ Name: target.stateParameter, Value: current, Overwrite: true })), retry);
-  } catch (err) {
-    // KMS has the credential; the next run sends it once more, which changes nothing.
-    return deferred(err);
-  }
-  return { storeId, outcome: 'updated' };
+  return { storeId, outcome: 'deferred', reason: `the secret's current version changed ${MAX_ROUNDS} times during this run; the next run finishes` };
+}
+
+/**
+ * What the state parameter holds: the store, the secret and its version, so that a store replaced
+ * by a new one, or pointed at another secret, never reads as in sync with what an old one had.
+ */
+function stateValue(target: SyncTarget, versionId: string): string {
+  return `${target.storeId} ${target.secretArn} ${versionId}`;
 }
 
 /** The id of the secret's AWSCURRENT version (metadata only: no value is read). */

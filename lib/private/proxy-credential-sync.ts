@@ -59,8 +59,9 @@ export class ProxyCredentialSync extends Construct {
       description: `The version of the proxy credential secret that the credential sync last gave KMS for custom key store ${store.node.path} (written by the sync)`,
       stringValue: NO_VERSION_APPLIED,
     });
-    state.grantRead(this.handler.role);
-    state.grantWrite(this.handler.role);
+    // The two calls the sync makes, on this parameter only (grantRead and grantWrite would add
+    // DescribeParameters and GetParameterHistory, which it does not use).
+    this.handler.role.addToPolicy(new iam.PolicyStatement({ actions: ['ssm:GetParameter', 'ssm:PutParameter'], resources: [state.parameterArn] }));
     this.targets.push({ storeId, secretArn: secret.secretArn, stateParameter: state.parameterName });
     if (!this.secrets.has(secret)) {
       this.secrets.add(secret);

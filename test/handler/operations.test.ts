@@ -116,8 +116,10 @@ describe('syncProxyCredentials', () => {
     smMock.on(DescribeSecretCommand).resolves({ VersionIdsToStages: { 'v-old': ['AWSPREVIOUS'], [version]: ['AWSCURRENT'] } });
     smMock.on(GetSecretValueCommand, { SecretId: SECRET, VersionId: version }).resolves({ SecretString: JSON.stringify({ accessKeyId, secretAccessKey }) });
   };
+  /** What the state parameter holds: the store, the secret and the version KMS was given. */
+  const stateOf = (version: string): string => `cks-x ${SECRET} ${version}`;
   const applied = (version: string): void => {
-    ssmMock.on(GetParameterCommand, { Name: STATE }).resolves({ Parameter: { Name: STATE, Value: version } });
+    ssmMock.on(GetParameterCommand, { Name: STATE }).resolves({ Parameter: { Name: STATE, Value: version === 'none' ? 'none' : stateOf(version) } });
   };
   const kmsHolds = (accessKeyId: string, state = 'CONNECTED'): void => {
     kmsMock.on(DescribeCustomKeyStoresCommand).resolves({ CustomKeyStores: [store('cks-x', state, { XksProxyConfiguration: { AccessKeyId: accessKeyId } })] });
@@ -158,7 +160,10 @@ describe('syncProxyCredentials', () => {
     expect(await run({ 'detail-type': 'Secret Label Updated' })).toEqual([{ storeId: 'cks-x', outcome: 'updated' }]);
     expect(smMock.commandCalls(GetSecretValueCommand)[0].args[0].input).toEqual({ SecretId: SECRET, VersionId: 'v3' });
     expect(kmsMock.commandCalls(UpdateCustomKeyStoreCommand)[0].args[0].input).toEqual({ CustomKeyStoreId: 'cks-x', XksProxyAuthenticationCredential: { AccessKeyId: NEW_KEY_ID, RawSecretAccessKey: NEW_SECRET } });
-    expect(ssmMock.commandCalls(PutParameterCommand)[0].args[0].input).toEqual({ Name: STATE, Value: 'v3', Overwrite: true });
+    expect(ssmMock.commandCalls(PutParameterCommand)[0].args[0].input).toEqual({ Name: STATE, Value: stateOf('v3'), Overwrite: true });
+    // One round more to see that v3 is still the current version: two DescribeSecret calls, one update.
+    expect(smMock.commandCalls(DescribeSecretCommand)).toHaveLength(2);
+    expect(kmsMock.commandCalls(UpdateCustomKeyStoreCommand)).toHaveLength(1);
     expect(published()).toEqual(['ProxyCredentialSyncFailed{CustomKeyStoreId=cks-x}=0']);
     expect(everything()).not.toContain(NEW_SECRET);
     expect(everything()).not.toContain(NEW_KEY_ID);
@@ -222,12 +227,64 @@ describe('syncProxyCredentials', () => {
     expect(published()).toEqual([]);
   });
 
-  test('a credential KMS took but that could not be remembered is deferred: the next run sends it once more', async () => {
+  test('a credential KMS took but that could not be remembered: deferred for a passing failure (the next run sends it once more), a failure for a lasting one', async () => {
     secretHolds('v3', NEW_KEY_ID, NEW_SECRET);
     applied('v2');
     kmsHolds(CANARY_ACCESS_KEY_ID);
-    ssmMock.on(PutParameterCommand).rejects(awsError('AccessDeniedException', 'not allowed'));
+    ssmMock.on(PutParameterCommand).rejects(awsError('ThrottlingException', 'Rate exceeded'));
     expect((await run())[0]).toMatchObject({ outcome: 'deferred' });
+    ssmMock.on(PutParameterCommand).rejects(awsError('AccessDeniedException', 'not allowed to ssm:PutParameter'));
+    expect((await run())[0]).toMatchObject({ outcome: 'rejected', reason: 'AccessDeniedException: not allowed to ssm:PutParameter' });
+  });
+
+  test('a run that gave KMS a version the secret has since moved on from gives it the newer one before it ends (overlapping runs)', async () => {
+    applied('v2');
+    kmsHolds(CANARY_ACCESS_KEY_ID);
+    smMock
+      .on(DescribeSecretCommand)
+      .resolvesOnce({ VersionIdsToStages: { v3: ['AWSCURRENT'] } })
+      .resolves({ VersionIdsToStages: { v3: ['AWSPREVIOUS'], v4: ['AWSCURRENT'] } });
+    smMock.on(GetSecretValueCommand, { VersionId: 'v3' }).resolves({ SecretString: JSON.stringify({ accessKeyId: NEW_KEY_ID, secretAccessKey: NEW_SECRET }) });
+    smMock.on(GetSecretValueCommand, { VersionId: 'v4' }).resolves({ SecretString: JSON.stringify({ accessKeyId: CANARY_ACCESS_KEY_ID, secretAccessKey: CANARY_SECRET_KEY }) });
+    expect(await run()).toEqual([{ storeId: 'cks-x', outcome: 'updated' }]);
+    const updates = kmsMock.commandCalls(UpdateCustomKeyStoreCommand).map((c) => c.args[0].input.XksProxyAuthenticationCredential?.AccessKeyId);
+    expect(updates).toEqual([NEW_KEY_ID, CANARY_ACCESS_KEY_ID]);
+    expect(ssmMock.commandCalls(PutParameterCommand).map((c) => c.args[0].input.Value)).toEqual([stateOf('v3'), stateOf('v4')]);
+  });
+
+  test('a secret that keeps changing during the run is left for the next run after three updates', async () => {
+    applied('v0');
+    kmsHolds(CANARY_ACCESS_KEY_ID);
+    let n = 0;
+    smMock.on(DescribeSecretCommand).callsFake(() => ({ VersionIdsToStages: { [`v${++n}`]: ['AWSCURRENT'] } }));
+    smMock.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ accessKeyId: NEW_KEY_ID, secretAccessKey: NEW_SECRET }) });
+    expect((await run())[0]).toMatchObject({ outcome: 'deferred', reason: expect.stringContaining('changed 3 times during this run') as unknown });
+    expect(kmsMock.commandCalls(UpdateCustomKeyStoreCommand)).toHaveLength(3);
+  });
+
+  test('a store that starts connecting between the read and the update is deferred, not counted as a rejected credential', async () => {
+    secretHolds('v3', NEW_KEY_ID, NEW_SECRET);
+    applied('v2');
+    kmsHolds(CANARY_ACCESS_KEY_ID);
+    kmsMock.on(UpdateCustomKeyStoreCommand).rejects(awsError('CustomKeyStoreInvalidStateException', 'The custom key store is CONNECTING.'));
+    expect((await run())[0]).toMatchObject({ outcome: 'deferred' });
+    expect(published()).toEqual([]);
+  });
+
+  test('a secret read that is throttled past the retries is deferred, though the reader wraps the error', async () => {
+    applied('v2');
+    kmsHolds(CANARY_ACCESS_KEY_ID);
+    smMock.on(DescribeSecretCommand).resolves({ VersionIdsToStages: { v3: ['AWSCURRENT'] } });
+    smMock.on(GetSecretValueCommand).rejects(awsError('ThrottlingException', 'Rate exceeded'));
+    expect((await run())[0]).toMatchObject({ outcome: 'deferred', reason: expect.stringMatching(/^ThrottlingException: could not read the XKS proxy credential/) as unknown });
+    expect(kmsMock.commandCalls(UpdateCustomKeyStoreCommand)).toEqual([]);
+  });
+
+  test('a state parameter left by another store or secret does not read as in sync', async () => {
+    secretHolds('v3', NEW_KEY_ID, NEW_SECRET);
+    ssmMock.on(GetParameterCommand).resolves({ Parameter: { Name: STATE, Value: `cks-old ${SECRET} v3` } });
+    kmsHolds(CANARY_ACCESS_KEY_ID);
+    expect(await run()).toEqual([{ storeId: 'cks-x', outcome: 'updated' }]);
   });
 
   test('an unusable secret, or one the function may not read, counts as a failure, with the secret\'s problem and no KMS call', async () => {
