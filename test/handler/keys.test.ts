@@ -286,8 +286,15 @@ describe('entry points and malformed events', () => {
   test('index.onEvent and index.isComplete dispatch key events to the key resource', async () => {
     kmsMock.on(ScheduleKeyDeletionCommand).rejects(awsError('NotFoundException', 'gone'));
     const e = event('Delete', { PhysicalResourceId: KEY });
-    await expect(onEvent(e)).resolves.toMatchObject({ PhysicalResourceId: KEY });
-    await expect(isComplete(e)).resolves.toEqual({ IsComplete: true });
+    // The entry points log to the Lambda log (the console): captured here, and checked.
+    const console_ = jest.spyOn(console, 'log').mockImplementation(() => undefined);
+    try {
+      await expect(onEvent(e)).resolves.toMatchObject({ PhysicalResourceId: KEY });
+      await expect(isComplete(e)).resolves.toEqual({ IsComplete: true });
+      expect(console_.mock.calls.map((c) => (JSON.parse(String(c[0])) as { phase?: string; step?: string }).phase ?? 'step')).toEqual(['onEvent', 'step', 'onEvent', 'isComplete', 'isComplete']);
+    } finally {
+      console_.mockRestore();
+    }
   });
 
   test('an unknown request type', async () => {
@@ -299,8 +306,15 @@ describe('entry points and malformed events', () => {
       throw new TypeError('boom');
     });
     await expect(run(event('Create'))).rejects.toThrow(/^TypeError: boom \(creating a KMS key/);
-    const error = await runKeyWith(makeDeps(new KMSClient({ region: 'us-east-1' }), new SecretsManagerClient({ region: 'us-east-1' }), new SecretRedactor()), new SecretRedactor(), event('Create'), 'onEvent', () => Promise.reject(new TypeError('bad'))).catch((err: unknown) => err as Error);
-    expect(error.message).toMatch(/^TypeError: bad \(during Create onEvent of KMS key \(new\)/);
+    const console_ = jest.spyOn(console, 'log').mockImplementation(() => undefined);
+    try {
+      const error = await runKeyWith(makeDeps(new KMSClient({ region: 'us-east-1' }), new SecretsManagerClient({ region: 'us-east-1' }), new SecretRedactor()), new SecretRedactor(), event('Create'), 'onEvent', () => Promise.reject(new TypeError('bad'))).catch((err: unknown) => err as Error);
+      expect(error.message).toMatch(/^TypeError: bad \(during Create onEvent of KMS key \(new\)/);
+      // makeDeps' own log writes to the console: the failure is there too.
+      expect(console_.mock.calls.at(-1)?.[0]).toMatch(/"failed":"TypeError: bad/);
+    } finally {
+      console_.mockRestore();
+    }
   });
 
   test.each([
