@@ -4,6 +4,7 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import { Construct } from 'constructs';
 import { WATCHED_STORES_ENV } from './contract/operations-metrics';
 import { OperationsFunction } from './operations-function';
+import { stackSingleton } from './stack-singleton';
 
 /** How often the watcher reads the stores: one DescribeCustomKeyStores call a run, whatever the number of stores. */
 export const WATCH_INTERVAL = Duration.minutes(1);
@@ -16,9 +17,7 @@ const WATCHER_ID = 'KmsCustomKeyStoreConnectionWatcher';
  */
 export class ConnectionWatcher extends Construct {
   public static of(scope: Construct): ConnectionWatcher {
-    const stack = Stack.of(scope);
-    const existing = stack.node.tryFindChild(WATCHER_ID);
-    return existing instanceof ConnectionWatcher ? existing : new ConnectionWatcher(stack, WATCHER_ID);
+    return stackSingleton(scope, WATCHER_ID, (c): c is ConnectionWatcher => c instanceof ConnectionWatcher, (stack, id) => new ConnectionWatcher(stack, id));
   }
 
   public readonly handler: OperationsFunction;

@@ -7,6 +7,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct, IConstruct } from 'constructs';
 import { handlerAssetDir } from './handler-asset';
+import { stackSingleton } from './stack-singleton';
 
 /** How often the framework calls isComplete: DescribeCustomKeyStores allows 5 calls/s per account. */
 export const QUERY_INTERVAL = Duration.seconds(10);
@@ -22,9 +23,7 @@ const PROVIDER_ID = 'KmsCustomKeyStoreProvider';
 export class KeyStoreProvider extends Construct {
   /** The stack's provider, made on first use. */
   public static of(scope: Construct): KeyStoreProvider {
-    const stack = Stack.of(scope);
-    const existing = stack.node.tryFindChild(PROVIDER_ID);
-    return existing instanceof KeyStoreProvider ? existing : new KeyStoreProvider(stack, PROVIDER_ID);
+    return stackSingleton(scope, PROVIDER_ID, (c): c is KeyStoreProvider => c instanceof KeyStoreProvider, (stack, id) => new KeyStoreProvider(stack, id));
   }
 
   public readonly serviceToken: string;

@@ -7,6 +7,7 @@ import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { NO_VERSION_APPLIED, SYNC_TARGETS_ENV, SyncTarget } from './contract/operations-metrics';
 import { OperationsFunction } from './operations-function';
+import { stackSingleton } from './stack-singleton';
 
 /** The scheduled comparison behind the event path: Secrets Manager's events are delivered on a best-effort basis. */
 export const SYNC_INTERVAL = Duration.minutes(5);
@@ -21,9 +22,7 @@ const SYNC_ID = 'KmsCustomKeyStoreProxyCredentialSync';
  */
 export class ProxyCredentialSync extends Construct {
   public static of(scope: Construct): ProxyCredentialSync {
-    const stack = Stack.of(scope);
-    const existing = stack.node.tryFindChild(SYNC_ID);
-    return existing instanceof ProxyCredentialSync ? existing : new ProxyCredentialSync(stack, SYNC_ID);
+    return stackSingleton(scope, SYNC_ID, (c): c is ProxyCredentialSync => c instanceof ProxyCredentialSync, (stack, id) => new ProxyCredentialSync(stack, id));
   }
 
   public readonly handler: OperationsFunction;
