@@ -11,12 +11,9 @@
 export const MAX_MESSAGE_BYTES = 3000;
 
 export class KeyStoreError extends Error {
-  /** The error it explains, when there is one: callers may decide by it (is it transient?). */
-  public readonly cause?: unknown;
-
+  /** `cause`: the error it explains, when there is one; callers may decide by it (is it transient?). */
   constructor(message: string, cause?: unknown) {
-    super(capBytes(message, MAX_MESSAGE_BYTES));
-    this.cause = cause;
+    super(capBytes(message, MAX_MESSAGE_BYTES), cause === undefined ? undefined : { cause });
     this.name = 'KeyStoreError';
     // The Lambda runtime sends err.stack as the trace; one line keeps the Reason short.
     this.stack = this.message;

@@ -14,7 +14,7 @@ import { IsCompleteResult, KeyStoreEvent, OnEventResult } from './events';
 import { isKeyEvent, runKeyWith } from './key-entry';
 import { KeyResource } from './key-resource';
 import { runPhase } from './phase';
-import { CallStats, RetryOptions } from './retry';
+import { CallStats, CLIENT_OPTIONS, RetryOptions } from './retry';
 import { SecretReader, SecretRedactor } from './secrets';
 import { StackStatusReader } from './stack-status';
 import { StoreApi } from './store-api';
@@ -32,12 +32,11 @@ let clients: Clients | undefined;
 
 function awsClients(): Clients {
   if (!clients) {
-    const common = { maxAttempts: 1, requestHandler: { connectionTimeout: 5_000, requestTimeout: 30_000 } };
     let cloudFormation: CloudFormationClient | undefined;
     clients = {
-      kms: new KMSClient(common),
-      secrets: new SecretsManagerClient(common),
-      cloudFormation: async () => (cloudFormation ??= new (await import('@aws-sdk/client-cloudformation')).CloudFormationClient(common)),
+      kms: new KMSClient(CLIENT_OPTIONS),
+      secrets: new SecretsManagerClient(CLIENT_OPTIONS),
+      cloudFormation: async () => (cloudFormation ??= new (await import('@aws-sdk/client-cloudformation')).CloudFormationClient(CLIENT_OPTIONS)),
     };
   }
   return clients;

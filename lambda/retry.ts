@@ -15,6 +15,9 @@ export interface RetryPolicy {
 
 export const DEFAULT_RETRY_POLICY: RetryPolicy = { maxAttempts: 8, baseDelayMs: 200, maxDelayMs: 10_000 };
 
+/** Options for every AWS SDK client of the functions: the SDK's own retries off, so that withRetry is the one layer. */
+export const CLIENT_OPTIONS = { maxAttempts: 1, requestHandler: { connectionTimeout: 5_000, requestTimeout: 30_000 } };
+
 /** What a run of calls cost: filled in by withRetry, read by logs, the demo and the benchmarks. */
 export class CallStats {
   public calls = 0;

@@ -5,8 +5,7 @@
  */
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { KMSClient } from '@aws-sdk/client-kms';
-
-export const CLIENT_OPTIONS = { maxAttempts: 1, requestHandler: { connectionTimeout: 5_000, requestTimeout: 30_000 } };
+import { CLIENT_OPTIONS } from '../retry';
 
 let kms: KMSClient | undefined;
 let cloudWatch: CloudWatchClient | undefined;

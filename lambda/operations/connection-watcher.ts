@@ -9,7 +9,7 @@ import { KMSClient } from '@aws-sdk/client-kms';
 import { CONNECTED_METRIC, CONNECTION_ERROR_METRIC, ERROR_CODE_DIMENSION, STORE_ID_DIMENSION } from '../../lib/private/contract/operations-metrics';
 import { CallStats, RetryOptions } from '../retry';
 import { publishMetrics, storeDatum } from './metric-publisher';
-import { listAllStores } from './store-list';
+import { StoreApi } from '../store-api';
 
 export interface WatcherDeps {
   readonly kms: KMSClient;
@@ -35,7 +35,7 @@ export interface WatchReport {
 export async function watchConnections(storeIds: readonly string[], deps: WatcherDeps): Promise<WatchReport> {
   const stats = new CallStats();
   const retry: RetryOptions = { ...deps.retry, stats };
-  const all = await listAllStores(deps.kms, retry);
+  const all = await new StoreApi(deps.kms, retry).listAll();
   const at = deps.now?.() ?? new Date();
   const data: MetricDatum[] = [];
   const stores = [...new Set(storeIds)].map((id): WatchedStore => {

@@ -3,7 +3,8 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { SYNC_TARGETS_ENV, SyncTarget } from '../../lib/private/contract/operations-metrics';
 import { SecretRedactor } from '../secrets';
-import { CLIENT_OPTIONS, cloudWatchClient, jsonEnvironment, kmsClient } from './clients';
+import { CLIENT_OPTIONS } from '../retry';
+import { cloudWatchClient, jsonEnvironment, kmsClient } from './clients';
 import { StoreSyncResult, SyncTrigger, syncProxyCredentials } from './proxy-credential-sync';
 
 let clients: { secretsManager: SecretsManagerClient; ssm: SSMClient } | undefined;

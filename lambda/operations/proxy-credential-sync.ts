@@ -11,7 +11,7 @@
  * secret's value is read only then, and never logged, published or put in an error.
  */
 import { CloudWatchClient, MetricDatum } from '@aws-sdk/client-cloudwatch';
-import { CustomKeyStoresListEntry, KMSClient, UpdateCustomKeyStoreCommand } from '@aws-sdk/client-kms';
+import { KMSClient } from '@aws-sdk/client-kms';
 import { DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { CREDENTIAL_SYNC_FAILED_METRIC, STORE_ID_DIMENSION, SyncTarget } from '../../lib/private/contract/operations-metrics';
@@ -20,7 +20,7 @@ import * as messages from '../messages';
 import { CallStats, isTransient, RetryOptions, withRetry } from '../retry';
 import { SecretReader, SecretRedactor } from '../secrets';
 import { publishMetrics, storeDatum } from './metric-publisher';
-import { listAllStores } from './store-list';
+import { StoreApi, StoreView } from '../store-api';
 
 export interface SyncDeps {
   readonly kms: KMSClient;
@@ -59,10 +59,13 @@ const CHANGEABLE_STATES = new Set(['CONNECTED', 'DISCONNECTED']);
 export async function syncProxyCredentials(targets: readonly SyncTarget[], trigger: SyncTrigger | undefined, deps: SyncDeps): Promise<StoreSyncResult[]> {
   const stats = new CallStats();
   const retry: RetryOptions = { ...deps.retry, stats };
-  const all = await listAllStores(deps.kms, retry);
+  const stores = new StoreApi(deps.kms, retry);
+  const all = await stores.listAll();
+  // One reader a run: its redactor remembers every value this run read.
+  const secrets = new SecretReader(deps.secretsManager, deps.redactor, retry);
   const results: StoreSyncResult[] = [];
   for (const target of targets) {
-    results.push(await syncOne(target, all.get(target.storeId), deps, retry));
+    results.push(await syncOne(target, all.get(target.storeId), { ...deps, stores, secrets }, retry));
   }
   const at = deps.now?.() ?? new Date();
   const data: MetricDatum[] = results
@@ -78,7 +81,13 @@ export async function syncProxyCredentials(targets: readonly SyncTarget[], trigg
 /** At most this many updates a run: enough to catch up with a secret rotated again during the run. */
 const MAX_ROUNDS = 3;
 
-async function syncOne(target: SyncTarget, store: CustomKeyStoresListEntry | undefined, deps: SyncDeps, retry: RetryOptions): Promise<StoreSyncResult> {
+/** What one store's sync uses: the run's clients, and the run's store API and secret reader. */
+interface RunDeps extends SyncDeps {
+  readonly stores: StoreApi;
+  readonly secrets: SecretReader;
+}
+
+async function syncOne(target: SyncTarget, store: StoreView | undefined, deps: RunDeps, retry: RetryOptions): Promise<StoreSyncResult> {
   const storeId = target.storeId;
   if (!store) {
     return { storeId, outcome: 'not-found' };
@@ -87,7 +96,7 @@ async function syncOne(target: SyncTarget, store: CustomKeyStoresListEntry | und
   const failed = (err: unknown, lastingReason?: string): StoreSyncResult => {
     // A passing failure (throttling, an internal error, also when a secret read wraps it) is
     // left to the next run; anything else needs someone to act, and raises the failure metric.
-    const passing = isTransient(err) || isTransient((err as { cause?: unknown }).cause);
+    const passing = isTransient(err) || (err instanceof KeyStoreError && isTransient(err.cause));
     // A KeyStoreError's message already begins with the name of the error it explains.
     const plain = err instanceof KeyStoreError ? err.message : `${errorName(err)}: ${(err as Error).message}`;
     return { storeId, outcome: passing ? 'deferred' : 'rejected', reason: deps.redactor.redact(passing ? plain : (lastingReason ?? plain)) };
@@ -118,22 +127,16 @@ async function syncOne(target: SyncTarget, store: CustomKeyStoresListEntry | und
     }
     let credential;
     try {
-      credential = await new SecretReader(deps.secretsManager, deps.redactor, retry).proxyCredential(target.secretArn, current);
+      credential = await deps.secrets.proxyCredential(target.secretArn, current);
     } catch (err) {
       // The reader's message says what is wrong with the secret, never its value.
       return failed(err);
     }
     try {
-      await withRetry(
-        async () =>
-          deps.kms.send(
-            new UpdateCustomKeyStoreCommand({
-              CustomKeyStoreId: storeId,
-              XksProxyAuthenticationCredential: { AccessKeyId: credential.accessKeyId, RawSecretAccessKey: credential.secretAccessKey },
-            }),
-          ),
-        retry,
-      );
+      await deps.stores.update({
+        CustomKeyStoreId: storeId,
+        XksProxyAuthenticationCredential: { AccessKeyId: credential.accessKeyId, RawSecretAccessKey: credential.secretAccessKey },
+      });
     } catch (err) {
       if (errorName(err) === 'CustomKeyStoreInvalidStateException') {
         // The store began connecting or disconnecting since it was read.
