@@ -52,7 +52,12 @@ describe('connection watcher', () => {
       },
     });
     template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 minute)', State: 'ENABLED', Targets: [Match.objectLike({ RetryPolicy: { MaximumRetryAttempts: 0 } })] });
-    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 365 });
+    // Its own log group keeps a year; EventBridge may invoke it for the schedule only.
+    const logGroups = template.findResources('AWS::Logs::LogGroup');
+    const watcherLogs = Object.entries(logGroups).filter(([id]) => id.startsWith('KmsCustomKeyStoreConnectionWatcherHandlerLogs'));
+    expect(watcherLogs.map(([, r]) => (r.Properties as { RetentionInDays: number }).RetentionInDays)).toEqual([365]);
+    const permissions = Object.values(template.findResources('AWS::Lambda::Permission')).map((r) => r.Properties as { Principal: string; SourceArn: { 'Fn::GetAtt': [string, string] } });
+    expect(permissions.map((p) => [p.Principal, p.SourceArn['Fn::GetAtt'][0]])).toEqual([['events.amazonaws.com', expect.stringMatching(/^KmsCustomKeyStoreConnectionWatcherSchedule[0-9A-F]{8}$/)]]);
     expect(statements(template, 'KmsCustomKeyStoreConnectionWatcher')).toEqual([logStatement(/^KmsCustomKeyStoreConnectionWatcherHandlerLogs/), describeStatement, metricsStatement]);
   });
 });
@@ -67,6 +72,8 @@ describe('proxy credential sync', () => {
     const template = Template.fromStack(stack);
     template.resourcePropertiesCountIs('AWS::Lambda::Function', { Handler: 'index.handler' }, 1);
     template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(5 minutes)' });
+    const syncLogs = Object.entries(template.findResources('AWS::Logs::LogGroup')).filter(([id]) => id.startsWith('KmsCustomKeyStoreProxyCredentialSyncHandlerLogs'));
+    expect(syncLogs.map(([, r]) => (r.Properties as { RetentionInDays: number }).RetentionInDays)).toEqual([365]);
     const patterns = Object.values(template.findResources('AWS::Events::Rule', { Properties: { EventPattern: Match.anyValue() } })).map((r) => (r.Properties as { EventPattern: unknown }).EventPattern);
     expect(patterns).toEqual([
       { source: ['aws.secretsmanager'], 'detail-type': ['Secret Label Updated'], detail: { labelUpdated: ['AWSCURRENT'] }, resources: [`arn:aws:secretsmanager:us-east-1:${ACCOUNT}:secret:xks-AbCdEf`] },

@@ -59,12 +59,6 @@ export function readStack(assemblyDir: string, stackName: string): StackArtifact
   return { stackName, template, assemblyDir, assetDirs };
 }
 
-export function keyStoreLogicalIds(template: Template): string[] {
-  return Object.entries(template.Resources)
-    .filter(([, r]) => r.Type === RESOURCE_TYPE)
-    .map(([id]) => id);
-}
-
 /** The custom resources the runner plays: key stores and the KMS keys in them. */
 export function customResourceLogicalIds(template: Template): string[] {
   return Object.entries(template.Resources)

@@ -14,11 +14,10 @@ import { SyncTrigger, syncProxyCredentials } from '../../lambda/operations/proxy
 import { SecretRedactor } from '../../lambda/secrets';
 import { SYNC_TARGETS_ENV, WATCHED_STORES_ENV } from '../../lib/private/contract/operations-metrics';
 import { CANARY_ACCESS_KEY_ID, CANARY_SECRET_KEY } from '../fixtures/events';
-import { awsError } from './harness';
+import { awsError, kmsMock, smMock } from './harness';
 
-const kmsMock = mockClient(KMSClient);
+// KMS and Secrets Manager are mocked once, by the harness (a second mockClient would disconnect its stubs).
 const cwMock = mockClient(CloudWatchClient);
-const smMock = mockClient(SecretsManagerClient);
 const ssmMock = mockClient(SSMClient);
 
 const noSleep = async (): Promise<void> => Promise.resolve();

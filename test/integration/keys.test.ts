@@ -237,6 +237,7 @@ describe('the teardown story', () => {
     const second = await w.stack.destroy();
     expect(second.stackStatus).toBe('DELETE_COMPLETE');
     expect(w.kms.model.storeSnapshot()).toEqual([]);
+    expect(stores).toHaveLength(2);
     for (const id of stores) {
       const disconnect = steps.indexOf(`DisconnectCustomKeyStore:${id}`);
       expect(disconnect).toBeGreaterThanOrEqual(0);
@@ -249,9 +250,19 @@ describe('the teardown story', () => {
     await w.stack.deploy(synthKeys([{ id: 'A', store: 'hsm', removalPolicy: RemovalPolicy.DESTROY }, { id: 'B', store: 'xks', xksKeyId: 'b', removalPolicy: RemovalPolicy.DESTROY }], { storeRemoval: RemovalPolicy.RETAIN }));
     const [a, b] = w.stack.keyIds();
     w.kms.model.ScheduleKeyDeletion({ KeyId: a, PendingWindowInDays: 7 });
-    w.kms.model.ScheduleKeyDeletion({ KeyId: b, PendingWindowInDays: 7 });
+    w.kms.model.ScheduleKeyDeletion({ KeyId: b, PendingWindowInDays: 30 });
     w.kms.clock.advance(8 * DAY);
+    // a is gone; b is still pending deletion, and keeps its own date.
+    const stateOf = (keyId: string): string | undefined => {
+      try {
+        return (w?.kms.model.DescribeKey({ KeyId: keyId }).KeyMetadata as { KeyState?: string }).KeyState;
+      } catch {
+        return 'gone';
+      }
+    };
+    expect([stateOf(a), stateOf(b)]).toEqual(['gone', 'PendingDeletion']);
     const report = await w.stack.destroy();
     expect(report.stackStatus).toBe('DELETE_COMPLETE');
+    expect(stateOf(b)).toBe('PendingDeletion');
   });
 });
