@@ -109,7 +109,7 @@ async function keyScan(): Promise<void> {
     const floorMs = (keys / DEFAULT_DESCRIBE_RATE) * 1000;
     const throttled = ((await endpoint.ask('stats'))['DescribeKey:ThrottlingException'] ?? 0) - throttledBefore;
     console.log(`  scanner, ${RUNS} runs: ${scans.map(s).join(', ')}; retries ${retries}; throttled at the endpoint ${throttled}; errors surfaced ${surfaced}`);
-    row(`key scan, ${keys} keys: sequential / scanner`, s(sequentialMs), s(scanMs), `${(sequentialMs / scanMs).toFixed(1)}x faster`, `goal >= 12x: ${verdict(sequentialMs / scanMs >= 12)}`);
+    row(`key scan, ${keys} keys: scanner / sequential`, s(scanMs), s(sequentialMs), `${(sequentialMs / scanMs).toFixed(1)}x faster`, `goal >= 12x: ${verdict(sequentialMs / scanMs >= 12)}`);
     row(
       `key scan, ${keys} keys: scanner / floor of its ${DEFAULT_DESCRIBE_RATE}/s budget (half the DescribeKey quota)`,
       s(scanMs),
@@ -122,7 +122,8 @@ async function keyScan(): Promise<void> {
       await endpoint.ask(`add ${100_000 - keys}`);
       const [bigMs, big] = await timed(async () => findKeysInStore(client, NO_STORE));
       console.log(`  100,000 keys: ${s(bigMs)}, retries ${big.stats.retries}`);
-      row('key scan, 100,000 keys (the default key quota): scanner / Lambda timeout', s(bigMs), '900 s', `${((bigMs / 900_000) * 100).toFixed(1)}% of 15 min`, `goal: well inside: ${verdict(bigMs < 450_000)}`);
+      // The handler functions' timeout (lib/private/key-store-provider.ts): 10 minutes.
+      row('key scan, 100,000 keys (the default key quota): scanner / the handler\'s 10-minute timeout', s(bigMs), '600 s', `${((bigMs / 600_000) * 100).toFixed(1)}% of 10 min`, `goal: under half: ${verdict(bigMs < 300_000)}`);
     }
   } finally {
     endpoint.stop();
@@ -255,7 +256,7 @@ async function watcherCalls(): Promise<void> {
     const published = kms.cloudWatch.datapoints('KmsCustomKeyStores', 'Connected').length;
     console.log(`  DescribeCustomKeyStores calls: ${describes} in ${minutes} runs; Connected data published: ${published}`);
     const perMinute = describes / minutes;
-    row(`connection watcher, ${stores} stores: DescribeCustomKeyStores calls a minute / one call per store`, perMinute.toFixed(2), String(stores), `${(perMinute / stores).toFixed(2)}x`, 'at most 1 a minute, of the 5/s account quota the deployment handler shares');
+    row(`connection watcher, ${stores} stores: DescribeCustomKeyStores calls a minute / one call per store`, perMinute.toFixed(2), String(stores), `${(perMinute / stores).toFixed(2)}x`, `goal at most 1 a minute, of the 5/s account quota the deployment handler shares: ${verdict(perMinute <= 1)}`);
   } finally {
     await kms.stop();
     fs.rmSync(outdir, { recursive: true, force: true });
@@ -290,6 +291,10 @@ async function coldStart(): Promise<void> {
     console.log(`  handler: ${handlerMs.map((m) => m.toFixed(0)).join(', ')} ms; bare SDK: ${bareMs.map((m) => m.toFixed(0)).join(', ')} ms`);
     row('cold start: bundled handler / bare @aws-sdk/client-kms script', `${median(handlerMs).toFixed(0)} ms`, `${median(bareMs).toFixed(0)} ms`, `${(median(handlerMs) / median(bareMs)).toFixed(2)}x`, `goal <= 1.2x: ${verdict(median(handlerMs) / median(bareMs) <= 1.2)}`);
     row('bundle size: handler / 1 MB', `${(bundleBytes / 1024).toFixed(0)} KiB`, '1024 KiB', `${(bundleBytes / 1048576).toFixed(2)}x`, `goal < 1 MB: ${verdict(bundleBytes < 1048576)}`);
+    for (const name of ['connection-watcher', 'proxy-credential-sync']) {
+      const bytes = fs.statSync(path.join(root, 'assets', name, 'index.js')).size;
+      row(`bundle size: ${name} / 1 MB`, `${(bytes / 1024).toFixed(0)} KiB`, '1024 KiB', `${(bytes / 1048576).toFixed(2)}x`, `goal < 1 MB: ${verdict(bytes < 1048576)}`);
+    }
     if (fs.existsSync(awsCustomResource)) {
       const ref = fs.statSync(awsCustomResource).size;
       row("bundle size: handler / aws-cdk-lib's AwsCustomResource handler (reference)", `${(bundleBytes / 1024).toFixed(0)} KiB`, `${(ref / 1024).toFixed(0)} KiB`, `${(bundleBytes / ref).toFixed(2)}x`, 'reference only');

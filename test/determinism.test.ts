@@ -30,6 +30,17 @@ test('the bundle carries its own SDK clients: it leaves nothing to require() but
   expect(fs.readFileSync(path.join(outdir, 'connection-watcher', 'index.js'), 'utf8')).toContain('GraniteServiceVersion20100801');
 });
 
+test('each function carries only the clients it calls (their wire names: KMS, Secrets Manager, CloudWatch, SSM)', () => {
+  const services = { kms: 'TrentService', secretsManager: '"secretsmanager"', cloudWatch: 'GraniteServiceVersion20100801', ssm: 'AmazonSSM' };
+  const carried = (name: string): string[] => {
+    const code = fs.readFileSync(path.join(root, 'assets', name, 'index.js'), 'utf8');
+    return Object.entries(services).filter(([, marker]) => code.includes(marker)).map(([service]) => service);
+  };
+  expect(carried('custom-key-store-handler')).toEqual(['kms', 'secretsManager']);
+  expect(carried('connection-watcher')).toEqual(['kms', 'cloudWatch']);
+  expect(carried('proxy-credential-sync')).toEqual(['kms', 'secretsManager', 'cloudWatch', 'ssm']);
+});
+
 test('synthesizing the example app twice gives byte-identical templates', () => {
   const templates = [1, 2].map(() => {
     const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'cks-synth-'));

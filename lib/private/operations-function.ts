@@ -50,7 +50,7 @@ export class OperationsFunction extends Construct {
     });
     Validations.of(this.role.node.findChild('DefaultPolicy')).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: `kms:DescribeCustomKeyStores has no resource-level permissions (kms:CallerAccount limits it to this account), and cloudwatch:PutMetricData has none either (cloudwatch:namespace limits it to ${OPERATIONS_NAMESPACE}).`,
+      reason: `kms:DescribeCustomKeyStores, and for the credential sync kms:UpdateCustomKeyStore, have no resource-level permissions (kms:CallerAccount limits them to this account); cloudwatch:PutMetricData has none either (cloudwatch:namespace limits it to ${OPERATIONS_NAMESPACE}).`,
     });
   }
 }
