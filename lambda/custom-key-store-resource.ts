@@ -40,7 +40,7 @@ import { findKeysInStore, KeyScanOptions, KeyScanResult } from './key-scanner';
 import * as messages from './messages';
 import { realSleep, Sleep } from './retry';
 import { SecretReader } from './secrets';
-import { StackActivity, StackStatusReader } from './stack-status';
+import { StackActivity, StackStatusReader, UNKNOWN_ACTIVITY } from './stack-status';
 import { StoreApi, StoreView } from './store-api';
 
 const { CONNECTED, CONNECTING, DISCONNECTED, DISCONNECTING, FAILED } = ConnectionStateType;
@@ -191,7 +191,7 @@ export class CustomKeyStoreResource {
     }
     this.refuseConnectivitySwitch(id, old, desired);
 
-    const activity: StackActivity = await (this.deps.stackStatus?.activity(this.event.StackId) ?? Promise.resolve({ rollingBack: false, settled: false }));
+    const activity: StackActivity = (await this.deps.stackStatus?.activity(this.event.StackId)) ?? UNKNOWN_ACTIVITY;
     if (activity.unknownBecause !== undefined) {
       // Without the status the update is taken as a forward one, as before the check existed.
       this.log({ step: 'stack-status-unknown', error: activity.unknownBecause });
@@ -627,12 +627,9 @@ export class CustomKeyStoreResource {
    */
   private async explainDeleteRefused(store: StoreView, stateNow: string, stateNote: string, readableLater: boolean): Promise<void> {
     const id = store.CustomKeyStoreId ?? this.physicalId();
-    const scan = await this.scan(id);
+    const scan = readableLater ? await this.scan(id) : await this.failIfKeysRemain(store, stateNow, stateNote);
     if (scan.keys.length > 0) {
-      if (readableLater) {
-        return;
-      }
-      throw new KeyStoreError(messages.hasKeysMessage(id, store.CustomKeyStoreName, store.CustomKeyStoreType, scan.keys, scan.unreadable, stateNow, stateNote));
+      return;
     }
     if (scan.unreadable.length > 0) {
       throw new KeyStoreError(messages.unreadableKeysMessage(id, store.CustomKeyStoreName, store.CustomKeyStoreType, scan.unreadable, `${stateNow}${stateNote}`));

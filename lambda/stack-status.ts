@@ -25,7 +25,8 @@ export interface StackActivity {
   readonly unknownBecause?: string;
 }
 
-const UNKNOWN: StackActivity = { rollingBack: false, settled: false };
+/** What is assumed when the stack's status cannot be read: a forward operation in progress. */
+export const UNKNOWN_ACTIVITY: StackActivity = { rollingBack: false, settled: false };
 
 export class StackStatusReader {
   constructor(
@@ -36,18 +37,18 @@ export class StackStatusReader {
   /** What the stack is doing; when its status cannot be read, a forward update in progress. */
   public async activity(stackId: string | undefined): Promise<StackActivity> {
     if (!stackId) {
-      return UNKNOWN;
+      return UNKNOWN_ACTIVITY;
     }
     try {
       const [{ DescribeStacksCommand }, client] = await Promise.all([import('@aws-sdk/client-cloudformation'), this.client()]);
       const out = await withRetry(async () => client.send(new DescribeStacksCommand({ StackName: stackId })), this.retry);
       const status = out.Stacks?.[0]?.StackStatus;
       if (status === undefined) {
-        return UNKNOWN;
+        return UNKNOWN_ACTIVITY;
       }
       return { rollingBack: ROLLBACK_STATUSES.has(status), settled: !status.endsWith('_IN_PROGRESS') };
     } catch (err) {
-      return { ...UNKNOWN, unknownBecause: errorName(err) };
+      return { ...UNKNOWN_ACTIVITY, unknownBecause: errorName(err) };
     }
   }
 }
