@@ -63,7 +63,7 @@ describe('4. keys whose key policy denies the handler DescribeKey', () => {
     const reason = reasonOf(report, 'DELETE_FAILED');
     expect(reason).toMatch(new RegExp(`^CustomKeyStoreHasCMKsException: KMS refused to delete custom key store ${id} .* 1 key of the account could not be read .*: ${keyId}\\. The store is CONNECTING again`));
     expect(Buffer.byteLength(reason)).toBeLessThan(4096);
-    await new Promise((r) => setTimeout(r, 100));
+    w.kms.clock.advance(1_000); // past the reconnect, on the endpoint's clock
     expect(states(w.kms)).toEqual({ hsm: 'CONNECTED' });
   });
 });
@@ -75,9 +75,9 @@ test('5. a rename of a FAILED store (KMS changes nothing in FAILED) disconnects 
   // Outside the stack: the cluster's network breaks and an operator reconnects the store.
   w.kms.model.clusters.set('cluster-2a23b4cdefg', { networkBlocked: true });
   w.kms.model.DisconnectCustomKeyStore({ CustomKeyStoreId: id });
-  await new Promise((r) => setTimeout(r, 60));
+  w.kms.clock.advance(1_000);
   w.kms.model.ConnectCustomKeyStore({ CustomKeyStoreId: id });
-  await new Promise((r) => setTimeout(r, 60));
+  w.kms.clock.advance(1_000);
   expect(states(w.kms)).toEqual({ hsm: 'FAILED' });
   const since = w.kms.calls.length;
   const report = await w.stack.deploy(synth([{ id: 'Hsm', name: 'hsm-renamed', kind: 'hsm' }]));

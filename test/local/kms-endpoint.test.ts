@@ -37,7 +37,8 @@ beforeEach(async () => {
 });
 afterEach(async () => kms.stop());
 
-const settle = (ms = 40): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/** Past a 30 ms transition, on the endpoint's clock: no test waits on a real timer. */
+const settle = (): void => { kms.clock.advance(31); };
 const hsm = (name: string, cluster = 'cluster-2a23b4cdefg'): CreateCustomKeyStoreCommand =>
   new CreateCustomKeyStoreCommand({ CustomKeyStoreName: name, CloudHsmClusterId: cluster, TrustAnchorCertificate: TRUST_ANCHOR, KeyStorePassword: 'kmsuser-pw' });
 const xks = (name: string, endpoint: string): CreateCustomKeyStoreCommand =>
@@ -81,7 +82,7 @@ test('a failed connection has a ConnectionErrorCode; connect is refused until a 
   kms.model.clusters.set('cluster-2a23b4cdefg', { kmsUserPassword: 'the-right-one' });
   const { CustomKeyStoreId: id = '' } = await client.send(hsm('a'));
   await client.send(new ConnectCustomKeyStoreCommand({ CustomKeyStoreId: id }));
-  await settle();
+  settle();
   const [store] = (await client.send(new DescribeCustomKeyStoresCommand({ CustomKeyStoreId: id }))).CustomKeyStores ?? [];
   expect(store).toMatchObject({ ConnectionState: 'FAILED', ConnectionErrorCode: 'INVALID_CREDENTIALS' });
   await expect(client.send(new ConnectCustomKeyStoreCommand({ CustomKeyStoreId: id }))).rejects.toBeInstanceOf(CustomKeyStoreInvalidStateException);
@@ -112,10 +113,10 @@ test('keys: Unavailable while their store is disconnected; pending deletion stil
   const { CustomKeyStoreId: id = '' } = await client.send(hsm('a'));
   await expect(client.send(new CreateKeyCommand({ Origin: 'AWS_CLOUDHSM', CustomKeyStoreId: id }))).rejects.toBeInstanceOf(CustomKeyStoreInvalidStateException);
   await client.send(new ConnectCustomKeyStoreCommand({ CustomKeyStoreId: id }));
-  await settle();
+  settle();
   const keyId = (await client.send(new CreateKeyCommand({ Origin: 'AWS_CLOUDHSM', CustomKeyStoreId: id }))).KeyMetadata?.KeyId;
   await client.send(new DisconnectCustomKeyStoreCommand({ CustomKeyStoreId: id }));
-  await settle();
+  settle();
   expect((await client.send(new DescribeKeyCommand({ KeyId: keyId }))).KeyMetadata).toMatchObject({ KeyState: 'Unavailable', CustomKeyStoreId: id, Origin: 'AWS_CLOUDHSM' });
   await expect(client.send(new DeleteCustomKeyStoreCommand({ CustomKeyStoreId: id }))).rejects.toBeInstanceOf(CustomKeyStoreHasCMKsException);
 
