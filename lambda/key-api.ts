@@ -82,7 +82,7 @@ export class KeyApi {
   }
 
   /** The live key of `storeId` that carries `tag`, if any. */
-  public async findByTag(storeId: string, tag: Tag): Promise<KeyMetadata | undefined> {
+  private async findByTag(storeId: string, tag: Tag): Promise<KeyMetadata | undefined> {
     const { keys } = await findKeysInStore(this.kms, storeId, this.scan);
     for (const key of keys) {
       if (key.keyState === 'PendingDeletion') {
@@ -97,7 +97,7 @@ export class KeyApi {
     return undefined;
   }
 
-  public async listTags(keyId: string): Promise<Tag[]> {
+  private async listTags(keyId: string): Promise<Tag[]> {
     const tags: Tag[] = [];
     let marker: string | undefined;
     do {

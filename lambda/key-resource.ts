@@ -37,7 +37,7 @@ export interface KeyIsCompleteResult {
 }
 
 /** What a KMS key id looks like (a UUID; multi-Region ids start with mrk-, which custom key stores cannot have). */
-export const KEY_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const KEY_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** The shortest waiting period, for a key this handler made but could not finish setting up. */
 const CLEANUP_WINDOW_DAYS = 7;
 

@@ -42,7 +42,7 @@ const cloudWatchOperation = serviceOperations('GraniteServiceVersion20100801', (
 const ssmOperation = serviceOperations('AmazonSSM', (e) => e.ssm);
 
 /** Every operation the endpoint knows; anything else is UnknownOperationException. */
-export const OPERATIONS: Readonly<Record<string, Operation>> = {
+const OPERATIONS: Readonly<Record<string, Operation>> = {
   CreateCustomKeyStore: kmsOperation(5, (m, i) => m.CreateCustomKeyStore(i)),
   ConnectCustomKeyStore: kmsOperation(5, (m, i) => m.ConnectCustomKeyStore(i)),
   DisconnectCustomKeyStore: kmsOperation(5, (m, i) => m.DisconnectCustomKeyStore(i)),
@@ -73,7 +73,7 @@ export const OPERATIONS: Readonly<Record<string, Operation>> = {
 };
 
 /** The real request quotas by operation. */
-export const REAL_QUOTAS: Readonly<Record<string, number>> = Object.fromEntries(Object.entries(OPERATIONS).map(([name, op]) => [name, op.quota]));
+const REAL_QUOTAS: Readonly<Record<string, number>> = Object.fromEntries(Object.entries(OPERATIONS).map(([name, op]) => [name, op.quota]));
 
 /** The endpoint accepts any credentials; these are the ones the project's clients present. */
 const LOCAL_CREDENTIALS = { accessKeyId: 'AKIALOCALKMSENDPOINT', secretAccessKey: 'local-endpoint-secret-key' };
