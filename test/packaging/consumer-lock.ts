@@ -1,9 +1,12 @@
 /**
  * A lockfile for a fresh consumer app, cut from this repository's own lockfile, so that
  * `npm ci --offline` can install it from the npm cache that `npm ci` of this repository filled.
- * (An offline `npm install <name>@<version>` would need the registry's package documents, which
- * `npm ci` never downloads; a lockfile names each tarball by URL and integrity instead.)
+ * An offline `npm install` (of `<name>@<version>`, or of a local tarball, whose peer dependencies
+ * npm then resolves) needs the registry's package documents, which `npm ci` never downloads: it
+ * works only where earlier `npm install` runs happened to leave them in the cache. A lockfile
+ * names each tarball by URL and integrity instead, the package under test included.
  */
+import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 
@@ -47,11 +50,24 @@ function resolveKey(packages: Record<string, LockEntry>, from: string, name: str
   }
 }
 
+/** A package installed from a tarball on disk rather than from the registry: the package under test. */
+export interface LocalTarball {
+  readonly name: string;
+  readonly version: string;
+  /** The tarball's path relative to the app's directory. */
+  readonly relativePath: string;
+  /** Its absolute path, to compute the integrity npm checks. */
+  readonly path: string;
+  readonly license?: string;
+  readonly peerDependencies?: Record<string, string>;
+}
+
 /**
  * The lockfile of an app named `name` that depends on `roots` (package names), each at the
- * version this repository locks, with everything they need and nothing else.
+ * version this repository locks, with everything they need and nothing else, and on `local`
+ * (tarballs on disk) whose peer dependencies must be among the roots.
  */
-export function consumerLock(repoLock: Lockfile, name: string, roots: readonly string[]): { packageJson: object; lock: object } {
+export function consumerLock(repoLock: Lockfile, name: string, roots: readonly string[], local: readonly LocalTarball[] = []): { packageJson: object; lock: object } {
   const packages = repoLock.packages;
   const keep = new Set<string>();
   const visit = (key: string): void => {
@@ -87,7 +103,7 @@ export function consumerLock(repoLock: Lockfile, name: string, roots: readonly s
       keep.add(key);
     }
   }
-  const lockPackages: Record<string, object> = { '': { name, version: '1.0.0', dependencies } };
+  const lockPackages: Record<string, object> = {};
   for (const key of [...keep].sort()) {
     // Drop the repository's dev/optional flags: in the app these are ordinary dependencies.
     const entry: Record<string, unknown> = { ...packages[key] };
@@ -95,6 +111,23 @@ export function consumerLock(repoLock: Lockfile, name: string, roots: readonly s
     delete entry.devOptional;
     lockPackages[key] = entry;
   }
+  for (const tarball of local) {
+    for (const peer of Object.keys(tarball.peerDependencies ?? {})) {
+      if (!roots.includes(peer)) {
+        throw new Error(`${tarball.name} needs its peer ${peer} among the app's dependencies`);
+      }
+    }
+    const spec = `file:${tarball.relativePath}`;
+    dependencies[tarball.name] = spec;
+    lockPackages[`node_modules/${tarball.name}`] = {
+      version: tarball.version,
+      resolved: spec,
+      integrity: `sha512-${createHash('sha512').update(fs.readFileSync(tarball.path)).digest('base64')}`,
+      ...(tarball.license === undefined ? {} : { license: tarball.license }),
+      ...(tarball.peerDependencies === undefined ? {} : { peerDependencies: tarball.peerDependencies }),
+    };
+  }
+  lockPackages[''] = { name, version: '1.0.0', dependencies };
   return {
     packageJson: { name, version: '1.0.0', private: true, dependencies },
     lock: { name, version: '1.0.0', lockfileVersion: 3, requires: true, packages: lockPackages },

@@ -16,6 +16,7 @@ const ROOT = path.join(__dirname, '..', '..');
 const PACKAGE = 'cdk-kms-custom-key-store';
 const repoPackage = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
   version: string;
+  license: string;
   peerDependencies: Record<string, string>;
   devDependencies: Record<string, string>;
   files: string[];
@@ -60,11 +61,20 @@ beforeAll(() => {
   // A fresh CDK app: aws-cdk-lib at the peer floor, constructs and TypeScript, nothing else.
   appDir = path.join(tmp.path, 'app');
   fs.mkdirSync(appDir);
-  const { packageJson, lock } = consumerLock(repoLock, 'consumer-app', ['aws-cdk-lib', 'constructs', 'typescript']);
+  // One `npm ci --offline` from a lockfile that names every tarball, this package's included: it
+  // needs only the tarballs `npm ci` of this repository put in the cache, never the registry's
+  // package documents, which an empty cache (a fresh machine, CI) does not have.
+  const { packageJson, lock } = consumerLock(repoLock, 'consumer-app', ['aws-cdk-lib', 'constructs', 'typescript'], [{
+    name: PACKAGE,
+    version: repoPackage.version,
+    relativePath: path.relative(appDir, tarball),
+    path: tarball,
+    license: repoPackage.license,
+    peerDependencies: repoPackage.peerDependencies,
+  }]);
   fs.writeFileSync(path.join(appDir, 'package.json'), JSON.stringify(packageJson, null, 2));
   fs.writeFileSync(path.join(appDir, 'package-lock.json'), JSON.stringify(lock, null, 2));
   run('npm', ['ci', '--offline', '--no-audit', '--no-fund'], appDir);
-  run('npm', ['install', '--offline', '--no-audit', '--no-fund', tarball], appDir);
 }, 300_000);
 
 afterAll(() => {
