@@ -7,7 +7,7 @@ import * as rules from './private/contract/field-rules';
 import { CLOUD_HSM, EXTERNAL_KEY_STORE } from './private/contract/resource-properties';
 import { DEFAULT_PENDING_WINDOW_DAYS, KEY_RESOURCE_TYPE, KeyResourceProperties, KeyTag, MAX_PENDING_WINDOW_DAYS, MIN_PENDING_WINDOW_DAYS } from './private/contract/key-properties';
 import { isDeclaredDisconnected } from './private/key-store-facts';
-import { KeyStoreProvider } from './private/key-store-provider';
+import { KeyStoreProvider } from './private/provider/key-store-provider';
 import { CustomKeyStoreValidationError } from './errors';
 import { checkOptionalField } from './private/validation';
 

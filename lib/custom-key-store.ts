@@ -10,11 +10,11 @@ import * as rules from './private/contract/field-rules';
 import { recordDeclaredDisconnected } from './private/key-store-facts';
 import { DEFAULT_WAIT_SECONDS, KeyStoreResourceProperties, MAX_WAIT_SECONDS, MIN_WAIT_SECONDS, RESOURCE_TYPE, STORE_ID_PATTERN } from './private/contract/resource-properties';
 import { CONNECTED_METRIC, CREDENTIAL_SYNC_FAILED_METRIC, OPERATIONS_NAMESPACE, STORE_ID_DIMENSION } from './private/contract/operations-metrics';
-import { ConnectionWatcher, WATCH_INTERVAL } from './private/connection-watcher';
-import { KeyStoreProvider } from './private/key-store-provider';
-import { ProxyCredentialSync, SYNC_INTERVAL } from './private/proxy-credential-sync';
-import { addRecommendedAlarms } from './private/recommended-alarms';
-import * as metrics from './private/store-metrics';
+import { ConnectionWatcher, WATCH_INTERVAL } from './private/operations/connection-watcher';
+import { KeyStoreProvider } from './private/provider/key-store-provider';
+import { ProxyCredentialSync, SYNC_INTERVAL } from './private/operations/proxy-credential-sync';
+import { addRecommendedAlarms } from './private/monitoring/alarm-factory';
+import * as metrics from './private/monitoring/metric-factory';
 import { checkField, checkOptionalField } from './private/validation';
 
 /** A KMS custom key store, declared in this app or imported. */

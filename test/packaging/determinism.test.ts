@@ -4,9 +4,9 @@ import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { createExampleApp, EXAMPLE_STACK_NAME } from '../bin/app';
+import { createExampleApp, EXAMPLE_STACK_NAME } from '../../bin/app';
 
-const root = path.join(__dirname, '..');
+const root = path.join(__dirname, '..', '..');
 const sha256 = (file: string): string => createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 
 const FUNCTIONS = ['custom-key-store-handler', 'connection-watcher', 'proxy-credential-sync'];

@@ -12,9 +12,9 @@
 import { Duration, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { IConstruct } from 'constructs';
-import { CustomKeyStoreType } from '../custom-key-store-type';
-import { CustomKeyStoreValidationError } from '../errors';
-import { XksExternalKeyManagerState, XksProxyErrorsMetricOptions, XksProxyErrorType } from '../monitoring';
+import { CustomKeyStoreType } from '../../custom-key-store-type';
+import { CustomKeyStoreValidationError } from '../../errors';
+import { XksExternalKeyManagerState, XksProxyErrorsMetricOptions, XksProxyErrorType } from '../../monitoring';
 export const KMS_NAMESPACE = 'AWS/KMS';
 /** KMS's dimension for the store (the library's own metrics use the same name, on purpose). */
 const STORE_ID_DIMENSION = 'CustomKeyStoreId';

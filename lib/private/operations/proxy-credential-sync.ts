@@ -5,9 +5,9 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
-import { NO_VERSION_APPLIED, SYNC_TARGETS_ENV, SyncTarget } from './contract/operations-metrics';
+import { NO_VERSION_APPLIED, SYNC_TARGETS_ENV, SyncTarget } from '../contract/operations-metrics';
 import { OperationsFunction } from './operations-function';
-import { stackSingleton } from './stack-singleton';
+import { stackSingleton } from '../stack-singleton';
 
 /** The scheduled comparison behind the event path: Secrets Manager's events are delivered on a best-effort basis. */
 export const SYNC_INTERVAL = Duration.minutes(5);

@@ -6,11 +6,11 @@ import { App, Stack, Validations } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { ExampleKeyStoresStack } from '../bin/app';
-import { cfnLint, synthWithNag } from './fixtures/checks';
-import { CustomKeyStore } from '../lib';
-import { ACCOUNT } from './fixtures/events';
-import { cloudHsmBackend, everyBackendStack, publicBackend, vpcBackend } from './fixtures/stacks';
+import { ExampleKeyStoresStack } from '../../bin/app';
+import { cfnLint, synthWithNag } from '../fixtures/checks';
+import { CustomKeyStore } from '../../lib';
+import { ACCOUNT } from '../fixtures/events';
+import { cloudHsmBackend, everyBackendStack, publicBackend, vpcBackend } from '../fixtures/stacks';
 
 describe('cdk-nag AwsSolutions', () => {
   const nagged = synthWithNag;

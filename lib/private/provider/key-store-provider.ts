@@ -6,8 +6,8 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct, IConstruct } from 'constructs';
-import { handlerAssetDir } from './handler-asset';
-import { stackSingleton } from './stack-singleton';
+import { handlerAssetDir } from '../handler-asset';
+import { stackSingleton } from '../stack-singleton';
 
 /** How often the framework calls isComplete: DescribeCustomKeyStores allows 5 calls/s per account. */
 export const QUERY_INTERVAL = Duration.seconds(10);

@@ -1,10 +1,10 @@
 /** The public API as a CDK user meets it: closed sets, imports, removal policy, the error type. */
 import { CfnResource, Errors, RemovalPolicy, Tags } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { ConnectionState, CustomKeyStore, CustomKeyStoreErrors, CustomKeyStoreType, CustomKeyStoreValidationError, KeyStoreBackend } from '../lib';
-import * as lib from '../lib';
-import { CLOUD_HSM, EXTERNAL_KEY_STORE } from '../lib/private/contract/resource-properties';
-import { cloudHsmBackend, newStack, publicBackend, vpcBackend } from './fixtures/stacks';
+import { ConnectionState, CustomKeyStore, CustomKeyStoreErrors, CustomKeyStoreType, CustomKeyStoreValidationError, KeyStoreBackend } from '../../lib';
+import * as lib from '../../lib';
+import { CLOUD_HSM, EXTERNAL_KEY_STORE } from '../../lib/private/contract/resource-properties';
+import { cloudHsmBackend, newStack, publicBackend, vpcBackend } from '../fixtures/stacks';
 
 describe('closed sets', () => {
   test('CustomKeyStoreType holds exactly the contract values the handler accepts', () => {

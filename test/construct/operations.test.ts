@@ -5,9 +5,9 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { CustomKeyStore, CustomKeyStoreErrors } from '../lib';
-import { ACCOUNT } from './fixtures/events';
-import { cloudHsmBackend, newStack, publicBackend, vpcBackend } from './fixtures/stacks';
+import { CustomKeyStore, CustomKeyStoreErrors } from '../../lib';
+import { ACCOUNT } from '../fixtures/events';
+import { cloudHsmBackend, newStack, publicBackend, vpcBackend } from '../fixtures/stacks';
 
 /** The statements of the one role policy whose logical id starts with `prefix`. */
 function statements(template: Template, prefix: string): unknown[] {

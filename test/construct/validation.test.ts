@@ -1,7 +1,7 @@
 import { Duration, Lazy, Stack } from 'aws-cdk-lib';
-import { CustomKeyStore, CustomKeyStoreProps, KeyStoreBackend } from '../lib';
-import { TRUST_ANCHOR } from './fixtures/events';
-import { cloudHsmBackend, importedSecret, newStack, publicBackend, vpcBackend } from './fixtures/stacks';
+import { CustomKeyStore, CustomKeyStoreProps, KeyStoreBackend } from '../../lib';
+import { TRUST_ANCHOR } from '../fixtures/events';
+import { cloudHsmBackend, importedSecret, newStack, publicBackend, vpcBackend } from '../fixtures/stacks';
 
 /** A message is matched as a substring when a string, as a pattern when a RegExp. */
 type Case = [string, (stack: Stack) => Partial<CustomKeyStoreProps>, string | RegExp];

@@ -9,10 +9,10 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import { CustomKeyStore, CustomKeyStoreKey, CustomKeyStoreKeyProps, CustomKeyStoreType } from '../lib';
-import { synthWithNag } from './fixtures/checks';
-import { ACCOUNT } from './fixtures/events';
-import { cloudHsmBackend, maskedTemplate, newStack, publicBackend } from './fixtures/stacks';
+import { CustomKeyStore, CustomKeyStoreKey, CustomKeyStoreKeyProps, CustomKeyStoreType } from '../../lib';
+import { synthWithNag } from '../fixtures/checks';
+import { ACCOUNT } from '../fixtures/events';
+import { cloudHsmBackend, maskedTemplate, newStack, publicBackend } from '../fixtures/stacks';
 
 const KEY_TYPE = 'Custom::KmsCustomKeyStoreKey';
 

@@ -9,11 +9,11 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { CustomKeyStore, CustomKeyStoreType, ICustomKeyStore, RecommendedAlarmsOptions, XksExternalKeyManagerState, XksProxyErrorType } from '../lib';
-import { WATCHED_STORES_ENV } from '../lib/private/contract/operations-metrics';
-import { cfnLint, synthWithNag } from './fixtures/checks';
-import { ACCOUNT } from './fixtures/events';
-import { cloudHsmBackend, maskedTemplate, newStack, publicBackend, vpcBackend } from './fixtures/stacks';
+import { CustomKeyStore, CustomKeyStoreType, ICustomKeyStore, RecommendedAlarmsOptions, XksExternalKeyManagerState, XksProxyErrorType } from '../../lib';
+import { WATCHED_STORES_ENV } from '../../lib/private/contract/operations-metrics';
+import { cfnLint, synthWithNag } from '../fixtures/checks';
+import { ACCOUNT } from '../fixtures/events';
+import { cloudHsmBackend, maskedTemplate, newStack, publicBackend, vpcBackend } from '../fixtures/stacks';
 
 const TOPIC_ARN = `arn:aws:sns:us-east-1:${ACCOUNT}:key-store-alarms`;
 

@@ -3,8 +3,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { OPERATIONS_NAMESPACE } from './contract/operations-metrics';
-import { handlerAssetDir, HandlerBundle } from './handler-asset';
+import { OPERATIONS_NAMESPACE } from '../contract/operations-metrics';
+import { handlerAssetDir, HandlerBundle } from '../handler-asset';
 
 /**
  * One of the library's scheduled operations functions (the connection watcher, the credential

@@ -1,7 +1,7 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { CustomKeyStore } from '../lib';
-import { cloudHsmBackend, everyBackendStack, maskedTemplate, newStack, publicBackend } from './fixtures/stacks';
+import { CustomKeyStore } from '../../lib';
+import { cloudHsmBackend, everyBackendStack, maskedTemplate, newStack, publicBackend } from '../fixtures/stacks';
 
 describe('CustomKeyStore', () => {
   test('declares a Custom::KmsCustomKeyStore with string properties and secret ARNs only', () => {

@@ -23,10 +23,10 @@
 import { Duration, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct, IConstruct } from 'constructs';
-import type { CustomKeyStore } from '../custom-key-store';
-import { CustomKeyStoreType } from '../custom-key-store-type';
-import { CustomKeyStoreValidationError } from '../errors';
-import { RecommendedAlarmsOptions, XksExternalKeyManagerState, XksProxyErrorType } from '../monitoring';
+import type { CustomKeyStore } from '../../custom-key-store';
+import { CustomKeyStoreType } from '../../custom-key-store-type';
+import { CustomKeyStoreValidationError } from '../../errors';
+import { RecommendedAlarmsOptions, XksExternalKeyManagerState, XksProxyErrorType } from '../../monitoring';
 
 export const ALARMS_ID = 'RecommendedAlarms';
 

@@ -2,9 +2,9 @@ import { Duration, Lazy, Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import { Construct } from 'constructs';
-import { WATCHED_STORES_ENV } from './contract/operations-metrics';
+import { WATCHED_STORES_ENV } from '../contract/operations-metrics';
 import { OperationsFunction } from './operations-function';
-import { stackSingleton } from './stack-singleton';
+import { stackSingleton } from '../stack-singleton';
 
 /** How often the watcher reads the stores: one DescribeCustomKeyStores call a run, whatever the number of stores. */
 export const WATCH_INTERVAL = Duration.minutes(1);
