@@ -1,8 +1,10 @@
-// typescript-eslint's strict, type-checked rules over every TypeScript file of the project.
+// typescript-eslint's strict, type-checked rules over every TypeScript file of the project, and the
+// architecture's boundaries (eslint.boundaries.cjs).
 import tseslint from 'typescript-eslint';
+import boundaries from './eslint.boundaries.cjs';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'cdk.out/', 'assets/', 'coverage/', '**/*.js', '**/*.mjs'] },
+  { ignores: ['node_modules/', 'dist/', 'cdk.out/', 'assets/', 'coverage/', '**/*.js', '**/*.mjs', '**/*.cjs'] },
   ...tseslint.configs.strictTypeChecked,
   {
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
@@ -12,17 +14,5 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
     },
   },
-  {
-    // The handler and the local endpoint share only the contract with the construct library:
-    // the resource properties and the KMS field rules, never the CDK code behind them.
-    files: ['lambda/**/*.ts', 'local/**/*.ts'],
-    rules: {
-      'no-restricted-imports': ['error', {
-        patterns: [{
-          regex: '^(\\.\\./)+lib(/(?!private/contract/)|$)',
-          message: "lambda/ and local/ may import from lib/ only the contract in lib/private/contract/.",
-        }],
-      }],
-    },
-  },
+  ...boundaries,
 );
