@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: how fast and how gently the handler does its job, measured side by side with
  * the baseline a user would otherwise have, in one run on this machine. Not part of `npm test`:
- * no test asserts a timing. Prints a table of ratios; the README's Performance section records
+ * no test asserts a timing. Prints a table of ratios; docs/benchmarks.md records
  * the latest figures.
  */
 import { spawn } from 'child_process';
