@@ -1,5 +1,6 @@
 /**
- * The shapes the Provider framework passes to the handler and takes back, as aws-cdk-lib declares
+ * The shapes the Provider framework passes to the handler and takes back, for a custom key store
+ * and for a key in one (`Custom::KmsCustomKeyStoreKey`), as aws-cdk-lib declares
  * them (custom-resources/lib/provider-framework/types), narrowed to what this handler reads, plus
  * the fields onEvent hands on to isComplete.
  *
@@ -7,6 +8,7 @@
  * rather than trusting the framework's static types.
  */
 import type { IsCompleteResponse, OnEventRequest } from 'aws-cdk-lib/custom-resources/lib/provider-framework/types';
+import { KEY_RESOURCE_TYPE } from '../../lib/private/contract/key-properties';
 
 type FrameworkFields = Pick<OnEventRequest, 'PhysicalResourceId' | 'StackId' | 'LogicalResourceId' | 'RequestId' | 'ResourceType'>;
 
@@ -43,3 +45,32 @@ export interface IsCompleteResult extends IsCompleteResponse {
 }
 
 export type RequestType = OnEventRequest['RequestType'];
+
+// ---- Keys ----------------------------------------------------------------------------------------
+
+/** The event the Provider framework passes on for a key. */
+export interface KeyEvent {
+  readonly RequestType?: string;
+  readonly ResourceType?: string;
+  readonly PhysicalResourceId?: string;
+  readonly ResourceProperties?: unknown;
+  readonly OldResourceProperties?: unknown;
+  readonly StackId?: string;
+  readonly LogicalResourceId?: string;
+  readonly RequestId?: string;
+}
+
+export interface KeyOnEventResult {
+  readonly PhysicalResourceId: string;
+  readonly StartedAt: string;
+  readonly Data?: { readonly Arn: string; readonly KeyId: string };
+}
+
+export interface KeyIsCompleteResult {
+  readonly IsComplete: boolean;
+}
+
+/** Keys share the provider with their stores: the resource type tells their events apart. */
+export function isKeyEvent(event: unknown): event is KeyEvent {
+  return typeof event === 'object' && event !== null && (event as KeyEvent).ResourceType === KEY_RESOURCE_TYPE;
+}

@@ -9,19 +9,17 @@
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { CustomKeyStoreResource, LogEntry, ResourceDeps } from './store/resource';
-import { IsCompleteResult, KeyStoreEvent, OnEventResult } from './events';
-import { isKeyEvent, runKeyWith } from './key/entry';
-import { KeyResource } from './key/resource';
-import { runPhase } from './phase';
 import { CLIENT_OPTIONS } from '../shared/client-options';
-import { CallStats, RetryOptions } from '../shared/retry';
-import { SecretReader } from '../shared/secrets/reader';
 import { SecretRedactor } from '../shared/secrets/redactor';
-import { StoreApi } from '../shared/store-api';
-import { StackStatusReader } from './store/stack-status';
+import { makeDeps } from './deps';
+import { IsCompleteResult, isKeyEvent, KeyEvent, KeyStoreEvent, OnEventResult } from './events';
+import { KeyResource } from './key/resource';
+import { runKeyWith, runWith } from './phase';
+import { CustomKeyStoreResource } from './store/resource';
 
 export type { KeyStoreEvent, OnEventResult, IsCompleteResult } from './events';
+export { makeDeps } from './deps';
+export { runWith } from './phase';
 
 interface Clients {
   readonly kms: KMSClient;
@@ -44,30 +42,6 @@ function awsClients(): Clients {
   return clients;
 }
 
-/** Builds the handler's collaborators around the given clients: the seam tests use. */
-export function makeDeps(
-  kms: KMSClient,
-  secretsClient: SecretsManagerClient,
-  redactor: SecretRedactor,
-  retryOptions: RetryOptions = {},
-  overrides: Partial<ResourceDeps> = {},
-  cloudFormation?: () => Promise<CloudFormationClient>,
-): ResourceDeps {
-  const stats = new CallStats();
-  const retry: RetryOptions = { ...retryOptions, stats };
-  const log = (entry: LogEntry): void => {
-    console.log(redactor.redact(JSON.stringify({ ...entry, kmsCalls: stats.calls, retries: stats.retries })));
-  };
-  return {
-    stores: new StoreApi(kms, retry),
-    secrets: new SecretReader(secretsClient, redactor, retry),
-    stackStatus: cloudFormation ? new StackStatusReader(cloudFormation, retry) : undefined,
-    scan: { retry },
-    log,
-    ...overrides,
-  };
-}
-
 export async function onEvent(event: KeyStoreEvent): Promise<OnEventResult> {
   if (isKeyEvent(event)) return runKey(event, 'onEvent', async (key) => key.onEvent());
   return run(event, 'onEvent', async (resource) => resource.onEvent());
@@ -85,20 +59,9 @@ async function run<T>(event: KeyStoreEvent, phase: string, body: (resource: Cust
   return runWith(deps, redactor, event, phase, body);
 }
 
-/** KMS keys in custom key stores (Custom::KmsCustomKeyStoreKey) share the provider: see key-resource.ts. */
-async function runKey<T>(event: KeyStoreEvent, phase: string, body: (key: KeyResource) => Promise<T>): Promise<T> {
+/** KMS keys in custom key stores (Custom::KmsCustomKeyStoreKey) share the provider: see key/resource.ts. */
+async function runKey<T>(event: KeyEvent, phase: string, body: (key: KeyResource) => Promise<T>): Promise<T> {
   const redactor = new SecretRedactor();
   const { kms, secrets } = awsClients();
   return runKeyWith(makeDeps(kms, secrets, redactor), redactor, event, phase, body);
-}
-
-/** Runs one phase of a custom key store's event. */
-export async function runWith<T>(
-  deps: ResourceDeps,
-  redactor: SecretRedactor,
-  event: KeyStoreEvent,
-  phase: string,
-  body: (resource: CustomKeyStoreResource) => Promise<T>,
-): Promise<T> {
-  return runPhase(deps, redactor, event, phase, 'custom key store', () => new CustomKeyStoreResource(deps, event), body);
 }

@@ -3,8 +3,12 @@
  * send, and a failure the handler did not foresee. The store's and the key's own texts are in
  * store/messages.ts and key/messages.ts.
  */
-export function malformedMessage(what: string): string {
-  return `Malformed event: ${what}. No KMS call was made. The resource properties come from the CustomKeyStore construct; synthesize the stack again with this library rather than editing the template.`;
+/**
+ * An event the constructs never send, for a store and a key alike. It begins with the one code
+ * MalformedEvent, which pipelines can match.
+ */
+export function malformedEventMessage(what: string): string {
+  return `MalformedEvent: ${what}. No KMS call was made. The resource properties come from this library's constructs (CustomKeyStore, CustomKeyStoreKey); synthesize the stack again with this library rather than editing the template.`;
 }
 
 export function unexpectedFailureMessage(errorName: string, detail: string, requestType: string | undefined, phase: string, subject: 'custom key store' | 'KMS key', id: string | undefined): string {

@@ -2,10 +2,13 @@
  * How every handler phase runs, for custom key stores and their keys alike: logged on the way in
  * and out, and every error leaving as a short KeyStoreError with the secrets read redacted.
  */
-import { LogEntry, ResourceDeps } from './store/resource';
 import { errorName, KeyStoreError } from '../shared/errors';
-import { unexpectedFailureMessage } from './messages';
 import { SecretRedactor } from '../shared/secrets/redactor';
+import { LogEntry, ResourceDeps } from './deps';
+import { KeyEvent, KeyStoreEvent } from './events';
+import { KeyResource } from './key/resource';
+import { unexpectedFailureMessage } from './messages';
+import { CustomKeyStoreResource } from './store/resource';
 
 /** The fields of an event a phase's log and error messages name. */
 export interface PhaseEvent {
@@ -42,4 +45,20 @@ export async function runPhase<R, T>(
     log({ phase, failed: safe.message });
     throw safe;
   }
+}
+
+/** Runs one phase of a custom key store's event. */
+export async function runWith<T>(
+  deps: ResourceDeps,
+  redactor: SecretRedactor,
+  event: KeyStoreEvent,
+  phase: string,
+  body: (resource: CustomKeyStoreResource) => Promise<T>,
+): Promise<T> {
+  return runPhase(deps, redactor, event, phase, 'custom key store', () => new CustomKeyStoreResource(deps, event), body);
+}
+
+/** Runs one phase of a key's event, as the store's phases run. */
+export async function runKeyWith<T>(deps: ResourceDeps, redactor: SecretRedactor, event: KeyEvent, phase: string, body: (key: KeyResource) => Promise<T>): Promise<T> {
+  return runPhase(deps, redactor, event, phase, 'KMS key', () => new KeyResource(deps, event), body);
 }

@@ -6,6 +6,7 @@ import { XKS_KEY_ID, KEY_DESCRIPTION, describeViolation } from '../../../lib/pri
 import { KeyTag, MAX_PENDING_WINDOW_DAYS, MIN_PENDING_WINDOW_DAYS } from '../../../lib/private/contract/key-properties';
 import { CLOUD_HSM, EXTERNAL_KEY_STORE, STORE_ID_PATTERN } from '../../../lib/private/contract/resource-properties';
 import { KeyStoreError } from '../../shared/errors';
+import { invalidKeyPropertiesMessage, keyPropertiesMissingMessage } from './messages';
 
 export interface DesiredKey {
   readonly storeId: string;
@@ -20,9 +21,9 @@ export interface DesiredKey {
 }
 
 export function parseDesiredKey(input: unknown, where: string): DesiredKey {
-  const bad = (what: string): KeyStoreError => new KeyStoreError(`InvalidKeyProperties: ${where}.${what}. Nothing was changed; fix the CustomKeyStoreKey's properties and deploy again.`);
+  const bad = (what: string): KeyStoreError => new KeyStoreError(invalidKeyPropertiesMessage(where, what));
   if (typeof input !== 'object' || input === null) {
-    throw new KeyStoreError(`InvalidKeyProperties: ${where} is missing. Nothing was changed.`);
+    throw new KeyStoreError(keyPropertiesMissingMessage(where));
   }
   const p = input as Record<string, unknown>;
   const storeId = p.CustomKeyStoreId;

@@ -37,10 +37,36 @@ export function storeNotConnectedMessage(store: string, name: string | undefined
   );
 }
 
+/** What to do after an in-place update that KMS refused with these errors. */
+const UPDATE_HINTS: Partial<Record<string, string>> = {
+  NotFoundException: ' The key no longer exists: remove the CustomKeyStoreKey from the stack, or change its xksKeyId or store so that a new key is made.',
+  KMSInvalidStateException: ' The key is pending deletion or unavailable (its store disconnected): cancel its deletion or connect its store, then deploy again.',
+  MalformedPolicyDocumentException: " Fix the key policy; it must let the handler's role manage the key (KMS's policy lockout safety check).",
+};
+
 /** An in-place update that KMS refused part-way. */
 export function updateFailedMessage(errorName: string, detail: string, keyId: string, step: string, done: readonly string[]): string {
   const applied = done.length > 0 ? `Already applied: ${done.join(', ')}; CloudFormation's rollback reverts them.` : 'Nothing was changed.';
-  return `${errorName}: ${detail} (updating KMS key ${keyId}, step ${step}. ${applied})`;
+  return `${errorName}: ${detail} (updating KMS key ${keyId}, step ${step}. ${applied})${UPDATE_HINTS[errorName] ?? ''}`;
+}
+
+/** A new key that could not be disabled: the context of the KMS error, which is named first. */
+export function disableFailedContext(keyId: string, cleanupWindowDays: number): string {
+  return `disabling new KMS key ${keyId}: the key was scheduled for deletion in ${cleanupWindowDays} days; deploy again`;
+}
+
+/** An update of a resource whose PhysicalResourceId is no KMS key id. */
+export function notAKeyIdMessage(id: string | undefined): string {
+  return `InvalidPhysicalResourceId: '${String(id)}' is not a KMS key id, so there is no key to update. Nothing was changed.`;
+}
+
+/** ResourceProperties (or OldResourceProperties, `where`) that break a rule: `what` says which. */
+export function invalidKeyPropertiesMessage(where: string, what: string): string {
+  return `InvalidKeyProperties: ${where}.${what}. Nothing was changed; fix the CustomKeyStoreKey's properties and deploy again.`;
+}
+
+export function keyPropertiesMissingMessage(where: string): string {
+  return `InvalidKeyProperties: ${where} is missing. Nothing was changed.`;
 }
 
 /** ScheduleKeyDeletion refused for a reason other than the key being gone or already pending deletion. */

@@ -1,6 +1,6 @@
 /**
  * One KMS key in a custom key store (`Custom::KmsCustomKeyStoreKey`): the CloudFormation phases,
- * in the shape of custom-key-store-resource.ts.
+ * on the ResourceHandler base that the store's resource (store/resource.ts) has too.
  *
  * Every phase finishes in onEvent (KMS creates, updates and schedules keys at once), so
  * isComplete only confirms. The key's id is its PhysicalResourceId; its ARN and id are returned
@@ -9,73 +9,55 @@
 import { KeyMetadata, Tag } from '@aws-sdk/client-kms';
 import { CREATION_TAG_KEY } from '../../../lib/private/contract/key-properties';
 import { errorName, explain, KeyStoreError } from '../../shared/errors';
-import { KeyApi, asOrigin } from './key-api';
+import { ResourceHandler } from '../common';
+import { ResourceDeps } from '../deps';
+import { KeyEvent, KeyIsCompleteResult, KeyOnEventResult } from '../events';
 import { DesiredKey, needsNewKey, parseDesiredKey, samePolicy, tagChanges } from './desired';
-import { createKeyFailedMessage, scheduleFailedMessage, storeNotConnectedMessage, updateFailedMessage } from './messages';
-import { LogEntry, ResourceDeps } from '../store/resource';
-
-/** The event the Provider framework passes on for a key. */
-export interface KeyEvent {
-  readonly RequestType?: string;
-  readonly ResourceType?: string;
-  readonly PhysicalResourceId?: string;
-  readonly ResourceProperties?: unknown;
-  readonly OldResourceProperties?: unknown;
-  readonly StackId?: string;
-  readonly LogicalResourceId?: string;
-  readonly RequestId?: string;
-}
-
-export interface KeyOnEventResult {
-  readonly PhysicalResourceId: string;
-  readonly StartedAt: string;
-  readonly Data?: { readonly Arn: string; readonly KeyId: string };
-}
-
-export interface KeyIsCompleteResult {
-  readonly IsComplete: boolean;
-}
+import { asOrigin, KeyApi } from './key-api';
+import {
+  createKeyFailedMessage,
+  disableFailedContext,
+  notAKeyIdMessage,
+  scheduleFailedMessage,
+  storeNotConnectedMessage,
+  updateFailedMessage,
+} from './messages';
 
 /** What a KMS key id looks like (a UUID; multi-Region ids start with mrk-, which custom key stores cannot have). */
 const KEY_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** The shortest waiting period, for a key this handler made but could not finish setting up. */
 const CLEANUP_WINDOW_DAYS = 7;
 
-export class KeyResource {
+const DONE: KeyIsCompleteResult = { IsComplete: true };
+
+export class KeyResource extends ResourceHandler<KeyOnEventResult, KeyIsCompleteResult> {
   private readonly keys: KeyApi;
-  private readonly now: () => number;
-  private readonly log: (entry: LogEntry) => void;
 
   constructor(
-    private readonly deps: ResourceDeps,
+    deps: ResourceDeps,
     private readonly event: KeyEvent,
   ) {
+    super(deps, event);
     this.keys = new KeyApi(deps.stores.kms, deps.scan);
-    this.now = deps.now ?? Date.now;
-    this.log = deps.log ?? (() => undefined);
   }
 
-  public async onEvent(): Promise<KeyOnEventResult> {
-    switch (this.event.RequestType) {
-      case 'Create':
-        return this.onCreate();
-      case 'Update':
-        return this.onUpdate();
-      case 'Delete':
-        return this.onDelete();
-      default:
-        throw new KeyStoreError(`UnknownRequestType: '${String(this.event.RequestType)}' is not Create, Update or Delete; nothing was done.`);
-    }
+  // Every phase finishes in onEvent: isComplete only confirms.
+
+  protected isCreateComplete(): Promise<KeyIsCompleteResult> {
+    return Promise.resolve(DONE);
   }
 
-  /** Every phase finished in onEvent. */
-  public isComplete(): Promise<KeyIsCompleteResult> {
-    return Promise.resolve({ IsComplete: true });
+  protected isUpdateComplete(): Promise<KeyIsCompleteResult> {
+    return Promise.resolve(DONE);
+  }
+
+  protected isDeleteComplete(): Promise<KeyIsCompleteResult> {
+    return Promise.resolve(DONE);
   }
 
   // ---- Create ----------------------------------------------------------------------------------
 
-  public async onCreate(): Promise<KeyOnEventResult> {
+  protected async onCreate(): Promise<KeyOnEventResult> {
     const desired = parseDesiredKey(this.event.ResourceProperties, 'ResourceProperties');
     return this.createKey(desired);
   }
@@ -108,7 +90,7 @@ export class KeyResource {
         // The framework ignores the rollback Delete of a Create that failed, so the key would be
         // left behind: schedule its deletion now, with the shortest waiting period.
         await this.keys.scheduleDeletion(keyId, CLEANUP_WINDOW_DAYS).catch(() => undefined);
-        throw explain(err, `disabling new KMS key ${keyId}: the key was scheduled for deletion in ${CLEANUP_WINDOW_DAYS} days; deploy again`);
+        throw explain(err, disableFailedContext(keyId, CLEANUP_WINDOW_DAYS));
       }
     }
     return { PhysicalResourceId: keyId, StartedAt: this.startedAt(), Data: { Arn: key.Arn ?? this.keyArn(keyId), KeyId: keyId } };
@@ -132,7 +114,7 @@ export class KeyResource {
 
   // ---- Update ----------------------------------------------------------------------------------
 
-  public async onUpdate(): Promise<KeyOnEventResult> {
+  protected async onUpdate(): Promise<KeyOnEventResult> {
     const desired = parseDesiredKey(this.event.ResourceProperties, 'ResourceProperties');
     const old = parseDesiredKey(this.event.OldResourceProperties, 'OldResourceProperties');
     const keyId = this.physicalId();
@@ -148,7 +130,7 @@ export class KeyResource {
         await action();
         done.push(name);
       } catch (err) {
-        throw new KeyStoreError(updateFailedMessage(errorName(err), err instanceof Error ? err.message : String(err), keyId, name, done) + nextStep(err));
+        throw new KeyStoreError(updateFailedMessage(errorName(err), err instanceof Error ? err.message : String(err), keyId, name, done));
       }
     };
     if (old.description !== desired.description) {
@@ -173,7 +155,7 @@ export class KeyResource {
 
   // ---- Delete ----------------------------------------------------------------------------------
 
-  public async onDelete(): Promise<KeyOnEventResult> {
+  protected async onDelete(): Promise<KeyOnEventResult> {
     const keyId = this.event.PhysicalResourceId ?? '';
     const result = { PhysicalResourceId: keyId, StartedAt: this.startedAt() };
     if (!KEY_ID_PATTERN.test(keyId)) {
@@ -210,7 +192,7 @@ export class KeyResource {
   private physicalId(): string {
     const id = this.event.PhysicalResourceId;
     if (!id || !KEY_ID_PATTERN.test(id)) {
-      throw new KeyStoreError(`InvalidPhysicalResourceId: '${String(id)}' is not a KMS key id, so there is no key to update. Nothing was changed.`);
+      throw new KeyStoreError(notAKeyIdMessage(id));
     }
     return id;
   }
@@ -220,10 +202,6 @@ export class KeyResource {
     const [, partition, , region, account] = (this.event.StackId ?? '').split(':');
     return `arn:${partition || 'aws'}:kms:${region}:${account}:key/${keyId}`;
   }
-
-  private startedAt(): string {
-    return new Date(this.now()).toISOString();
-  }
 }
 
 /** The key's pending window from a Delete event's properties; KMS's default when they are unreadable. */
@@ -232,18 +210,5 @@ function pendingWindow(properties: unknown): number {
     return parseDesiredKey(properties, 'ResourceProperties').pendingWindowInDays;
   } catch {
     return 30;
-  }
-}
-
-function nextStep(err: unknown): string {
-  switch (errorName(err)) {
-    case 'NotFoundException':
-      return ' The key no longer exists: remove the CustomKeyStoreKey from the stack, or change its xksKeyId or store so that a new key is made.';
-    case 'KMSInvalidStateException':
-      return ' The key is pending deletion or unavailable (its store disconnected): cancel its deletion or connect its store, then deploy again.';
-    case 'MalformedPolicyDocumentException':
-      return " Fix the key policy; it must let the handler's role manage the key (KMS's policy lockout safety check).";
-    default:
-      return '';
   }
 }

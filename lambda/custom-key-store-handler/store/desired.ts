@@ -7,7 +7,7 @@ import { ConnectionStateType, CustomKeyStoreType, XksProxyConnectivityType } fro
 import * as rules from '../../../lib/private/contract/field-rules';
 import { DEFAULT_WAIT_SECONDS, KeyStoreResourceProperties, MAX_WAIT_SECONDS, MIN_WAIT_SECONDS } from '../../../lib/private/contract/resource-properties';
 import { KeyStoreError } from '../../shared/errors';
-import { malformedMessage } from '../messages';
+import { malformedEventMessage } from '../messages';
 
 export interface CloudHsmSettings {
   readonly clusterId: string;
@@ -220,5 +220,5 @@ function parseWait(label: string, value: string | undefined): number {
 }
 
 function malformed(what: string): KeyStoreError {
-  return new KeyStoreError(malformedMessage(what));
+  return new KeyStoreError(malformedEventMessage(what));
 }

@@ -35,36 +35,17 @@ import {
   withoutPassword,
 } from './desired';
 import { errorName, explain, KeyStoreError } from '../../shared/errors';
-import { IsCompleteResult, KeyStoreEvent, OnEventResult, RequestType } from '../events';
-import { findKeysInStore, KeyScanOptions, KeyScanResult } from '../key-scanner';
-import { malformedMessage } from '../messages';
+import { IsCompleteResult, KeyStoreEvent, OnEventResult } from '../events';
+import { findKeysInStore, KeyScanResult } from '../key-scanner';
+import { ResourceHandler } from '../common';
+import { ResourceDeps } from '../deps';
+import { malformedEventMessage } from '../messages';
 import * as messages from './messages';
-import { realSleep, Sleep } from '../../shared/retry';
-import { SecretReader } from '../../shared/secrets/reader';
-import { StackActivity, StackStatusReader, UNKNOWN_ACTIVITY } from './stack-status';
+import { realSleep } from '../../shared/retry';
+import { StackActivity, UNKNOWN_ACTIVITY } from './stack-status';
 import { StoreApi, StoreView } from '../../shared/store-api';
 
 const { CONNECTED, CONNECTING, DISCONNECTED, DISCONNECTING, FAILED } = ConnectionStateType;
-
-export interface LogEntry {
-  readonly [key: string]: string | number | boolean | undefined;
-}
-
-export interface ResourceDeps {
-  readonly stores: StoreApi;
-  readonly secrets: SecretReader;
-  /** Whether an update is a rollback; without it every update is taken as a forward one. */
-  readonly stackStatus?: StackStatusReader;
-  readonly scan?: KeyScanOptions;
-  readonly now?: () => number;
-  readonly sleep?: Sleep;
-  /**
-   * How onEvent waits for KMS to show a disconnect: briefly when isComplete can finish the update,
-   * up to `longTimeoutMs` when onEvent must send a value KMS never shows.
-   */
-  readonly settle?: { readonly intervalMs: number; readonly timeoutMs: number; readonly longTimeoutMs?: number };
-  readonly log?: (entry: LogEntry) => void;
-}
 
 const NOT_YET: IsCompleteResult = { IsComplete: false };
 /** How onEvent polls for a disconnect: briefly, or up to 8 minutes for a value only onEvent may send. */
@@ -104,11 +85,8 @@ interface ConnectPolicy {
   readonly failure?: (store: StoreView) => string;
 }
 
-export class CustomKeyStoreResource {
+export class CustomKeyStoreResource extends ResourceHandler<OnEventResult, IsCompleteResult> {
   private readonly stores: StoreApi;
-  private readonly now: () => number;
-  private readonly log: (entry: LogEntry) => void;
-  private readonly requestType: RequestType;
   /** The store id; absent only for a Create. */
   private readonly storeId?: string;
   /** The store the stack asks for: for a Delete, only when its properties are readable. */
@@ -116,21 +94,16 @@ export class CustomKeyStoreResource {
   private readonly old?: DesiredStore;
 
   constructor(
-    private readonly deps: ResourceDeps,
+    deps: ResourceDeps,
     private readonly event: KeyStoreEvent,
   ) {
+    super(deps, event);
     this.stores = deps.stores;
-    this.now = deps.now ?? Date.now;
-    this.log = deps.log ?? (() => undefined);
-    const type = event.RequestType;
-    if (type !== 'Create' && type !== 'Update' && type !== 'Delete') {
-      throw new KeyStoreError(malformedMessage(`RequestType '${type ?? ''}' is not Create, Update or Delete`));
-    }
-    this.requestType = type;
+    const type = this.requestType;
     // A Create's isComplete has the id too: the framework merges onEvent's answer into the event.
     this.storeId = event.PhysicalResourceId;
     if (type !== 'Create' && !this.storeId) {
-      throw new KeyStoreError(malformedMessage(`PhysicalResourceId is missing from a ${type} event`));
+      throw new KeyStoreError(malformedEventMessage(`PhysicalResourceId is missing from a ${type} event`));
     }
     if (type === 'Delete') {
       // A delete must go ahead even if the properties are unreadable; they only bound the wait.
@@ -143,42 +116,20 @@ export class CustomKeyStoreResource {
     }
   }
 
-  public async onEvent(): Promise<OnEventResult> {
-    switch (this.requestType) {
-      case 'Create':
-        return this.onCreate();
-      case 'Update':
-        return this.onUpdate();
-      case 'Delete':
-        return this.onDelete();
-    }
-  }
-
-  public async isComplete(): Promise<IsCompleteResult> {
-    switch (this.requestType) {
-      case 'Create':
-        return this.isCreateComplete();
-      case 'Update':
-        return this.isUpdateComplete();
-      case 'Delete':
-        return this.isDeleteComplete();
-    }
-  }
-
   // ---- Create ----------------------------------------------------------------------------------
 
-  public async onCreate(): Promise<OnEventResult> {
+  protected async onCreate(): Promise<OnEventResult> {
     const id = await this.createStore(this.want());
     return { PhysicalResourceId: id, StartedAt: this.startedAt() };
   }
 
-  public async isCreateComplete(): Promise<IsCompleteResult> {
+  protected async isCreateComplete(): Promise<IsCompleteResult> {
     return this.reconcileConnection(this.physicalId(), this.want(), { failOnFailed: true });
   }
 
   // ---- Update ----------------------------------------------------------------------------------
 
-  public async onUpdate(): Promise<OnEventResult> {
+  protected async onUpdate(): Promise<OnEventResult> {
     const desired = this.want();
     const old = this.wasBefore();
     const id = this.physicalId();
@@ -235,7 +186,7 @@ export class CustomKeyStoreResource {
     return { PhysicalResourceId: id, PriorConnectionState: state, StartedAt: this.startedAt(), UpdateApplied: updateApplied, Rollback: rollback };
   }
 
-  public async isUpdateComplete(): Promise<IsCompleteResult> {
+  protected async isUpdateComplete(): Promise<IsCompleteResult> {
     const desired = this.want();
     const old = this.wasBefore();
     const id = this.physicalId();
@@ -303,7 +254,7 @@ export class CustomKeyStoreResource {
 
   // ---- Delete ----------------------------------------------------------------------------------
 
-  public async onDelete(): Promise<OnEventResult> {
+  protected async onDelete(): Promise<OnEventResult> {
     const id = this.physicalId();
     const startedAt = this.startedAt();
     if (!STORE_ID_PATTERN.test(id)) {
@@ -338,7 +289,7 @@ export class CustomKeyStoreResource {
     return { PhysicalResourceId: id, PriorConnectionState: state, StartedAt: startedAt };
   }
 
-  public async isDeleteComplete(): Promise<IsCompleteResult> {
+  protected async isDeleteComplete(): Promise<IsCompleteResult> {
     const id = this.physicalId();
     if (!STORE_ID_PATTERN.test(id)) {
       return { IsComplete: true };
@@ -822,27 +773,23 @@ export class CustomKeyStoreResource {
 
   private want(): DesiredStore {
     if (!this.desired) {
-      throw new KeyStoreError(malformedMessage('ResourceProperties is missing'));
+      throw new KeyStoreError(malformedEventMessage('ResourceProperties is missing'));
     }
     return this.desired;
   }
 
   private wasBefore(): DesiredStore {
     if (!this.old) {
-      throw new KeyStoreError(malformedMessage('OldResourceProperties is missing'));
+      throw new KeyStoreError(malformedEventMessage('OldResourceProperties is missing'));
     }
     return this.old;
   }
 
   private physicalId(): string {
     if (!this.storeId) {
-      throw new KeyStoreError(malformedMessage(`PhysicalResourceId is missing from a ${this.requestType} event`));
+      throw new KeyStoreError(malformedEventMessage(`PhysicalResourceId is missing from a ${this.requestType} event`));
     }
     return this.storeId;
-  }
-
-  private startedAt(): string {
-    return new Date(this.now()).toISOString();
   }
 
   private stackAccount(): string | undefined {
@@ -860,7 +807,7 @@ function tryParse(raw: unknown): DesiredStore | undefined {
 
 function requireExternal(desired: DesiredStore): NonNullable<DesiredStore['external']> {
   if (!desired.external) {
-    throw new KeyStoreError(malformedMessage(`store '${desired.name}' has neither CloudHSM nor external key store settings`));
+    throw new KeyStoreError(malformedEventMessage(`store '${desired.name}' has neither CloudHSM nor external key store settings`));
   }
   return desired.external;
 }

@@ -18,8 +18,8 @@ import {
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { CREATION_TAG_KEY, KEY_RESOURCE_TYPE } from '../../../lib/private/contract/key-properties';
 import { isComplete, makeDeps, onEvent } from '../../../lambda/custom-key-store-handler/index';
-import { runKeyWith } from '../../../lambda/custom-key-store-handler/key/entry';
-import { KeyEvent, KeyOnEventResult } from '../../../lambda/custom-key-store-handler/key/resource';
+import { runKeyWith } from '../../../lambda/custom-key-store-handler/phase';
+import { KeyEvent, KeyOnEventResult } from '../../../lambda/custom-key-store-handler/events';
 import { DEFAULT_RETRY_POLICY } from '../../../lambda/shared/retry';
 import { SecretRedactor } from '../../../lambda/shared/secrets/redactor';
 import { ACCOUNT, STACK_ID } from '../../fixtures/events';
@@ -298,7 +298,7 @@ describe('entry points and malformed events', () => {
   });
 
   test('an unknown request type', async () => {
-    await expect(run(event('Replace'))).rejects.toThrow(/^UnknownRequestType: 'Replace'/);
+    await expect(run(event('Replace'))).rejects.toThrow(/^MalformedEvent: RequestType 'Replace' is not Create, Update or Delete\. No KMS call was made\./);
   });
 
   test('an error that is not the handler\'s own is wrapped with what was happening', async () => {

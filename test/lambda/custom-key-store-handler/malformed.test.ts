@@ -10,14 +10,14 @@ describe('a malformed event fails with a clear error and no KMS call', () => {
   const without = (key: string): Record<string, string> => Object.fromEntries(Object.entries(cloudHsmProps()).filter(([k]) => k !== key));
 
   test.each([
-    ['missing ResourceProperties', { RequestType: 'Create' }, /^Malformed event: ResourceProperties is missing\. No KMS call was made\./],
-    ['missing name', createEvent(without('CustomKeyStoreName')), /^Malformed event: ResourceProperties\.CustomKeyStoreName is missing/],
+    ['missing ResourceProperties', { RequestType: 'Create' }, /^MalformedEvent: ResourceProperties is missing\. No KMS call was made\./],
+    ['missing name', createEvent(without('CustomKeyStoreName')), /^MalformedEvent: ResourceProperties\.CustomKeyStoreName is missing/],
     ['missing password ARN', createEvent(without('KeyStorePasswordSecretArn')), /ResourceProperties\.KeyStorePasswordSecretArn is missing/],
     ['unknown store type', createEvent(cloudHsmProps({ CustomKeyStoreType: 'HSM' })), /CustomKeyStoreType is 'HSM'; expected AWS_CLOUDHSM or EXTERNAL_KEY_STORE/],
     ['Connected not a boolean string', createEvent(cloudHsmProps({ Connected: 'yes' })), /Connected is 'yes'; expected 'true' or 'false'/],
     ['cluster id of the wrong shape', createEvent(cloudHsmProps({ CloudHsmClusterId: 'cluster-1' })), /CloudHsmClusterId: 'cluster-1' has 9 characters; expected 'cluster-'/],
     ['endpoint with a path', createEvent(externalProps({ XksProxyUriEndpoint: 'https://x.example.com/kms' })), /XksProxyUriEndpoint: 'https:\/\/x\.example\.com\/kms' does not match/],
-    ['unknown RequestType', { ...createEvent(cloudHsmProps()), RequestType: 'Replace' }, /^Malformed event: RequestType 'Replace' is not Create, Update or Delete\. No KMS call was made\./],
+    ['unknown RequestType', { ...createEvent(cloudHsmProps()), RequestType: 'Replace' }, /^MalformedEvent: RequestType 'Replace' is not Create, Update or Delete\. No KMS call was made\./],
     ['Update without OldResourceProperties', { ...createEvent(cloudHsmProps()), RequestType: 'Update', PhysicalResourceId: 'cks-1234567890abcdef0' }, /OldResourceProperties is missing/],
     ['Delete without PhysicalResourceId', { ...createEvent(cloudHsmProps()), RequestType: 'Delete' }, /PhysicalResourceId is missing from a Delete event/],
   ])('%s', async (_name, event, message) => {
