@@ -11,3 +11,18 @@ export function credentialSyncRejectedReason(errorName: string, detail: string, 
 export function credentialSyncDeferredReason(state: string): string {
   return `the store is ${state}; KMS changes a credential only while CONNECTED or DISCONNECTED, so the next run tries again`;
 }
+
+/** An AWS error as a result's reason: the exception's name, then its message. */
+export function awsErrorReason(errorName: string, detail: string): string {
+  return `${errorName}: ${detail}`;
+}
+
+/** The secret's AWSCURRENT version moved on after every update this run made. */
+export function secretKeptChangingReason(rounds: number): string {
+  return `the secret's current version changed ${rounds} times during this run; the next run finishes`;
+}
+
+/** DescribeSecret shows no version labelled AWSCURRENT. */
+export function noCurrentVersionMessage(secretArn: string): string {
+  return `secret ${secretArn} has no AWSCURRENT version`;
+}

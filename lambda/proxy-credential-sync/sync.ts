@@ -99,7 +99,7 @@ async function syncOne(target: SyncTarget, store: StoreView | undefined, deps: R
     // left to the next run; anything else needs someone to act, and raises the failure metric.
     const passing = isTransient(err) || (err instanceof KeyStoreError && isTransient(err.cause));
     // A KeyStoreError's message already begins with the name of the error it explains.
-    const plain = err instanceof KeyStoreError ? err.message : `${errorName(err)}: ${(err as Error).message}`;
+    const plain = err instanceof KeyStoreError ? err.message : messages.awsErrorReason(errorName(err), (err as Error).message);
     return { storeId, outcome: passing ? 'deferred' : 'rejected', reason: deps.redactor.redact(passing ? plain : (lastingReason ?? plain)) };
   };
   // The version this run last gave KMS. Runs may overlap (the event's and the schedule's): a run
@@ -141,7 +141,7 @@ async function syncOne(target: SyncTarget, store: StoreView | undefined, deps: R
     } catch (err) {
       if (errorName(err) === 'CustomKeyStoreInvalidStateException') {
         // The store began connecting or disconnecting since it was read.
-        return { storeId, outcome: 'deferred', reason: deps.redactor.redact(`${errorName(err)}: ${(err as Error).message}`) };
+        return { storeId, outcome: 'deferred', reason: deps.redactor.redact(messages.awsErrorReason(errorName(err), (err as Error).message)) };
       }
       return failed(err, messages.credentialSyncRejectedReason(errorName(err), (err as Error).message, target.secretArn));
     }
@@ -153,7 +153,7 @@ async function syncOne(target: SyncTarget, store: StoreView | undefined, deps: R
       return failed(err);
     }
   }
-  return { storeId, outcome: 'deferred', reason: `the secret's current version changed ${MAX_ROUNDS} times during this run; the next run finishes` };
+  return { storeId, outcome: 'deferred', reason: messages.secretKeptChangingReason(MAX_ROUNDS) };
 }
 
 /**
@@ -169,7 +169,7 @@ async function currentVersion(client: SecretsManagerClient, secretArn: string, r
   const described = await withRetry(async () => client.send(new DescribeSecretCommand({ SecretId: secretArn })), retry);
   const current = Object.entries(described.VersionIdsToStages ?? {}).find(([, stages]) => stages.includes('AWSCURRENT'));
   if (!current) {
-    throw Object.assign(new Error(`secret ${secretArn} has no AWSCURRENT version`), { name: 'NoCurrentVersion' });
+    throw Object.assign(new Error(messages.noCurrentVersionMessage(secretArn)), { name: 'NoCurrentVersion' });
   }
   return current[0];
 }

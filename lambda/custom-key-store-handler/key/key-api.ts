@@ -22,6 +22,7 @@ import {
 } from '@aws-sdk/client-kms';
 import { explain } from '../../shared/errors';
 import { findKeysInStore, KeyScanOptions } from '../key-scanner';
+import { CREATION_SEARCH_FAILED_CONTEXT } from './messages';
 import { isThrottling, isTransient, realSleep, RetryOptions, withRetry } from '../../shared/retry';
 
 /** The window in which KMS counts CreateKey's quota (5 calls a second per account). */
@@ -59,7 +60,7 @@ export class KeyApi {
       if (mayExist && input.CustomKeyStoreId) {
         // The lookup retries its own calls; a failure of it is final here, so the retries do not stack.
         const found = await this.findByTag(input.CustomKeyStoreId, creationTag).catch((err: unknown) => {
-          throw explain(err, 'looking for the key an earlier CreateKey attempt may have made; no key was created by this attempt');
+          throw explain(err, CREATION_SEARCH_FAILED_CONTEXT);
         });
         if (found) {
           return found;

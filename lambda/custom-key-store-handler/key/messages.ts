@@ -73,3 +73,6 @@ export function keyPropertiesMissingMessage(where: string): string {
 export function scheduleFailedMessage(errorName: string, detail: string, keyId: string, keyState: string | undefined): string {
   return `${errorName}: ${detail} (scheduling deletion of KMS key ${keyId}, which is ${keyState ?? 'in an unknown state'}. The key was not scheduled for deletion; fix the cause and delete again, or schedule its deletion in KMS.)`;
 }
+
+/** The search for a key a lost CreateKey answer may have made failed: the context of the KMS error. */
+export const CREATION_SEARCH_FAILED_CONTEXT = 'looking for the key an earlier CreateKey attempt may have made; no key was created by this attempt';

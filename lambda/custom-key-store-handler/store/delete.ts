@@ -29,7 +29,7 @@ export async function onDelete(s: StoreSteps): Promise<OnEventResult> {
     const probe = await deleteProbe(s, id);
     if (probe === 'has-keys') {
       // Named now if the scan finds them; else isComplete tries the delete again.
-      await explainDeleteRefused(s, { CustomKeyStoreId: id }, DISCONNECTED, ', as it was before the delete; nothing was changed', false);
+      await explainDeleteRefused(s, { CustomKeyStoreId: id }, DISCONNECTED, messages.UNCHANGED_BY_DELETE_NOTE, false);
       return { PhysicalResourceId: id, PriorConnectionState: DISCONNECTED, StartedAt: startedAt };
     }
     if (probe !== 'not-disconnected') {
@@ -40,7 +40,7 @@ export async function onDelete(s: StoreSteps): Promise<OnEventResult> {
   }
   const state = store.ConnectionState ?? 'UNKNOWN';
   if (state === CONNECTED || state === CONNECTING || state === FAILED) {
-    await failIfKeysRemain(s, store, state, ', as it was before the delete; nothing was changed');
+    await failIfKeysRemain(s, store, state, messages.UNCHANGED_BY_DELETE_NOTE);
     // No wait for KMS to show the disconnect: isDeleteComplete handles a stale CONNECTED by
     // checking for keys again, and each saved DescribeCustomKeyStores call matters when a
     // stack deletes several stores at once under the account's 5 calls/s.
@@ -84,7 +84,7 @@ export async function isDeleteComplete(s: StoreSteps): Promise<IsCompleteResult>
     case FAILED: {
       // Either the reconnect after a race finished, or KMS still shows the state from before
       // onEvent's disconnect. Either way: report keys if any, else disconnect (again).
-      const note = state === FAILED && wasConnected ? ` (it was ${prior} before the delete; reconnecting failed with ${store.ConnectionErrorCode ?? 'an unknown error'})` : ', as it was before the delete';
+      const note = state === FAILED && wasConnected ? messages.reconnectFailedNote(prior, store.ConnectionErrorCode) : messages.AS_BEFORE_DELETE_NOTE;
       await failIfKeysRemain(s, store, state, note);
       await s.disconnectIgnoringState(id);
       return NOT_YET;
@@ -108,7 +108,7 @@ async function afterDeleteRefused(s: StoreSteps, store: StoreView): Promise<IsCo
     s.log({ step: 'reconnect-after-race', store: id });
     await s.connectIgnoringState(id);
   }
-  const note = wasConnected ? ' again: it was DISCONNECTED for the delete and is being reconnected, as it was before' : prior === FAILED ? ' (it was FAILED before the delete and cannot be put back in that state)' : ', as it was before the delete';
+  const note = wasConnected ? messages.RECONNECTING_AFTER_DELETE_NOTE : prior === FAILED ? messages.FAILED_BEFORE_DELETE_NOTE : messages.AS_BEFORE_DELETE_NOTE;
   await explainDeleteRefused(s, store, wasConnected ? CONNECTING : DISCONNECTED, note, wasConnected);
   // The keys went away between the delete and the scan, or will be named once CONNECTED.
   return NOT_YET;
@@ -150,7 +150,7 @@ async function scanStore(s: StoreSteps, id: string): Promise<KeyScanResult> {
 async function deleteOrExplain(s: StoreSteps, store: StoreView): Promise<void> {
   const id = store.CustomKeyStoreId ?? s.request.physicalId();
   if ((await deleteProbe(s, id)) === 'has-keys') {
-    await explainDeleteRefused(s, store, DISCONNECTED, ', as it was before the delete; nothing was changed', false);
+    await explainDeleteRefused(s, store, DISCONNECTED, messages.UNCHANGED_BY_DELETE_NOTE, false);
   }
 }
 

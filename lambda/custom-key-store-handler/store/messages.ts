@@ -102,6 +102,20 @@ export function hasKeysMessage(storeId: string, name: string | undefined, type: 
   return head + listKeys(keys, MAX_MESSAGE_BYTES - Buffer.byteLength(head + tail, 'utf8') - 40) + tail;
 }
 
+/** What a failed delete says of the store's state after "The store is <state>": the delete changed nothing. */
+export const UNCHANGED_BY_DELETE_NOTE = ', as it was before the delete; nothing was changed';
+/** The store is in the state it was in before the delete. */
+export const AS_BEFORE_DELETE_NOTE = ', as it was before the delete';
+/** The store was disconnected for the delete and is being put back. */
+export const RECONNECTING_AFTER_DELETE_NOTE = ' again: it was DISCONNECTED for the delete and is being reconnected, as it was before';
+/** A store FAILED before the delete is left DISCONNECTED: KMS has no way back to FAILED. */
+export const FAILED_BEFORE_DELETE_NOTE = ' (it was FAILED before the delete and cannot be put back in that state)';
+
+/** The store was connected before the delete, and the reconnect after a refused delete failed. */
+export function reconnectFailedNote(prior: string | undefined, connectionErrorCode: string | undefined): string {
+  return ` (it was ${prior ?? ''} before the delete; reconnecting failed with ${connectionErrorCode ?? 'an unknown error'})`;
+}
+
 /** KMS refused the delete for keys, and none the handler can read is in the store: the unreadable ones are. */
 export function unreadableKeysMessage(storeId: string, name: string | undefined, type: string | undefined, unreadable: readonly string[], stateNow: string): string {
   return (
