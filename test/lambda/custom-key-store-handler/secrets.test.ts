@@ -1,30 +1,10 @@
+/** Secrets that cannot be used fail with a clear error and no KMS call, and no secret value ever shows. */
 import { CreateCustomKeyStoreCommand } from '@aws-sdk/client-kms';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
-import 'aws-sdk-client-mock-jest';
 import { CANARY_PASSWORD, CANARY_SECRET_KEY, cloudHsmProps, createEvent, CREDENTIAL_ARN, externalProps, PASSWORD_ARN } from '../../fixtures/events';
 import { awsError, harness, kmsCalls, kmsMock, resetMocks, smMock } from './harness';
 
 beforeEach(resetMocks);
-
-describe('a malformed event fails with a clear error and no KMS call', () => {
-  const without = (key: string): Record<string, string> => Object.fromEntries(Object.entries(cloudHsmProps()).filter(([k]) => k !== key));
-
-  test.each([
-    ['missing ResourceProperties', { RequestType: 'Create' }, /^MalformedEvent: ResourceProperties is missing\. No KMS call was made\./],
-    ['missing name', createEvent(without('CustomKeyStoreName')), /^MalformedEvent: ResourceProperties\.CustomKeyStoreName is missing/],
-    ['missing password ARN', createEvent(without('KeyStorePasswordSecretArn')), /ResourceProperties\.KeyStorePasswordSecretArn is missing/],
-    ['unknown store type', createEvent(cloudHsmProps({ CustomKeyStoreType: 'HSM' })), /CustomKeyStoreType is 'HSM'; expected AWS_CLOUDHSM or EXTERNAL_KEY_STORE/],
-    ['Connected not a boolean string', createEvent(cloudHsmProps({ Connected: 'yes' })), /Connected is 'yes'; expected 'true' or 'false'/],
-    ['cluster id of the wrong shape', createEvent(cloudHsmProps({ CloudHsmClusterId: 'cluster-1' })), /CloudHsmClusterId: 'cluster-1' has 9 characters; expected 'cluster-'/],
-    ['endpoint with a path', createEvent(externalProps({ XksProxyUriEndpoint: 'https://x.example.com/kms' })), /XksProxyUriEndpoint: 'https:\/\/x\.example\.com\/kms' does not match/],
-    ['unknown RequestType', { ...createEvent(cloudHsmProps()), RequestType: 'Replace' }, /^MalformedEvent: RequestType 'Replace' is not Create, Update or Delete\. No KMS call was made\./],
-    ['Update without OldResourceProperties', { ...createEvent(cloudHsmProps()), RequestType: 'Update', PhysicalResourceId: 'cks-1234567890abcdef0' }, /OldResourceProperties is missing/],
-    ['Delete without PhysicalResourceId', { ...createEvent(cloudHsmProps()), RequestType: 'Delete' }, /PhysicalResourceId is missing from a Delete event/],
-  ])('%s', async (_name, event, message) => {
-    await expect(harness().onEvent(event)).rejects.toThrow(message);
-    expect(kmsCalls()).toEqual([]);
-  });
-});
 
 describe('secrets', () => {
   test('a credential secret whose JSON lacks secretAccessKey: clear error, no KMS call, no secret value', async () => {
@@ -63,5 +43,12 @@ describe('secrets', () => {
     expect(error.message).toMatch(/^CloudHsmClusterInvalidConfigurationException: bad password \*\*\*\*\* for cluster/);
     expect(h.logs.join('\n')).toContain('*****');
     expect(h.logs.join('\n')).not.toContain(CANARY_PASSWORD);
+  });
+
+  test('secrets that cannot be used', async () => {
+    smMock.on(GetSecretValueCommand, { SecretId: PASSWORD_ARN }).resolves({ SecretBinary: new Uint8Array([1]) });
+    await expect(harness().onEvent(createEvent(cloudHsmProps()))).rejects.toThrow(/has no SecretString \(binary secrets are not supported\)/);
+    smMock.on(GetSecretValueCommand, { SecretId: CREDENTIAL_ARN }).resolves({ SecretString: JSON.stringify({ accessKeyId: 'lowercase-is-wrong-here', secretAccessKey: 'x'.repeat(43) }) });
+    await expect(harness().onEvent(createEvent(externalProps()))).rejects.toThrow(/'accessKeyId' in secret .* is not valid: the value does not match; expected 20-30 characters of \[A-Z2-7\]/);
   });
 });
