@@ -14,7 +14,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { CustomKeyStore, KeyStoreBackend } from '../lib';
-import { DEFAULT_DESCRIBE_RATE, findKeysInStore } from '../lambda/key-scanner';
+import { DEFAULT_DESCRIBE_RATE, findKeysInStore } from '../lambda/custom-key-store-handler/key-scanner';
 import { localClientConfig, startLocalKms } from '../local/kms-server';
 import { StackRunner } from '../local/runner/stack-runner';
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Bundles each Lambda function of the library (the deployment handler, lambda/index.ts; the
-// connection watcher; the proxy credential sync), with the AWS SDK clients it uses, into one
+// Bundles each Lambda function of the library (one folder of lambda/ each: the deployment handler,
+// the connection watcher, the proxy credential sync), with the AWS SDK clients it uses, into one
 // minified CommonJS file per function at build time, so that a consumer's `cdk synth` needs neither esbuild nor Docker, and the
 // handler does not depend on the (older) SDK inside the Lambda runtime. The output depends only
 // on the locked dependency versions, so every checkout gets the same asset hash.
@@ -14,12 +14,20 @@ const outdirFlag = process.argv.indexOf('--outdir');
 // The assets root: one directory per function below it, each with its index.js.
 const assetsRoot = outdirFlag > 0 ? path.resolve(process.argv[outdirFlag + 1]) : path.join(root, 'assets');
 
-/** Asset directory name -> entry point. One function, one bundle: each carries only the clients it calls. */
-const BUNDLES = {
-  'custom-key-store-handler': 'lambda/index.ts',
-  'connection-watcher': 'lambda/operations/connection-watcher-entry.ts',
-  'proxy-credential-sync': 'lambda/operations/proxy-credential-sync-entry.ts',
-};
+/**
+ * Asset directory name -> entry point: every folder of lambda/ with an index.ts is one function,
+ * named after its folder; lambda/shared/ holds code the functions share and is no function. One
+ * function, one bundle: each carries only the clients it calls.
+ */
+const lambdaRoot = path.join(root, 'lambda');
+const BUNDLES = Object.fromEntries(
+  fs
+    .readdirSync(lambdaRoot, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory() && entry.name !== 'shared' && fs.existsSync(path.join(lambdaRoot, entry.name, 'index.ts')))
+    .map((entry) => entry.name)
+    .sort()
+    .map((name) => [name, `lambda/${name}/index.ts`]),
+);
 
 async function main() {
   const external = [];

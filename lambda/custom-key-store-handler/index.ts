@@ -1,0 +1,67 @@
+/**
+ * Entry points for aws-cdk-lib's custom-resources.Provider: `index.onEvent` and `index.isComplete`.
+ *
+ * The clients are made once per Lambda container, with the SDK's own retries off (retry.ts is the
+ * one retry layer). AWS_ENDPOINT_URL_KMS, AWS_ENDPOINT_URL_SECRETS_MANAGER and
+ * AWS_ENDPOINT_URL_CLOUDFORMATION, read by the SDK itself, are how tests point them at a local
+ * endpoint; nothing here knows about it.
+ */
+import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { CLIENT_OPTIONS } from '../shared/client-options';
+import { SecretRedactor } from '../shared/secrets/redactor';
+import { makeDeps } from './deps';
+import { IsCompleteResult, isKeyEvent, KeyEvent, KeyStoreEvent, OnEventResult } from './events';
+import { KeyResource } from './key/resource';
+import { runKeyWith, runWith } from './phase';
+import { CustomKeyStoreResource } from './store/resource';
+
+export type { KeyStoreEvent, OnEventResult, IsCompleteResult } from './events';
+export { makeDeps } from './deps';
+export { runWith } from './phase';
+
+interface Clients {
+  readonly kms: KMSClient;
+  readonly secrets: SecretsManagerClient;
+  /** Made on first use: only updates need it, and loading it costs every cold start otherwise. */
+  readonly cloudFormation: () => Promise<CloudFormationClient>;
+}
+
+let clients: Clients | undefined;
+
+function awsClients(): Clients {
+  if (!clients) {
+    let cloudFormation: CloudFormationClient | undefined;
+    clients = {
+      kms: new KMSClient(CLIENT_OPTIONS),
+      secrets: new SecretsManagerClient(CLIENT_OPTIONS),
+      cloudFormation: async () => (cloudFormation ??= new (await import('@aws-sdk/client-cloudformation')).CloudFormationClient(CLIENT_OPTIONS)),
+    };
+  }
+  return clients;
+}
+
+export async function onEvent(event: KeyStoreEvent): Promise<OnEventResult> {
+  if (isKeyEvent(event)) return runKey(event, 'onEvent', async (key) => key.onEvent());
+  return run(event, 'onEvent', async (resource) => resource.onEvent());
+}
+
+export async function isComplete(event: KeyStoreEvent): Promise<IsCompleteResult> {
+  if (isKeyEvent(event)) return runKey(event, 'isComplete', async (key) => key.isComplete());
+  return run(event, 'isComplete', async (resource) => resource.isComplete());
+}
+
+async function run<T>(event: KeyStoreEvent, phase: string, body: (resource: CustomKeyStoreResource) => Promise<T>): Promise<T> {
+  const redactor = new SecretRedactor();
+  const { kms, secrets, cloudFormation } = awsClients();
+  const deps = makeDeps(kms, secrets, redactor, {}, {}, cloudFormation);
+  return runWith(deps, redactor, event, phase, body);
+}
+
+/** KMS keys in custom key stores (Custom::KmsCustomKeyStoreKey) share the provider: see key/resource.ts. */
+async function runKey<T>(event: KeyEvent, phase: string, body: (key: KeyResource) => Promise<T>): Promise<T> {
+  const redactor = new SecretRedactor();
+  const { kms, secrets } = awsClients();
+  return runKeyWith(makeDeps(kms, secrets, redactor), redactor, event, phase, body);
+}

@@ -1,0 +1,78 @@
+/**
+ * The texts of key failures a user acts on: each says what happened, what state things are in
+ * and what to fix. One line each, far below CloudFormation's 4,096-byte response limit.
+ */
+
+/** What to fix for each CreateKey error specific to custom key stores. */
+const CREATE_KEY_HINTS: Partial<Record<string, (store: string, xksKeyId: string | undefined) => string>> = {
+  CloudHsmClusterInvalidConfigurationException: (store) =>
+    `the CloudHSM cluster of custom key store ${store} does not meet KMS's requirements (at least two active HSMs in different Availability Zones, and the cluster's security group and kmsuser as KMS set them up): fix the cluster and deploy again`,
+  XksKeyNotFoundException: (store, xksKeyId) =>
+    `the external key manager behind custom key store ${store} has no key with id '${xksKeyId ?? ''}': create that key in the external key manager, or correct xksKeyId, and deploy again`,
+  XksKeyAlreadyInUseException: (store, xksKeyId) =>
+    `external key '${xksKeyId ?? ''}' already backs another KMS key in custom key store ${store}, and each KMS key needs an external key of its own: give this key a different xksKeyId`,
+  XksKeyInvalidConfigurationException: (store, xksKeyId) =>
+    `external key '${xksKeyId ?? ''}' of custom key store ${store} cannot back a KMS key: it must be a 256-bit AES key that is enabled and allowed to encrypt and decrypt in the external key manager; fix it there and deploy again`,
+  CustomKeyStoreNotFoundException: (store) =>
+    `custom key store ${store} does not exist in this account and Region: check the store id (an imported store) or the order of the stack's resources`,
+  MalformedPolicyDocumentException: () =>
+    "KMS rejected the key policy: check its statements, and that it lets the handler's role manage the key (KMS's policy lockout safety check); the default policy does",
+  TagException: () => 'KMS rejected the tags: tag keys are 1-128 characters, values at most 256, and keys starting with aws: are reserved',
+  LimitExceededException: () => 'the account has reached a KMS quota (keys per Region, or aliases or grants): raise the quota or delete unused keys, and deploy again',
+};
+
+/** A CreateKey that KMS refused; nothing was created. */
+export function createKeyFailedMessage(errorName: string, detail: string, store: string, xksKeyId: string | undefined): string {
+  const hint = CREATE_KEY_HINTS[errorName];
+  const what = hint ? hint(store, xksKeyId) : 'see the KMS error above';
+  return `${errorName}: ${detail} (creating a KMS key in custom key store ${store}: ${what}. No key was created.)`;
+}
+
+/** The store is not CONNECTED, so KMS refuses to create keys in it. */
+export function storeNotConnectedMessage(store: string, name: string | undefined, state: string): string {
+  const named = name ? ` ('${name}')` : '';
+  return (
+    `CustomKeyStoreInvalidStateException: cannot create a KMS key in custom key store ${store}${named}, which is ${state}: KMS creates keys only in a CONNECTED store. ` +
+    `No key was created. Connect the store (connected: true on its CustomKeyStore${state === 'FAILED' ? ', after fixing the cause of the failed connection' : ''}) and deploy again.`
+  );
+}
+
+/** What to do after an in-place update that KMS refused with these errors. */
+const UPDATE_HINTS: Partial<Record<string, string>> = {
+  NotFoundException: ' The key no longer exists: remove the CustomKeyStoreKey from the stack, or change its xksKeyId or store so that a new key is made.',
+  KMSInvalidStateException: ' The key is pending deletion or unavailable (its store disconnected): cancel its deletion or connect its store, then deploy again.',
+  MalformedPolicyDocumentException: " Fix the key policy; it must let the handler's role manage the key (KMS's policy lockout safety check).",
+};
+
+/** An in-place update that KMS refused part-way. */
+export function updateFailedMessage(errorName: string, detail: string, keyId: string, step: string, done: readonly string[]): string {
+  const applied = done.length > 0 ? `Already applied: ${done.join(', ')}; CloudFormation's rollback reverts them.` : 'Nothing was changed.';
+  return `${errorName}: ${detail} (updating KMS key ${keyId}, step ${step}. ${applied})${UPDATE_HINTS[errorName] ?? ''}`;
+}
+
+/** A new key that could not be disabled: the context of the KMS error, which is named first. */
+export function disableFailedContext(keyId: string, cleanupWindowDays: number): string {
+  return `disabling new KMS key ${keyId}: the key was scheduled for deletion in ${cleanupWindowDays} days; deploy again`;
+}
+
+/** An update of a resource whose PhysicalResourceId is no KMS key id. */
+export function notAKeyIdMessage(id: string | undefined): string {
+  return `InvalidPhysicalResourceId: '${String(id)}' is not a KMS key id, so there is no key to update. Nothing was changed.`;
+}
+
+/** ResourceProperties (or OldResourceProperties, `where`) that break a rule: `what` says which. */
+export function invalidKeyPropertiesMessage(where: string, what: string): string {
+  return `InvalidKeyProperties: ${where}.${what}. Nothing was changed; fix the CustomKeyStoreKey's properties and deploy again.`;
+}
+
+export function keyPropertiesMissingMessage(where: string): string {
+  return `InvalidKeyProperties: ${where} is missing. Nothing was changed.`;
+}
+
+/** ScheduleKeyDeletion refused for a reason other than the key being gone or already pending deletion. */
+export function scheduleFailedMessage(errorName: string, detail: string, keyId: string, keyState: string | undefined): string {
+  return `${errorName}: ${detail} (scheduling deletion of KMS key ${keyId}, which is ${keyState ?? 'in an unknown state'}. The key was not scheduled for deletion; fix the cause and delete again, or schedule its deletion in KMS.)`;
+}
+
+/** The search for a key a lost CreateKey answer may have made failed: the context of the KMS error. */
+export const CREATION_SEARCH_FAILED_CONTEXT = 'looking for the key an earlier CreateKey attempt may have made; no key was created by this attempt';

@@ -1,0 +1,336 @@
+/**
+ * The key resource (Custom::KmsCustomKeyStoreKey) with aws-sdk-client-mock: every lifecycle row,
+ * the errors specific to custom key stores, and the retries that must not make a second key.
+ */
+import {
+  CreateKeyCommand,
+  DescribeKeyCommand,
+  DisableKeyCommand,
+  KMSClient,
+  ListKeysCommand,
+  ListResourceTagsCommand,
+  PutKeyPolicyCommand,
+  ScheduleKeyDeletionCommand,
+  TagResourceCommand,
+  UntagResourceCommand,
+  UpdateKeyDescriptionCommand,
+} from '@aws-sdk/client-kms';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { CREATION_TAG_KEY, KEY_RESOURCE_TYPE } from '../../../lib/private/contract/key-properties';
+import { isComplete, makeDeps, onEvent } from '../../../lambda/custom-key-store-handler/index';
+import { runKeyWith } from '../../../lambda/custom-key-store-handler/phase';
+import { KeyEvent, KeyOnEventResult } from '../../../lambda/custom-key-store-handler/events';
+import { DEFAULT_RETRY_POLICY } from '../../../lambda/shared/retry';
+import { SecretRedactor } from '../../../lambda/shared/secrets/redactor';
+import { ACCOUNT, STACK_ID } from '../../fixtures/events';
+import { accountKeys, awsError, kmsCalls, kmsMock, resetMocks, storeStates } from './harness';
+
+const STORE = 'cks-1234567890abcdef0';
+const KEY = '1234abcd-12ab-34cd-56ef-1234567890ab';
+const NEW_KEY = '0987dcba-09fe-87dc-65ba-ab0987654321';
+const POLICY = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: 'kms:*', Resource: '*' }] };
+
+function props(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return { ServiceToken: 'arn:aws:lambda:us-east-1:111122223333:function:fw', CustomKeyStoreId: STORE, Origin: 'AWS_CLOUDHSM', Description: 'payments data key', Policy: POLICY, Enabled: 'true', PendingWindowInDays: '30', ...overrides };
+}
+
+function event(requestType: string, extra: Partial<KeyEvent> = {}): KeyEvent {
+  return { RequestType: requestType, ResourceType: KEY_RESOURCE_TYPE, StackId: STACK_ID, LogicalResourceId: 'PaymentsKey1A2B3C4D', RequestId: 'a1b2c3d4-0000-0000-0000-000000000001', ResourceProperties: props(), ...extra };
+}
+
+const logs: string[] = [];
+const sleeps: number[] = [];
+const noSleep = (ms: number): Promise<void> => {
+  sleeps.push(ms);
+  return Promise.resolve();
+};
+
+async function run(e: KeyEvent): Promise<KeyOnEventResult> {
+  const redactor = new SecretRedactor();
+  const deps = makeDeps(new KMSClient({ region: 'us-east-1' }), new SecretsManagerClient({ region: 'us-east-1' }), redactor, { sleep: noSleep, random: () => 0.5 }, {
+    now: () => Date.parse('2026-11-22T12:00:00Z'),
+    scan: { describeRatePerSecond: 100_000, retry: { sleep: noSleep } },
+  });
+  return runKeyWith({ ...deps, log: (entry) => logs.push(JSON.stringify(entry)) }, redactor, e, 'onEvent', async (r) => r.onEvent());
+}
+
+function created(keyId = KEY): void {
+  kmsMock.on(CreateKeyCommand).resolves({ KeyMetadata: { KeyId: keyId, Arn: `arn:aws:kms:us-east-1:${ACCOUNT}:key/${keyId}` } });
+}
+
+beforeEach(() => {
+  resetMocks();
+  logs.length = 0;
+  sleeps.length = 0;
+});
+
+describe('create', () => {
+  test('CreateKey with the origin, store, policy, description, tags and a creation tag naming the request', async () => {
+    created();
+    const result = await run(event('Create', { ResourceProperties: props({ Tags: [{ TagKey: 'team', TagValue: 'payments' }] }) }));
+    expect(result).toEqual({ PhysicalResourceId: KEY, StartedAt: '2026-11-22T12:00:00.000Z', Data: { Arn: `arn:aws:kms:us-east-1:${ACCOUNT}:key/${KEY}`, KeyId: KEY } });
+    expect(kmsMock.commandCalls(CreateKeyCommand)[0].args[0].input).toEqual({
+      Origin: 'AWS_CLOUDHSM',
+      CustomKeyStoreId: STORE,
+      Description: 'payments data key',
+      Policy: JSON.stringify(POLICY),
+      KeySpec: 'SYMMETRIC_DEFAULT',
+      KeyUsage: 'ENCRYPT_DECRYPT',
+      Tags: [{ TagKey: 'team', TagValue: 'payments' }, { TagKey: 'cdk-kms-custom-key-store:creation', TagValue: 'PaymentsKey1A2B3C4D/a1b2c3d4-0000-0000-0000-000000000001' }],
+    });
+    expect(kmsCalls()).toEqual(['CreateKey']);
+  });
+
+  test('an external key store key carries XksKeyId', async () => {
+    created();
+    await run(event('Create', { ResourceProperties: props({ Origin: 'EXTERNAL_KEY_STORE', XksKeyId: 'payments-key-1' }) }));
+    expect(kmsMock.commandCalls(CreateKeyCommand)[0].args[0].input).toMatchObject({ Origin: 'EXTERNAL_KEY_STORE', XksKeyId: 'payments-key-1' });
+  });
+
+  test('Enabled "false": the new key is disabled', async () => {
+    created();
+    kmsMock.on(DisableKeyCommand).resolves({});
+    await run(event('Create', { ResourceProperties: props({ Enabled: 'false' }) }));
+    expect(kmsCalls()).toEqual(['CreateKey', 'DisableKey']);
+  });
+
+  test('a DisableKey that fails schedules the new key for deletion, so no key is left behind', async () => {
+    created();
+    kmsMock.on(DisableKeyCommand).rejects(awsError('DependencyTimeoutException', 'timed out'));
+    kmsMock.on(ScheduleKeyDeletionCommand).resolves({});
+    await expect(run(event('Create', { ResourceProperties: props({ Enabled: 'false' }) }))).rejects.toThrow(/^DependencyTimeoutException: timed out \(disabling new KMS key .* scheduled for deletion in 7 days/);
+    expect(kmsMock.commandCalls(ScheduleKeyDeletionCommand)[0].args[0].input).toEqual({ KeyId: KEY, PendingWindowInDays: 7 });
+  });
+
+  test('a store that is not connected: the message names the store, its name and its state', async () => {
+    kmsMock.on(CreateKeyCommand).rejects(awsError('CustomKeyStoreInvalidStateException', 'not connected'));
+    storeStates(STORE, 'DISCONNECTED');
+    await expect(run(event('Create'))).rejects.toThrow(
+      `CustomKeyStoreInvalidStateException: cannot create a KMS key in custom key store ${STORE} ('payments-hsm'), which is DISCONNECTED: KMS creates keys only in a CONNECTED store. No key was created. Connect the store (connected: true on its CustomKeyStore) and deploy again.`,
+    );
+  });
+
+  test.each([
+    ['CloudHsmClusterInvalidConfigurationException', /at least two active HSMs in different Availability Zones.*fix the cluster/],
+    ['XksKeyNotFoundException', /has no key with id 'xk-1': create that key in the external key manager, or correct xksKeyId/],
+    ['XksKeyAlreadyInUseException', /external key 'xk-1' already backs another KMS key .* give this key a different xksKeyId/],
+    ['XksKeyInvalidConfigurationException', /external key 'xk-1' .* must be a 256-bit AES key that is enabled/],
+    ['CustomKeyStoreNotFoundException', /does not exist in this account and Region/],
+    ['MalformedPolicyDocumentException', /lockout safety check/],
+    ['TagException', /reserved/],
+    ['LimitExceededException', /quota/],
+    ['UnsupportedOperationException', /see the KMS error above/],
+  ])('%s: a message that says what to fix, and that no key was made', async (name, hint) => {
+    kmsMock.on(CreateKeyCommand).rejects(awsError(name, 'KMS says no'));
+    const e = event('Create', { ResourceProperties: props({ Origin: 'EXTERNAL_KEY_STORE', XksKeyId: 'xk-1' }) });
+    const error = (await run(e).then(() => new Error('no error'), (err: unknown) => err)) as Error;
+    expect(error.message).toMatch(new RegExp(`^${name}: KMS says no \\(creating a KMS key in custom key store ${STORE}: `));
+    expect(error.message).toMatch(hint);
+    expect(error.message).toMatch(/No key was created\.\)$/);
+  });
+
+  test('a CreateKey whose answer was lost: the key with this request\'s creation tag is found, and no second key is made', async () => {
+    kmsMock.on(CreateKeyCommand).rejects(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
+    accountKeys([{ id: 'ffffffff-0000-0000-0000-000000000000' }, { id: NEW_KEY, store: STORE }, { id: KEY, store: STORE }]);
+    kmsMock.on(ListResourceTagsCommand, { KeyId: NEW_KEY }).resolves({ Tags: [{ TagKey: CREATION_TAG_KEY, TagValue: 'PaymentsKey1A2B3C4D/another-request' }] });
+    kmsMock.on(ListResourceTagsCommand, { KeyId: KEY }).resolves({ Tags: [{ TagKey: CREATION_TAG_KEY, TagValue: 'PaymentsKey1A2B3C4D/a1b2c3d4-0000-0000-0000-000000000001' }] });
+    const result = await run(event('Create'));
+    expect(result.PhysicalResourceId).toBe(KEY);
+    expect(kmsMock.commandCalls(CreateKeyCommand)).toHaveLength(1);
+  });
+
+  test('a search that fails after a lost answer is final: its retries do not stack on CreateKey\'s', async () => {
+    kmsMock.on(CreateKeyCommand).rejects(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
+    kmsMock.on(ListKeysCommand).rejects(awsError('KMSInternalException', 'internal', 500));
+    await expect(run(event('Create'))).rejects.toThrow(/KMSInternalException: internal \(looking for the key an earlier CreateKey attempt may have made/);
+    expect(kmsMock.commandCalls(CreateKeyCommand)).toHaveLength(1);
+    // One retry layer: the search's own attempts, not those times CreateKey's.
+    expect(kmsMock.commandCalls(ListKeysCommand)).toHaveLength(DEFAULT_RETRY_POLICY.maxAttempts);
+  });
+
+  test('a lost answer after which no key carries the tag: CreateKey again', async () => {
+    kmsMock.on(CreateKeyCommand).rejectsOnce(awsError('KMSInternalException', 'internal', 500)).resolves({ KeyMetadata: { KeyId: KEY, Arn: 'arn' } });
+    accountKeys([{ id: NEW_KEY, store: STORE, state: 'PendingDeletion' }]);
+    expect((await run(event('Create'))).PhysicalResourceId).toBe(KEY);
+    expect(kmsMock.commandCalls(CreateKeyCommand)).toHaveLength(2);
+    expect(kmsMock.commandCalls(ListResourceTagsCommand)).toHaveLength(0);
+  });
+
+  test('throttling is retried after the quota window, without a search: KMS refused the call before acting', async () => {
+    kmsMock.on(CreateKeyCommand).rejectsOnce(awsError('ThrottlingException', 'Rate exceeded')).resolves({ KeyMetadata: { KeyId: KEY } });
+    const result = await run(event('Create'));
+    expect(result.Data).toEqual({ Arn: `arn:aws:kms:us-east-1:${ACCOUNT}:key/${KEY}`, KeyId: KEY });
+    expect(kmsCalls()).toEqual(['CreateKey', 'CreateKey']);
+    // Past CreateKey's one-second quota window before the second attempt (plus retry.ts's backoff).
+    expect(Math.max(...sleeps)).toBeGreaterThanOrEqual(1000);
+  });
+
+  test('CreateKey without KeyMetadata is an error, not a key', async () => {
+    kmsMock.on(CreateKeyCommand).resolves({});
+    await expect(run(event('Create'))).rejects.toThrow(/CreateKey returned no KeyMetadata/);
+  });
+});
+
+describe('update', () => {
+  const update = (oldProps: Record<string, unknown>, newProps: Record<string, unknown>): KeyEvent =>
+    event('Update', { PhysicalResourceId: KEY, OldResourceProperties: props(oldProps), ResourceProperties: props(newProps) });
+
+  test('only what changed is sent: description, policy, tags set and removed, enabled', async () => {
+    kmsMock.on(UpdateKeyDescriptionCommand).resolves({});
+    kmsMock.on(PutKeyPolicyCommand).resolves({});
+    kmsMock.on(TagResourceCommand).resolves({});
+    kmsMock.on(UntagResourceCommand).resolves({});
+    kmsMock.on(DisableKeyCommand).resolves({});
+    const newPolicy = { ...POLICY, Statement: [...POLICY.Statement, { Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::444455556666:root' }, Action: 'kms:Decrypt', Resource: '*' }] };
+    const result = await run(
+      update(
+        { Tags: [{ TagKey: 'team', TagValue: 'a' }, { TagKey: 'old', TagValue: 'x' }, { TagKey: 'same', TagValue: 's' }] },
+        { Description: 'v2', Policy: newPolicy, Enabled: 'false', PendingWindowInDays: '7', Tags: [{ TagKey: 'team', TagValue: 'b' }, { TagKey: 'same', TagValue: 's' }] },
+      ),
+    );
+    expect(result).toEqual({ PhysicalResourceId: KEY, StartedAt: '2026-11-22T12:00:00.000Z', Data: { Arn: `arn:aws:kms:us-east-1:${ACCOUNT}:key/${KEY}`, KeyId: KEY } });
+    expect(kmsCalls()).toEqual(['UpdateKeyDescription', 'PutKeyPolicy', 'TagResource', 'UntagResource', 'DisableKey']);
+    expect(kmsMock.commandCalls(TagResourceCommand)[0].args[0].input).toEqual({ KeyId: KEY, Tags: [{ TagKey: 'team', TagValue: 'b' }] });
+    expect(kmsMock.commandCalls(UntagResourceCommand)[0].args[0].input).toEqual({ KeyId: KEY, TagKeys: ['old'] });
+    expect(kmsMock.commandCalls(PutKeyPolicyCommand)[0].args[0].input).toEqual({ KeyId: KEY, Policy: JSON.stringify(newPolicy) });
+  });
+
+  test('nothing that KMS holds changed (pending window only, or a policy reformatted): no call', async () => {
+    await run(update({ Policy: JSON.stringify(POLICY, null, 2) }, { PendingWindowInDays: '7' }));
+    expect(kmsCalls()).toEqual([]);
+  });
+
+  test.each([
+    ['CustomKeyStoreId', { CustomKeyStoreId: 'cks-00000000000000000' }],
+    ['XksKeyId', { Origin: 'EXTERNAL_KEY_STORE', XksKeyId: 'key-2' }],
+  ])('a different %s is a new key (a new PhysicalResourceId); the old one is left to CloudFormation', async (_field, change) => {
+    created(NEW_KEY);
+    const old = 'XksKeyId' in change ? { Origin: 'EXTERNAL_KEY_STORE', XksKeyId: 'key-1' } : {};
+    const result = await run(update(old, change));
+    expect(result.PhysicalResourceId).toBe(NEW_KEY);
+    expect(kmsCalls()).toEqual(['CreateKey']);
+  });
+
+  test('a failure part-way says which steps were applied, and what to do', async () => {
+    kmsMock.on(UpdateKeyDescriptionCommand).resolves({});
+    kmsMock.on(PutKeyPolicyCommand).rejects(awsError('KMSInvalidStateException', `${KEY} is pending deletion.`));
+    await expect(run(update({}, { Description: 'v2', Policy: { ...POLICY, Id: 'x' } }))).rejects.toThrow(
+      `KMSInvalidStateException: ${KEY} is pending deletion. (updating KMS key ${KEY}, step PutKeyPolicy. Already applied: UpdateKeyDescription; CloudFormation's rollback reverts them.) The key is pending deletion or unavailable`,
+    );
+  });
+
+  test.each([
+    ['NotFoundException', /Nothing was changed\.\) The key no longer exists: remove the CustomKeyStoreKey/],
+    ['MalformedPolicyDocumentException', /Fix the key policy/],
+    ['AccessDeniedException', /Nothing was changed\.\)$/],
+  ])('%s on the first step', async (name, expected) => {
+    kmsMock.on(UpdateKeyDescriptionCommand).rejects(awsError(name, 'no'));
+    await expect(run(update({}, { Description: 'v2' }))).rejects.toThrow(expected);
+  });
+
+  test('enabling a disabled key', async () => {
+    await run(update({ Enabled: 'false' }, {}));
+    expect(kmsCalls()).toEqual(['EnableKey']);
+  });
+
+  test('an update of something that is not a key id changes nothing', async () => {
+    await expect(run(event('Update', { PhysicalResourceId: 'AWSCDK::CustomResourceProviderFramework::CREATE_FAILED', OldResourceProperties: props() }))).rejects.toThrow(/^InvalidPhysicalResourceId: /);
+  });
+});
+
+describe('delete', () => {
+  const del = (window = '30', id = KEY): KeyEvent => event('Delete', { PhysicalResourceId: id, ResourceProperties: props({ PendingWindowInDays: window }) });
+
+  test('ScheduleKeyDeletion with the pending window', async () => {
+    kmsMock.on(ScheduleKeyDeletionCommand).resolves({ KeyId: KEY, DeletionDate: new Date('2026-11-29T12:00:00Z'), KeyState: 'PendingDeletion' });
+    expect(await run(del('7'))).toEqual({ PhysicalResourceId: KEY, StartedAt: '2026-11-22T12:00:00.000Z' });
+    expect(kmsMock.commandCalls(ScheduleKeyDeletionCommand)[0].args[0].input).toEqual({ KeyId: KEY, PendingWindowInDays: 7 });
+    expect(logs.join('\n')).toContain('"deletionDate":"2026-11-29T12:00:00.000Z"');
+  });
+
+  test('a key that is gone is success', async () => {
+    kmsMock.on(ScheduleKeyDeletionCommand).rejects(awsError('NotFoundException', 'gone'));
+    await expect(run(del())).resolves.toMatchObject({ PhysicalResourceId: KEY });
+  });
+
+  test('a key already pending deletion is success', async () => {
+    kmsMock.on(ScheduleKeyDeletionCommand).rejects(awsError('KMSInvalidStateException', 'pending'));
+    kmsMock.on(DescribeKeyCommand).resolves({ KeyMetadata: { KeyId: KEY, KeyState: 'PendingDeletion', DeletionDate: new Date('2026-12-01T00:00:00Z') } });
+    await expect(run(del())).resolves.toMatchObject({ PhysicalResourceId: KEY });
+  });
+
+  test('KMSInvalidStateException in another state fails, naming the state', async () => {
+    kmsMock.on(ScheduleKeyDeletionCommand).rejects(awsError('KMSInvalidStateException', 'pending import'));
+    kmsMock.on(DescribeKeyCommand).resolves({ KeyMetadata: { KeyId: KEY, KeyState: 'PendingImport' } });
+    await expect(run(del())).rejects.toThrow(`KMSInvalidStateException: pending import (scheduling deletion of KMS key ${KEY}, which is PendingImport. The key was not scheduled for deletion`);
+  });
+
+  test('any other error fails', async () => {
+    kmsMock.on(ScheduleKeyDeletionCommand).rejects(awsError('AccessDeniedException', 'denied'));
+    await expect(run(del())).rejects.toThrow(/^AccessDeniedException: denied \(scheduling deletion of KMS key .*, which is in an unknown state/);
+  });
+
+  test('a PhysicalResourceId that is not a key id (a Create that failed) needs no call', async () => {
+    await run(del('30', 'AWSCDK::CustomResourceProviderFramework::CREATE_FAILED'));
+    expect(kmsCalls()).toEqual([]);
+  });
+
+  test('unreadable properties fall back to the default window of 30 days', async () => {
+    kmsMock.on(ScheduleKeyDeletionCommand).resolves({});
+    await run(event('Delete', { PhysicalResourceId: KEY, ResourceProperties: { Origin: 'nope' } }));
+    expect(kmsMock.commandCalls(ScheduleKeyDeletionCommand)[0].args[0].input).toEqual({ KeyId: KEY, PendingWindowInDays: 30 });
+  });
+});
+
+describe('entry points and malformed events', () => {
+  test('index.onEvent and index.isComplete dispatch key events to the key resource', async () => {
+    kmsMock.on(ScheduleKeyDeletionCommand).rejects(awsError('NotFoundException', 'gone'));
+    const e = event('Delete', { PhysicalResourceId: KEY });
+    // The entry points log to the Lambda log (the console): captured here, and checked.
+    const console_ = jest.spyOn(console, 'log').mockImplementation(() => undefined);
+    try {
+      await expect(onEvent(e)).resolves.toMatchObject({ PhysicalResourceId: KEY });
+      await expect(isComplete(e)).resolves.toEqual({ IsComplete: true });
+      expect(console_.mock.calls.map((c) => (JSON.parse(String(c[0])) as { phase?: string; step?: string }).phase ?? 'step')).toEqual(['onEvent', 'step', 'onEvent', 'isComplete', 'isComplete']);
+    } finally {
+      console_.mockRestore();
+    }
+  });
+
+  test('an unknown request type', async () => {
+    await expect(run(event('Replace'))).rejects.toThrow(/^MalformedEvent: RequestType 'Replace' is not Create, Update or Delete\. No KMS call was made\./);
+  });
+
+  test('an error that is not the handler\'s own is wrapped with what was happening', async () => {
+    kmsMock.on(CreateKeyCommand).callsFake(() => {
+      throw new TypeError('boom');
+    });
+    await expect(run(event('Create'))).rejects.toThrow(/^TypeError: boom \(creating a KMS key/);
+    const console_ = jest.spyOn(console, 'log').mockImplementation(() => undefined);
+    try {
+      const error = await runKeyWith(makeDeps(new KMSClient({ region: 'us-east-1' }), new SecretsManagerClient({ region: 'us-east-1' }), new SecretRedactor()), new SecretRedactor(), event('Create'), 'onEvent', () => Promise.reject(new TypeError('bad'))).catch((err: unknown) => err as Error);
+      expect(error.message).toMatch(/^TypeError: bad \(during Create onEvent of KMS key \(new\)/);
+      // makeDeps' own log writes to the console: the failure is there too.
+      expect(console_.mock.calls.at(-1)?.[0]).toMatch(/"failed":"TypeError: bad/);
+    } finally {
+      console_.mockRestore();
+    }
+  });
+
+  test.each([
+    [{ ResourceProperties: undefined }, /ResourceProperties is missing/],
+    [{ ResourceProperties: props({ CustomKeyStoreId: '' }) }, /CustomKeyStoreId must be a custom key store id/],
+    [{ ResourceProperties: props({ Origin: 'AWS_KMS' }) }, /Origin must be AWS_CLOUDHSM or EXTERNAL_KEY_STORE/],
+    [{ ResourceProperties: props({ Origin: 'EXTERNAL_KEY_STORE' }) }, /XksKeyId: is missing; expected 1-128 characters/],
+    [{ ResourceProperties: props({ Origin: 'EXTERNAL_KEY_STORE', XksKeyId: 'has space' }) }, /XksKeyId: 'has space' does not match/],
+    [{ ResourceProperties: props({ XksKeyId: 'k' }) }, /XksKeyId is only for keys in external key stores/],
+    [{ ResourceProperties: props({ Description: 'x'.repeat(8193) }) }, /Description must be a string of at most 8192 characters/],
+    [{ ResourceProperties: props({ Policy: null }) }, /Policy is missing/],
+    [{ ResourceProperties: props({ Enabled: 'yes' }) }, /Enabled must be "true" or "false"/],
+    [{ ResourceProperties: props({ PendingWindowInDays: '6' }) }, /PendingWindowInDays must be a whole number from 7 to 30/],
+    [{ ResourceProperties: props({ Tags: [{ TagKey: 'a' }] }) }, /Tags must be a list of \{ TagKey, TagValue \} strings/],
+  ])('malformed properties fail before any call: %#', async (extra, expected) => {
+    await expect(run(event('Create', extra))).rejects.toThrow(expected);
+    expect(kmsCalls()).toEqual([]);
+  });
+});
