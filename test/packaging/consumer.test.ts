@@ -85,7 +85,7 @@ describe('npm pack of a fresh checkout', () => {
   test('builds first, and ships the compiled library, its types, the function bundles (handler, connection watcher, credential sync), .jsii, README and LICENSE only', () => {
     expect(tarballFiles).toEqual(expect.arrayContaining([
       'package.json', 'README.md', 'LICENSE', '.jsii',
-      'dist/lib/index.js', 'dist/lib/index.d.ts', 'dist/lib/custom-key-store.js', 'dist/lib/private/key-store-provider.js',
+      'dist/lib/index.js', 'dist/lib/index.d.ts', 'dist/lib/custom-key-store.js', 'dist/lib/private/provider/key-store-provider.js',
       'assets/custom-key-store-handler/index.js', 'assets/connection-watcher/index.js', 'assets/proxy-credential-sync/index.js',
     ]));
     const outside = tarballFiles.filter((f) => !/^(package\.json|README\.md|LICENSE|\.jsii|dist\/lib\/.*\.(js|d\.ts)|assets\/(custom-key-store-handler|connection-watcher|proxy-credential-sync)\/index\.js)$/.test(f));
