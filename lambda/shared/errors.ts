@@ -6,6 +6,7 @@
  * therefore keeps a one-line stack and a message capped well below that limit, and every message
  * says what happened, what state the store is in and what to do next.
  */
+import { explainedMessage } from './messages';
 
 /** Room left for the framework's own additions ("Logs: /aws/lambda/…", StackId, RequestId). */
 export const MAX_MESSAGE_BYTES = 3000;
@@ -44,5 +45,5 @@ export function capBytes(text: string, maxBytes: number): string {
 /** Wraps an error with one line of context, keeping the original exception name first. */
 export function explain(err: unknown, context: string): KeyStoreError {
   const detail = err instanceof Error ? err.message : String(err);
-  return new KeyStoreError(`${errorName(err)}: ${detail} (${context})`);
+  return new KeyStoreError(explainedMessage(errorName(err), detail, context));
 }
