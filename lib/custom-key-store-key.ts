@@ -132,6 +132,7 @@ export class CustomKeyStoreKey extends Resource implements kms.IKey, ITaggable {
 
   /** The key policy: `addToResourcePolicy` adds to it. */
   private readonly policy: iam.PolicyDocument;
+  private readonly resource: CustomResource;
   private aliasCount = 0;
 
   constructor(scope: Construct, id: string, props: CustomKeyStoreKeyProps) {
@@ -146,9 +147,7 @@ export class CustomKeyStoreKey extends Resource implements kms.IKey, ITaggable {
     checkOptionalField(this, 'description', props.description, rules.KEY_DESCRIPTION);
     const pendingWindowDays = pendingWindowInDays(this, props.pendingWindow);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
-    if (removalPolicy === RemovalPolicy.SNAPSHOT) {
-      throw new CustomKeyStoreValidationError('removalPolicy: SNAPSHOT is not supported by KMS keys; expected RETAIN (the default), DESTROY or RETAIN_ON_UPDATE_OR_DELETE', this);
-    }
+    rejectSnapshot(this, removalPolicy);
 
     this.policy = props.policy ?? defaultKeyPolicy();
     this.node.addValidation({ validate: () => this.policy.validateForResourcePolicy() });
@@ -167,18 +166,31 @@ export class CustomKeyStoreKey extends Resource implements kms.IKey, ITaggable {
       PendingWindowInDays: String(pendingWindowDays),
       Tags: Lazy.any({ produce: () => renderTags(this.tags) }, { omitEmptyArray: true }) as unknown as KeyTag[],
     };
-    const resource = new CustomResource(this, 'Resource', {
+    const resource = (this.resource = new CustomResource(this, 'Resource', {
       serviceToken: provider.serviceToken,
       resourceType: KEY_RESOURCE_TYPE,
       properties: { ...properties },
       removalPolicy,
-    });
+    }));
     this.keyId = resource.ref;
     this.keyArn = resource.getAttString('Arn');
 
     if (props.alias !== undefined) {
       this.addAlias(props.alias);
     }
+  }
+
+  /**
+   * Sets what happens to the key when it leaves the stack, as the `removalPolicy` property does:
+   * the policy goes on the key's custom resource (its DeletionPolicy and UpdateReplacePolicy).
+   *
+   * With DESTROY the key's deletion is scheduled after `pendingWindow`; with RETAIN (or
+   * RETAIN_ON_UPDATE_OR_DELETE, when it is not a failed first deployment) CloudFormation forgets
+   * the key and KMS keeps it. SNAPSHOT is not supported.
+   */
+  public applyRemovalPolicy(policy: RemovalPolicy): void {
+    rejectSnapshot(this, policy);
+    this.resource.applyRemovalPolicy(policy);
   }
 
   /** The key as aws-cdk-lib's generated interfaces refer to it. */
@@ -330,6 +342,12 @@ function originFor(scope: IConstruct, store: ICustomKeyStore, xksKeyId: string |
     throw new CustomKeyStoreValidationError(`xksKeyId: is not allowed for a key in CloudHSM key store${label}; expected no xksKeyId (KMS generates the key material in the cluster)`, scope);
   }
   return type;
+}
+
+function rejectSnapshot(scope: IConstruct, policy: RemovalPolicy): void {
+  if (policy === RemovalPolicy.SNAPSHOT) {
+    throw new CustomKeyStoreValidationError('removalPolicy: SNAPSHOT is not supported by KMS keys; expected RETAIN (the default), DESTROY or RETAIN_ON_UPDATE_OR_DELETE', scope);
+  }
 }
 
 function pendingWindowInDays(scope: IConstruct, window: Duration | undefined): number {
