@@ -65,7 +65,7 @@ export interface ICustomKeyStore extends IResource {
    * @default - statistic Average, period 5 minutes
    * @see https://docs.aws.amazon.com/kms/latest/developerguide/monitoring-cloudwatch.html
    */
-  metricXksProxyLatency(props?: cloudwatch.MetricOptions): cloudwatch.IMetric;
+  metricXksProxyLatency(props?: cloudwatch.MetricOptions): cloudwatch.MathExpression;
 
   /**
    * `XksProxyErrors`: the requests to the store's XKS proxy that failed, over every operation, key
@@ -77,7 +77,7 @@ export interface ICustomKeyStore extends IResource {
    * @default - statistic Sum, period 5 minutes, every error type
    * @see https://docs.aws.amazon.com/kms/latest/developerguide/monitoring-cloudwatch.html
    */
-  metricXksProxyErrors(props?: XksProxyErrorsMetricOptions): cloudwatch.IMetric;
+  metricXksProxyErrors(props?: XksProxyErrorsMetricOptions): cloudwatch.MathExpression;
 
   /**
    * `XksProxyCertificateDaysToExpire`: the days until the TLS certificate of the store's XKS proxy
@@ -87,7 +87,7 @@ export interface ICustomKeyStore extends IResource {
    * @default - statistic Minimum, period 5 minutes
    * @see https://docs.aws.amazon.com/kms/latest/developerguide/monitoring-cloudwatch.html
    */
-  metricXksProxyCertificateDaysToExpire(props?: cloudwatch.MetricOptions): cloudwatch.IMetric;
+  metricXksProxyCertificateDaysToExpire(props?: cloudwatch.MetricOptions): cloudwatch.MathExpression;
 
   /**
    * `XksProxyCredentialAge`: the days since the store was given its current XKS proxy credential.
@@ -115,7 +115,7 @@ export interface ICustomKeyStore extends IResource {
    * @default - statistic Sum, period 5 minutes
    * @see https://docs.aws.amazon.com/kms/latest/developerguide/monitoring-cloudwatch.html
    */
-  metricExternalKeyStoreThrottle(props?: cloudwatch.MetricOptions): cloudwatch.IMetric;
+  metricExternalKeyStoreThrottle(props?: cloudwatch.MetricOptions): cloudwatch.MathExpression;
 
   /**
    * `CloudHSMKeyStoreThrottle`: the requests for the keys of this CloudHSM key store that KMS
@@ -126,7 +126,7 @@ export interface ICustomKeyStore extends IResource {
    * @default - statistic Sum, period 5 minutes
    * @see https://docs.aws.amazon.com/kms/latest/developerguide/monitoring-cloudwatch.html
    */
-  metricCloudHsmKeyStoreThrottle(props?: cloudwatch.MetricOptions): cloudwatch.IMetric;
+  metricCloudHsmKeyStoreThrottle(props?: cloudwatch.MetricOptions): cloudwatch.MathExpression;
 }
 
 /** What is known of a custom key store made outside this stack. */
@@ -238,17 +238,17 @@ export abstract class CustomKeyStoreBase extends Resource implements ICustomKeyS
   }
 
   /** `XksProxyLatency` over every operation and key spec of this external key store (a Metrics Insights query; see `ICustomKeyStore`). */
-  public metricXksProxyLatency(props?: cloudwatch.MetricOptions): cloudwatch.IMetric {
+  public metricXksProxyLatency(props?: cloudwatch.MetricOptions): cloudwatch.MathExpression {
     return metrics.xksProxyLatency(this, props);
   }
 
   /** `XksProxyErrors` of this external key store, all or of one `errorType` (a Metrics Insights query; see `ICustomKeyStore`). */
-  public metricXksProxyErrors(props?: XksProxyErrorsMetricOptions): cloudwatch.IMetric {
+  public metricXksProxyErrors(props?: XksProxyErrorsMetricOptions): cloudwatch.MathExpression {
     return metrics.xksProxyErrors(this, props);
   }
 
   /** `XksProxyCertificateDaysToExpire`, the fewest over every certificate name of this external key store (a Metrics Insights query). */
-  public metricXksProxyCertificateDaysToExpire(props?: cloudwatch.MetricOptions): cloudwatch.IMetric {
+  public metricXksProxyCertificateDaysToExpire(props?: cloudwatch.MetricOptions): cloudwatch.MathExpression {
     return metrics.xksProxyCertificateDaysToExpire(this, props);
   }
 
@@ -263,12 +263,12 @@ export abstract class CustomKeyStoreBase extends Resource implements ICustomKeyS
   }
 
   /** `ExternalKeyStoreThrottle` over every operation and key spec of this external key store (a Metrics Insights query). */
-  public metricExternalKeyStoreThrottle(props?: cloudwatch.MetricOptions): cloudwatch.IMetric {
+  public metricExternalKeyStoreThrottle(props?: cloudwatch.MetricOptions): cloudwatch.MathExpression {
     return metrics.externalKeyStoreThrottle(this, props);
   }
 
   /** `CloudHSMKeyStoreThrottle` over every operation of this CloudHSM key store (a Metrics Insights query). */
-  public metricCloudHsmKeyStoreThrottle(props?: cloudwatch.MetricOptions): cloudwatch.IMetric {
+  public metricCloudHsmKeyStoreThrottle(props?: cloudwatch.MetricOptions): cloudwatch.MathExpression {
     return metrics.cloudHsmKeyStoreThrottle(this, props);
   }
 }

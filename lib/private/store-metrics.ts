@@ -95,24 +95,24 @@ export function xksExternalKeyManagerStates(store: MeteredStore, state: XksExter
   return kmsMetric(store, KEY_MANAGER_STATES, { statistic: cloudwatch.Stats.MAXIMUM, ...props, dimensionsMap: { ...props.dimensionsMap, [KEY_MANAGER_STATE_DIMENSION]: state } }, method);
 }
 
-export function xksProxyLatency(store: MeteredStore, props: cloudwatch.MetricOptions = {}): cloudwatch.IMetric {
+export function xksProxyLatency(store: MeteredStore, props: cloudwatch.MetricOptions = {}): cloudwatch.MathExpression {
   return storeQuery(store, 'metricXksProxyLatency', LATENCY, props, {});
 }
 
-export function xksProxyCertificateDaysToExpire(store: MeteredStore, props: cloudwatch.MetricOptions = {}): cloudwatch.IMetric {
+export function xksProxyCertificateDaysToExpire(store: MeteredStore, props: cloudwatch.MetricOptions = {}): cloudwatch.MathExpression {
   // The minimum over every CertificateName: a renewed certificate may be published under a new name.
   return storeQuery(store, 'metricXksProxyCertificateDaysToExpire', CERTIFICATE, props, {});
 }
 
-export function cloudHsmKeyStoreThrottle(store: MeteredStore, props: cloudwatch.MetricOptions = {}): cloudwatch.IMetric {
+export function cloudHsmKeyStoreThrottle(store: MeteredStore, props: cloudwatch.MetricOptions = {}): cloudwatch.MathExpression {
   return storeQuery(store, 'metricCloudHsmKeyStoreThrottle', CLOUDHSM_THROTTLE, props, {});
 }
 
-export function externalKeyStoreThrottle(store: MeteredStore, props: cloudwatch.MetricOptions = {}): cloudwatch.IMetric {
+export function externalKeyStoreThrottle(store: MeteredStore, props: cloudwatch.MetricOptions = {}): cloudwatch.MathExpression {
   return storeQuery(store, 'metricExternalKeyStoreThrottle', THROTTLE, props, {});
 }
 
-export function xksProxyErrors(store: MeteredStore, props: XksProxyErrorsMetricOptions = {}): cloudwatch.IMetric {
+export function xksProxyErrors(store: MeteredStore, props: XksProxyErrorsMetricOptions = {}): cloudwatch.MathExpression {
   const method = 'metricXksProxyErrors';
   const { errorType, ...options } = props;
   if (errorType === undefined) {
@@ -172,7 +172,7 @@ function storeQuery(
   props: cloudwatch.MetricOptions,
   fixed: Readonly<Record<string, string>>,
   excluded: Readonly<Record<string, string>> = {},
-): cloudwatch.IMetric {
+): cloudwatch.MathExpression {
   if (spec.storeType === CustomKeyStoreType.AWS_CLOUDHSM) {
     rejectExternal(store, method, spec.name);
   } else {
