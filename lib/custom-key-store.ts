@@ -127,6 +127,17 @@ export interface ICustomKeyStore extends IResource {
    * @see https://docs.aws.amazon.com/kms/latest/developerguide/monitoring-cloudwatch.html
    */
   metricCloudHsmKeyStoreThrottle(props?: cloudwatch.MetricOptions): cloudwatch.MathExpression;
+
+  /**
+   * Declares a KMS key in this store, as a child of the store's construct (a convenience for
+   * `new CustomKeyStoreKey(...)`), for a store declared here and an imported one alike.
+   *
+   * The key is checked against what is known of the store: its type (an external key store's
+   * key needs `xksKeyId`, a CloudHSM key store's refuses it; for a store imported without its
+   * type, giving `xksKeyId` makes the key an external key store key) and, for a store declared
+   * here, that it is declared connected.
+   */
+  addKey(id: string, options?: CustomKeyStoreKeyOptions): CustomKeyStoreKey;
 }
 
 /** What is known of a custom key store made outside this stack. */
@@ -225,7 +236,7 @@ export interface CustomKeyStoreProps {
 
 /**
  * What every custom key store offers, declared in this app or imported: the metrics KMS publishes
- * for external key stores. Extended by `CustomKeyStore` and by the stores its `fromXxx` methods import.
+ * for it, and keys (`addKey`). Extended by `CustomKeyStore` and by the stores its `fromXxx` methods import.
  */
 export abstract class CustomKeyStoreBase extends Resource implements ICustomKeyStore {
   public abstract readonly customKeyStoreId: string;
@@ -270,6 +281,11 @@ export abstract class CustomKeyStoreBase extends Resource implements ICustomKeyS
   /** `CloudHSMKeyStoreThrottle` over every operation of this CloudHSM key store (a Metrics Insights query). */
   public metricCloudHsmKeyStoreThrottle(props?: cloudwatch.MetricOptions): cloudwatch.MathExpression {
     return metrics.cloudHsmKeyStoreThrottle(this, props);
+  }
+
+  /** Declares a KMS key in this store, as a child of the store (a convenience for `new CustomKeyStoreKey(...)`). */
+  public addKey(id: string, options: CustomKeyStoreKeyOptions = {}): CustomKeyStoreKey {
+    return new CustomKeyStoreKey(this, id, { ...options, customKeyStore: this });
   }
 }
 
@@ -447,11 +463,6 @@ export class CustomKeyStore extends CustomKeyStoreBase {
    */
   public addRecommendedAlarms(options: RecommendedAlarmsOptions = {}): cloudwatch.Alarm[] {
     return addRecommendedAlarms(this, { wantsConnected: this.wantsConnected, clusterId: this.clusterId, credentialSynced: this.credentialSynced }, options);
-  }
-
-  /** Declares a KMS key in this store (a convenience for `new CustomKeyStoreKey(...)`). */
-  public addKey(id: string, options: CustomKeyStoreKeyOptions = {}): CustomKeyStoreKey {
-    return new CustomKeyStoreKey(this, id, { ...options, customKeyStore: this });
   }
 
   /**
