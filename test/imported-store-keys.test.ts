@@ -3,6 +3,7 @@ import { CfnResource } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { CustomKeyStore, CustomKeyStoreKey, CustomKeyStoreType, ICustomKeyStore } from '../lib';
+import { Construct } from 'constructs';
 import { newStack } from './fixtures/stacks';
 
 const KEY_TYPE = 'Custom::KmsCustomKeyStoreKey';
@@ -30,7 +31,11 @@ describe('addKey on an imported store', () => {
     CustomKeyStore.fromCustomKeyStoreId(viaAddKey, 'Imported', 'cks-1234567890abcdef0').addKey('Key', { xksKeyId: 'k1', enabled: false });
     const viaConstructor = newStack();
     const imported = CustomKeyStore.fromCustomKeyStoreId(viaConstructor, 'Imported', 'cks-1234567890abcdef0');
-    new CustomKeyStoreKey(imported, 'Key', { customKeyStore: imported, xksKeyId: 'k1', enabled: false });
+    const scope = viaConstructor.node.findChild('Imported');
+    if (!(scope instanceof Construct)) {
+      throw new Error('expected the imported store to be a construct');
+    }
+    new CustomKeyStoreKey(scope, 'Key', { customKeyStore: imported, xksKeyId: 'k1', enabled: false });
     expect(Template.fromStack(viaAddKey).toJSON()).toEqual(Template.fromStack(viaConstructor).toJSON());
   });
 
@@ -62,7 +67,7 @@ describe('addKey on an imported store', () => {
     template.resourceCountIs(KEY_TYPE, 1);
     template.resourceCountIs('Custom::KmsCustomKeyStore', 0);
     template.resourceCountIs('AWS::Lambda::Function', 5);
-    const underStore = imported.node.findAll().filter((c) => c instanceof CfnResource).map((c) => (c as CfnResource).cfnResourceType);
+    const underStore = imported.node.findAll().filter((c) => c instanceof CfnResource).map((c) => c.cfnResourceType);
     expect(underStore).toEqual([KEY_TYPE]);
   });
 });
