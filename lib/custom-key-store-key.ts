@@ -1,4 +1,4 @@
-import { CustomResource, Duration, ITaggable, Lazy, RemovalPolicy, Resource, Stack, TagManager, TagType, Token } from 'aws-cdk-lib';
+import { CustomResource, Duration, ITaggable, Lazy, RemovalPolicy, Resource, TagManager, TagType, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct, IConstruct } from 'constructs';
@@ -10,10 +10,6 @@ import { isDeclaredDisconnected } from './private/key-store-facts';
 import { KeyStoreProvider } from './private/key-store-provider';
 import { CustomKeyStoreValidationError } from './errors';
 import { checkOptionalField } from './private/validation';
-
-// aws-cdk-lib's own action lists for kms.Key's grants (aws-kms/lib/private/perms, not exported).
-const ENCRYPT_ACTIONS = ['kms:Encrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*'];
-const DECRYPT_ACTIONS = ['kms:Decrypt'];
 
 /** Properties of a KMS key in a custom key store, apart from the store (see `CustomKeyStore.addKey`). */
 export interface CustomKeyStoreKeyOptions {
@@ -130,6 +126,9 @@ export class CustomKeyStoreKey extends Resource implements kms.IKey, ITaggable {
   /** Tags applied with `Tags.of(...)`, sent to KMS with CreateKey and TagResource. */
   public readonly tags: TagManager;
 
+  /** The key's grant methods, as kms.Key's `grants` (the `grantXxx()` methods call them). */
+  public readonly grants: kms.KeyGrants;
+
   /** The key policy: `addToResourcePolicy` adds to it. */
   private readonly policy: iam.PolicyDocument;
   private readonly resource: CustomResource;
@@ -174,6 +173,8 @@ export class CustomKeyStoreKey extends Resource implements kms.IKey, ITaggable {
     }));
     this.keyId = resource.ref;
     this.keyArn = resource.getAttString('Arn');
+    // trustAccountIdentities: kms.Key's default since CDK v2 (the default key policy lets the account's IAM policies decide).
+    this.grants = kms.KeyGrants.fromKey(this, true);
 
     if (props.alias !== undefined) {
       this.addAlias(props.alias);
@@ -216,91 +217,54 @@ export class CustomKeyStoreKey extends Resource implements kms.IKey, ITaggable {
   }
 
   /**
-   * Grants `actions` on this key, by kms.Key's rules: with the default key policy (which lets the
-   * account's IAM policies decide) to the principal's policy when it is in this account, and to
-   * the key policy as well for principals of other accounts or Regions.
+   * Grants `actions` on this key, by kms.Key's rules (aws-cdk-lib's `kms.KeyGrants`): with the
+   * default key policy (which lets the account's IAM policies decide) to the principal's policy
+   * when it is in this account, and to the key policy as well for principals of other accounts or
+   * Regions.
    */
   public grant(grantee: iam.IGrantable, ...actions: string[]): iam.Grant {
-    const dependentAccount = this.granteeStackDependsOnKeyStack(grantee);
-    const principal = dependentAccount ? new iam.AccountPrincipal(dependentAccount) : grantee.grantPrincipal;
-    const crossEnvironment = this.isGranteeFromAnotherEnvironment(grantee);
-    const options: iam.GrantWithResourceOptions = {
-      grantee,
-      actions,
-      resource: this,
-      resourceArns: [this.keyArn],
-      resourceSelfArns: crossEnvironment ? undefined : ['*'],
-    };
-    if (!crossEnvironment) {
-      return iam.Grant.addToPrincipalOrResource(options);
-    }
-    // A key's ARN is not known in another environment's template: as kms.Key, fall back to '*'.
-    return iam.Grant.addToPrincipalAndResource({ ...options, resourceArns: ['*'], resourcePolicyPrincipal: principal });
+    return this.grants.actions(grantee, ...actions);
   }
 
+  /** Grants decryption (`kms:Decrypt`) with this key to `grantee`, as kms.Key's. */
   public grantDecrypt(grantee: iam.IGrantable): iam.Grant {
-    return this.grant(grantee, ...DECRYPT_ACTIONS);
+    return this.grants.decrypt(grantee);
   }
 
+  /** Grants encryption (`kms:Encrypt`, `kms:ReEncrypt*`, `kms:GenerateDataKey*`) with this key to `grantee`, as kms.Key's. */
   public grantEncrypt(grantee: iam.IGrantable): iam.Grant {
-    return this.grant(grantee, ...ENCRYPT_ACTIONS);
+    return this.grants.encrypt(grantee);
   }
 
+  /** Grants encryption and decryption with this key to `grantee` (`grantEncrypt`'s actions and `kms:Decrypt`), as kms.Key's. */
   public grantEncryptDecrypt(grantee: iam.IGrantable): iam.Grant {
-    return this.grant(grantee, ...DECRYPT_ACTIONS, ...ENCRYPT_ACTIONS);
+    return this.grants.encryptDecrypt(grantee);
   }
 
   /** As kms.Key's; a key in a custom key store is symmetric, so KMS refuses Sign with it. */
   public grantSign(grantee: iam.IGrantable): iam.Grant {
-    return this.grant(grantee, 'kms:Sign');
+    return this.grants.sign(grantee);
   }
 
   /** As kms.Key's; a key in a custom key store is symmetric, so KMS refuses Verify with it. */
   public grantVerify(grantee: iam.IGrantable): iam.Grant {
-    return this.grant(grantee, 'kms:Verify');
+    return this.grants.verify(grantee);
   }
 
   /** As kms.Key's; a key in a custom key store is symmetric, so KMS refuses Sign and Verify with it. */
   public grantSignVerify(grantee: iam.IGrantable): iam.Grant {
-    return this.grant(grantee, 'kms:Sign', 'kms:Verify');
+    return this.grants.signVerify(grantee);
   }
 
   /** As kms.Key's; a key in a custom key store is not an HMAC key, so KMS refuses GenerateMac with it. */
   public grantGenerateMac(grantee: iam.IGrantable): iam.Grant {
-    return this.grant(grantee, 'kms:GenerateMac');
+    return this.grants.generateMac(grantee);
   }
 
   /** As kms.Key's; a key in a custom key store is not an HMAC key, so KMS refuses VerifyMac with it. */
   public grantVerifyMac(grantee: iam.IGrantable): iam.Grant {
-    return this.grant(grantee, 'kms:VerifyMac');
+    return this.grants.verifyMac(grantee);
   }
-
-  /** The account to name in the key policy when the grantee's stack deploys after this one. */
-  private granteeStackDependsOnKeyStack(grantee: iam.IGrantable): string | undefined {
-    const principal = grantee.grantPrincipal;
-    if (!isConstruct(principal)) {
-      return undefined;
-    }
-    const keyStack = Stack.of(this);
-    const granteeStack = Stack.of(principal);
-    if (keyStack === granteeStack) {
-      return undefined;
-    }
-    return granteeStack.dependencies.includes(keyStack) ? granteeStack.account : undefined;
-  }
-
-  private isGranteeFromAnotherEnvironment(grantee: iam.IGrantable): boolean {
-    if (!isConstruct(grantee)) {
-      return false;
-    }
-    const keyStack = Stack.of(this);
-    const granteeStack = Stack.of(grantee);
-    return keyStack.account !== granteeStack.account || keyStack.region !== granteeStack.region;
-  }
-}
-
-function isConstruct(x: unknown): x is IConstruct {
-  return typeof x === 'object' && x !== null && 'node' in x;
 }
 
 /** kms.Key's default policy (feature flag @aws-cdk/aws-kms:defaultKeyPolicies, always on in CDK v2). */
