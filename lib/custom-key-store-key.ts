@@ -8,7 +8,7 @@ import { CLOUD_HSM, EXTERNAL_KEY_STORE } from './private/contract/resource-prope
 import { DEFAULT_PENDING_WINDOW_DAYS, KEY_RESOURCE_TYPE, KeyResourceProperties, KeyTag, MAX_PENDING_WINDOW_DAYS, MIN_PENDING_WINDOW_DAYS } from './private/contract/key-properties';
 import { isDeclaredDisconnected } from './private/key-store-facts';
 import { KeyStoreProvider } from './private/key-store-provider';
-import { CustomKeyStoreValidationError } from './errors';
+import { CustomKeyStoreErrorCode, CustomKeyStoreValidationError } from './errors';
 import { checkOptionalField } from './private/validation';
 
 /** Properties of a KMS key in a custom key store, apart from the store (see `CustomKeyStore.addKey`). */
@@ -138,7 +138,7 @@ export class CustomKeyStoreKey extends Resource implements kms.IKey, ITaggable {
     super(scope, id);
     const store = props.customKeyStore as ICustomKeyStore | undefined;
     if (!store || typeof store.customKeyStoreId !== 'string') {
-      throw new CustomKeyStoreValidationError('customKeyStore is required; expected a CustomKeyStore or CustomKeyStore.fromCustomKeyStoreId(...)', this);
+      throw new CustomKeyStoreValidationError(CustomKeyStoreErrorCode.MISSING_PROPERTY, 'customKeyStore is required; expected a CustomKeyStore or CustomKeyStore.fromCustomKeyStoreId(...)', this);
     }
     checkKeyKind(this, props);
     const origin = originFor(this, store, props.xksKeyId);
@@ -277,16 +277,16 @@ function defaultKeyPolicy(): iam.PolicyDocument {
 function checkKeyKind(scope: IConstruct, props: CustomKeyStoreKeyOptions): void {
   const why = 'KMS keys in custom key stores are symmetric encryption keys only';
   if (props.keySpec !== undefined && props.keySpec !== kms.KeySpec.SYMMETRIC_DEFAULT) {
-    throw new CustomKeyStoreValidationError(`keySpec: ${props.keySpec} is not supported; expected SYMMETRIC_DEFAULT (${why})`, scope);
+    throw new CustomKeyStoreValidationError(CustomKeyStoreErrorCode.UNSUPPORTED_SETTING, `keySpec: ${props.keySpec} is not supported; expected SYMMETRIC_DEFAULT (${why})`, scope);
   }
   if (props.keyUsage !== undefined && props.keyUsage !== kms.KeyUsage.ENCRYPT_DECRYPT) {
-    throw new CustomKeyStoreValidationError(`keyUsage: ${props.keyUsage} is not supported; expected ENCRYPT_DECRYPT (${why})`, scope);
+    throw new CustomKeyStoreValidationError(CustomKeyStoreErrorCode.UNSUPPORTED_SETTING, `keyUsage: ${props.keyUsage} is not supported; expected ENCRYPT_DECRYPT (${why})`, scope);
   }
   if (props.multiRegion === true) {
-    throw new CustomKeyStoreValidationError('multiRegion: true is not supported; expected false (KMS cannot create multi-Region keys in a custom key store)', scope);
+    throw new CustomKeyStoreValidationError(CustomKeyStoreErrorCode.UNSUPPORTED_SETTING, 'multiRegion: true is not supported; expected false (KMS cannot create multi-Region keys in a custom key store)', scope);
   }
   if (props.enableKeyRotation === true) {
-    throw new CustomKeyStoreValidationError('enableKeyRotation: true is not supported; expected false (KMS does not rotate keys in custom key stores automatically; rotate by creating a new key and moving the alias)', scope);
+    throw new CustomKeyStoreValidationError(CustomKeyStoreErrorCode.UNSUPPORTED_SETTING, 'enableKeyRotation: true is not supported; expected false (KMS does not rotate keys in custom key stores automatically; rotate by creating a new key and moving the alias)', scope);
   }
 }
 
@@ -295,22 +295,22 @@ function originFor(scope: IConstruct, store: ICustomKeyStore, xksKeyId: string |
   const name = store.customKeyStoreName;
   const label = name !== undefined && !Token.isUnresolved(name) ? ` '${name}'` : '';
   if (isDeclaredDisconnected(store)) {
-    throw new CustomKeyStoreValidationError(`customKeyStore:${label} is declared with connected: false; expected a connected store (KMS cannot create keys in a disconnected store)`, scope);
+    throw new CustomKeyStoreValidationError(CustomKeyStoreErrorCode.STORE_NOT_CONNECTED, `customKeyStore:${label} is declared with connected: false; expected a connected store (KMS cannot create keys in a disconnected store)`, scope);
   }
   // A store imported without its type: the xksKeyId says which kind it is.
   const type: string = store.customKeyStoreType ?? (xksKeyId !== undefined ? EXTERNAL_KEY_STORE : CLOUD_HSM);
   if (type === EXTERNAL_KEY_STORE && xksKeyId === undefined) {
-    throw new CustomKeyStoreValidationError(`xksKeyId is required for a key in external key store${label}; expected ${rules.XKS_KEY_ID.rule}`, scope);
+    throw new CustomKeyStoreValidationError(CustomKeyStoreErrorCode.STORE_TYPE_MISMATCH, `xksKeyId is required for a key in external key store${label}; expected ${rules.XKS_KEY_ID.rule}`, scope);
   }
   if (type === CLOUD_HSM && xksKeyId !== undefined) {
-    throw new CustomKeyStoreValidationError(`xksKeyId: is not allowed for a key in CloudHSM key store${label}; expected no xksKeyId (KMS generates the key material in the cluster)`, scope);
+    throw new CustomKeyStoreValidationError(CustomKeyStoreErrorCode.STORE_TYPE_MISMATCH, `xksKeyId: is not allowed for a key in CloudHSM key store${label}; expected no xksKeyId (KMS generates the key material in the cluster)`, scope);
   }
   return type;
 }
 
 function rejectSnapshot(scope: IConstruct, policy: RemovalPolicy): void {
   if (policy === RemovalPolicy.SNAPSHOT) {
-    throw new CustomKeyStoreValidationError('removalPolicy: SNAPSHOT is not supported by KMS keys; expected RETAIN (the default), DESTROY or RETAIN_ON_UPDATE_OR_DELETE', scope);
+    throw new CustomKeyStoreValidationError(CustomKeyStoreErrorCode.UNSUPPORTED_SETTING, 'removalPolicy: SNAPSHOT is not supported by KMS keys; expected RETAIN (the default), DESTROY or RETAIN_ON_UPDATE_OR_DELETE', scope);
   }
 }
 
@@ -319,11 +319,11 @@ function pendingWindowInDays(scope: IConstruct, window: Duration | undefined): n
     return DEFAULT_PENDING_WINDOW_DAYS;
   }
   if (window.isUnresolved()) {
-    throw new CustomKeyStoreValidationError('pendingWindow: is a token; expected a literal Duration of 7-30 days', scope);
+    throw new CustomKeyStoreValidationError(CustomKeyStoreErrorCode.TOKEN_NOT_SUPPORTED, 'pendingWindow: is a token; expected a literal Duration of 7-30 days', scope);
   }
   const days = window.toDays({ integral: false });
   if (!Number.isInteger(days) || days < MIN_PENDING_WINDOW_DAYS || days > MAX_PENDING_WINDOW_DAYS) {
-    throw new CustomKeyStoreValidationError(`pendingWindow: ${window.toHumanString()} is out of range; expected whole days from ${MIN_PENDING_WINDOW_DAYS} to ${MAX_PENDING_WINDOW_DAYS} (ScheduleKeyDeletion's PendingWindowInDays)`, scope);
+    throw new CustomKeyStoreValidationError(CustomKeyStoreErrorCode.OUT_OF_RANGE, `pendingWindow: ${window.toHumanString()} is out of range; expected whole days from ${MIN_PENDING_WINDOW_DAYS} to ${MAX_PENDING_WINDOW_DAYS} (ScheduleKeyDeletion's PendingWindowInDays)`, scope);
   }
   return days;
 }

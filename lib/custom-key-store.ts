@@ -3,7 +3,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct, IConstruct } from 'constructs';
 import { CustomKeyStoreKey, CustomKeyStoreKeyOptions } from './custom-key-store-key';
 import { CustomKeyStoreType } from './custom-key-store-type';
-import { CustomKeyStoreValidationError } from './errors';
+import { CustomKeyStoreErrorCode, CustomKeyStoreValidationError } from './errors';
 import { KeyStoreBackend } from './key-store-backend';
 import { RecommendedAlarmsOptions, XksExternalKeyManagerState, XksProxyErrorsMetricOptions } from './monitoring';
 import * as rules from './private/contract/field-rules';
@@ -353,7 +353,7 @@ export class CustomKeyStore extends CustomKeyStoreBase {
     // Checked for JavaScript callers, whom no compiler stops from leaving it out.
     const backendInput = props.backend as KeyStoreBackend | undefined;
     if (!backendInput || typeof (backendInput as Partial<KeyStoreBackend>)._bind !== 'function') {
-      throw new CustomKeyStoreValidationError('backend is required; expected KeyStoreBackend.cloudHsm(...), KeyStoreBackend.externalPublicEndpoint(...) or KeyStoreBackend.externalVpcEndpointService(...)', this);
+      throw new CustomKeyStoreValidationError(CustomKeyStoreErrorCode.MISSING_PROPERTY, 'backend is required; expected KeyStoreBackend.cloudHsm(...), KeyStoreBackend.externalPublicEndpoint(...) or KeyStoreBackend.externalVpcEndpointService(...)', this);
     }
     const waitSeconds = waitTimeoutSeconds(this, props.waitTimeout);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.DESTROY;
@@ -398,6 +398,7 @@ export class CustomKeyStore extends CustomKeyStoreBase {
     if (props.syncProxyCredential) {
       if (!backend.proxyCredential) {
         throw new CustomKeyStoreValidationError(
+          CustomKeyStoreErrorCode.STORE_TYPE_MISMATCH,
           'syncProxyCredential: applies to external key stores only; a CloudHSM key store has no proxy credential, and KMS rotates its kmsuser password itself on every connect (see the README, "The kmsuser password")',
           this,
         );
@@ -442,6 +443,7 @@ export class CustomKeyStore extends CustomKeyStoreBase {
   public metricProxyCredentialSyncFailed(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     if (!this.credentialSynced) {
       throw new CustomKeyStoreValidationError(
+        CustomKeyStoreErrorCode.FEATURE_NOT_ENABLED,
         'metricProxyCredentialSyncFailed: the store was not declared with syncProxyCredential: true, so nothing publishes this metric for it; expected a store declared with syncProxyCredential: true',
         this,
       );
@@ -491,18 +493,18 @@ function operationsMetric(store: CustomKeyStore, metricName: string, period: Dur
 function checkImportAttributes(scope: IConstruct, attrs: CustomKeyStoreAttributes): void {
   const storeId = attrs.customKeyStoreId as unknown;
   if (typeof storeId !== 'string' || (!Token.isUnresolved(storeId) && !STORE_ID_PATTERN.test(storeId))) {
-    throw new CustomKeyStoreValidationError(`customKeyStoreId: '${rules.abbreviate(String(storeId))}' is not a custom key store id; expected 'cks-' followed by letters and digits, e.g. 'cks-1234567890abcdef0'`, scope);
+    throw new CustomKeyStoreValidationError(CustomKeyStoreErrorCode.INVALID_VALUE, `customKeyStoreId: '${rules.abbreviate(String(storeId))}' is not a custom key store id; expected 'cks-' followed by letters and digits, e.g. 'cks-1234567890abcdef0'`, scope);
   }
   checkOptionalField(scope, 'customKeyStoreName', attrs.customKeyStoreName, rules.CUSTOM_KEY_STORE_NAME);
   const knownTypes: unknown[] = Object.values(CustomKeyStoreType);
   if (attrs.customKeyStoreType !== undefined && !knownTypes.includes(attrs.customKeyStoreType)) {
-    throw new CustomKeyStoreValidationError(`customKeyStoreType: '${attrs.customKeyStoreType}' is not a custom key store type; expected CustomKeyStoreType.AWS_CLOUDHSM or CustomKeyStoreType.EXTERNAL_KEY_STORE`, scope);
+    throw new CustomKeyStoreValidationError(CustomKeyStoreErrorCode.INVALID_VALUE, `customKeyStoreType: '${attrs.customKeyStoreType}' is not a custom key store type; expected CustomKeyStoreType.AWS_CLOUDHSM or CustomKeyStoreType.EXTERNAL_KEY_STORE`, scope);
   }
 }
 
 function rejectSnapshot(scope: IConstruct, policy: RemovalPolicy): void {
   if (policy === RemovalPolicy.SNAPSHOT) {
-    throw new CustomKeyStoreValidationError('removalPolicy: SNAPSHOT is not supported by custom key stores; expected DESTROY, RETAIN or RETAIN_ON_UPDATE_OR_DELETE', scope);
+    throw new CustomKeyStoreValidationError(CustomKeyStoreErrorCode.UNSUPPORTED_SETTING, 'removalPolicy: SNAPSHOT is not supported by custom key stores; expected DESTROY, RETAIN or RETAIN_ON_UPDATE_OR_DELETE', scope);
   }
 }
 
@@ -511,11 +513,11 @@ function waitTimeoutSeconds(scope: IConstruct, wait: Duration | undefined): numb
     return DEFAULT_WAIT_SECONDS;
   }
   if (Token.isUnresolved(wait.toString()) || wait.isUnresolved()) {
-    throw new CustomKeyStoreValidationError('waitTimeout: is a token; expected a literal Duration, because the provider plans its polling at synth time', scope);
+    throw new CustomKeyStoreValidationError(CustomKeyStoreErrorCode.TOKEN_NOT_SUPPORTED, 'waitTimeout: is a token; expected a literal Duration, because the provider plans its polling at synth time', scope);
   }
   const seconds = wait.toSeconds();
   if (!Number.isInteger(seconds) || seconds < MIN_WAIT_SECONDS || seconds > MAX_WAIT_SECONDS) {
-    throw new CustomKeyStoreValidationError(`waitTimeout: ${wait.toHumanString()} is out of range; expected whole seconds from 1 minute to ${MAX_WAIT_SECONDS / 60} minutes (the provider framework stops at 1 hour, CloudFormation's limit for a custom resource)`, scope);
+    throw new CustomKeyStoreValidationError(CustomKeyStoreErrorCode.OUT_OF_RANGE, `waitTimeout: ${wait.toHumanString()} is out of range; expected whole seconds from 1 minute to ${MAX_WAIT_SECONDS / 60} minutes (the provider framework stops at 1 hour, CloudFormation's limit for a custom resource)`, scope);
   }
   return seconds;
 }

@@ -4,7 +4,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import * as rules from './private/contract/field-rules';
 import { CustomKeyStoreType } from './custom-key-store-type';
-import { CustomKeyStoreValidationError } from './errors';
+import { CustomKeyStoreErrorCode, CustomKeyStoreValidationError } from './errors';
 import { KeyStoreBackendConfig } from './private/backend-config';
 import { PUBLIC_ENDPOINT, VPC_ENDPOINT_SERVICE } from './private/contract/resource-properties';
 import {
@@ -219,18 +219,18 @@ function bindExternal(
 /** The cluster's id from exactly one of `clusterId` and `cluster`: a literal id, or the cluster resource's `ClusterId` attribute. */
 function clusterIdOf(scope: Construct, props: CloudHsmBackendProps): string {
   if (props.cluster !== undefined && props.clusterId !== undefined) {
-    throw new CustomKeyStoreValidationError('clusterId and cluster are both given; expected exactly one of them (cluster for an AWS::CloudHSM::Cluster declared with aws_cloudhsm.CfnCluster, clusterId for any other cluster)', scope);
+    throw new CustomKeyStoreValidationError(CustomKeyStoreErrorCode.CONFLICTING_PROPERTIES, 'clusterId and cluster are both given; expected exactly one of them (cluster for an AWS::CloudHSM::Cluster declared with aws_cloudhsm.CfnCluster, clusterId for any other cluster)', scope);
   }
   if (props.cluster === undefined) {
     if (props.clusterId === undefined) {
-      throw new CustomKeyStoreValidationError(`clusterId or cluster is required; expected clusterId: ${rules.CLOUD_HSM_CLUSTER_ID.rule}, or cluster: an aws_cloudhsm.CfnCluster`, scope);
+      throw new CustomKeyStoreValidationError(CustomKeyStoreErrorCode.MISSING_PROPERTY, `clusterId or cluster is required; expected clusterId: ${rules.CLOUD_HSM_CLUSTER_ID.rule}, or cluster: an aws_cloudhsm.CfnCluster`, scope);
     }
     checkField(scope, 'clusterId', props.clusterId, rules.CLOUD_HSM_CLUSTER_ID, CLUSTER_ID_HINTS);
     return props.clusterId;
   }
   // Checked for JavaScript callers, whom no compiler stops from passing an id or another resource.
   if (!cloudhsm.CfnCluster.isCfnCluster(props.cluster)) {
-    throw new CustomKeyStoreValidationError('cluster: is not an AWS::CloudHSM::Cluster resource; expected an aws_cloudhsm.CfnCluster (for a cluster id, use clusterId)', scope);
+    throw new CustomKeyStoreValidationError(CustomKeyStoreErrorCode.INVALID_VALUE, 'cluster: is not an AWS::CloudHSM::Cluster resource; expected an aws_cloudhsm.CfnCluster (for a cluster id, use clusterId)', scope);
   }
   return props.cluster.attrClusterId;
 }
@@ -238,13 +238,13 @@ function clusterIdOf(scope: Construct, props: CloudHsmBackendProps): string {
 /** A JavaScript caller can hand one kind of store the other kind's secret: say so rather than ignore it. */
 function rejectOtherKind(scope: Construct, props: object, property: string, kind: string, own: string): void {
   if (property in props) {
-    throw new CustomKeyStoreValidationError(`${property} does not apply here: ${kind} takes ${own} only; expected one secret of the store's own kind`, scope);
+    throw new CustomKeyStoreValidationError(CustomKeyStoreErrorCode.STORE_TYPE_MISMATCH, `${property} does not apply here: ${kind} takes ${own} only; expected one secret of the store's own kind`, scope);
   }
 }
 
 /** Checked for JavaScript callers, whom no compiler stops from passing a string or nothing. */
 function requireSecret(scope: Construct, property: string, secret: unknown, what: string): void {
   if (typeof secret !== 'object' || secret === null || typeof (secret as Partial<secretsmanager.ISecret>).secretArn !== 'string') {
-    throw new CustomKeyStoreValidationError(`${property} is required; expected ${what} (a secretsmanager.ISecret, never the value itself)`, scope);
+    throw new CustomKeyStoreValidationError(CustomKeyStoreErrorCode.MISSING_PROPERTY, `${property} is required; expected ${what} (a secretsmanager.ISecret, never the value itself)`, scope);
   }
 }
