@@ -62,14 +62,14 @@ export class CustomKeyStoreErrors {
    * JavaScript) or from its message (any language: in Python, Java, .NET and Go the jsii runtime's
    * error carries the code at the start of its message, e.g. `str(error)` in Python).
    *
-   * @param error the error, or its message
+   * @param x the error, or its message
    * @returns the code, or undefined for anything else (another error, or a message without one of this library's codes)
    */
-  public static codeOf(error: unknown): CustomKeyStoreErrorCode | undefined {
-    if (CustomKeyStoreErrors.isValidationError(error)) {
-      return (error as CustomKeyStoreValidationError).code;
+  public static codeOf(x: unknown): CustomKeyStoreErrorCode | undefined {
+    if (CustomKeyStoreErrors.isValidationError(x)) {
+      return (x as CustomKeyStoreValidationError).code;
     }
-    const message = typeof error === 'string' ? error : error instanceof Error ? error.message : undefined;
+    const message = typeof x === 'string' ? x : x instanceof Error ? x.message : undefined;
     const found = message === undefined ? undefined : CODE_IN_MESSAGE.exec(message)?.[1];
     return CODES.find((code) => code === found);
   }
