@@ -134,6 +134,7 @@ export class CustomKeyStoreKey extends Resource implements kms.IKey, ITaggable {
   private readonly resource: CustomResource;
   private aliasCount = 0;
 
+  /** Declares a KMS key in a custom key store; its input is checked here, at synth time (see `CustomKeyStoreErrorCode`). */
   constructor(scope: Construct, id: string, props: CustomKeyStoreKeyProps) {
     super(scope, id);
     const store = props.customKeyStore as ICustomKeyStore | undefined;

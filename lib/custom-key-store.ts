@@ -1,4 +1,4 @@
-import { CustomResource, Duration, IResource, RemovalPolicy, Resource, Token } from 'aws-cdk-lib';
+import { CustomResource, Duration, IResource, RemovalPolicy, Resource, ResourceProps, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct, IConstruct } from 'constructs';
 import { CustomKeyStoreKey, CustomKeyStoreKeyOptions } from './custom-key-store-key';
@@ -239,9 +239,19 @@ export interface CustomKeyStoreProps {
  * for it, and keys (`addKey`). Extended by `CustomKeyStore` and by the stores its `fromXxx` methods import.
  */
 export abstract class CustomKeyStoreBase extends Resource implements ICustomKeyStore {
+  /** The store's id, e.g. `cks-1234567890abcdef0` (a token for a store declared here). */
   public abstract readonly customKeyStoreId: string;
+
+  /** The store's kind, when known. */
   public abstract readonly customKeyStoreType?: CustomKeyStoreType;
+
+  /** The store's name, when known. */
   public abstract readonly customKeyStoreName?: string;
+
+  /** Declares the store's construct; called by `CustomKeyStore` and by the stores it imports. */
+  constructor(scope: Construct, id: string, props: ResourceProps = {}) {
+    super(scope, id, props);
+  }
 
   /** A metric KMS publishes for this store in `AWS/KMS`, by name, with its `CustomKeyStoreId`. */
   public metric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
@@ -323,6 +333,11 @@ export class CustomKeyStore extends CustomKeyStoreBase {
     return imported;
   }
 
+  /**
+   * The store's id, e.g. `cks-1234567890abcdef0`: a token (the custom resource's Ref), known after the deployment.
+   *
+   * @attribute
+   */
   public readonly customKeyStoreId: string;
 
   /** The store's name (always set for a store declared here; optional only because an imported store may not know it). */
@@ -347,6 +362,7 @@ export class CustomKeyStore extends CustomKeyStoreBase {
   private connectionWatched = false;
   private credentialSynced = false;
 
+  /** Declares a custom key store; its input is checked here, at synth time (see `CustomKeyStoreErrorCode`). */
   constructor(scope: Construct, id: string, props: CustomKeyStoreProps) {
     super(scope, id);
     checkField(this, 'customKeyStoreName', props.customKeyStoreName, rules.CUSTOM_KEY_STORE_NAME);
