@@ -1,4 +1,4 @@
-import { CustomResource, Duration, ITaggable, Lazy, RemovalPolicy, Resource, Stack, TagManager, TagType, Token } from 'aws-cdk-lib';
+import { CustomResource, Duration, ITaggable, Lazy, RemovalPolicy, Resource, TagManager, TagType, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct, IConstruct } from 'constructs';
@@ -8,12 +8,8 @@ import { CLOUD_HSM, EXTERNAL_KEY_STORE } from './private/contract/resource-prope
 import { DEFAULT_PENDING_WINDOW_DAYS, KEY_RESOURCE_TYPE, KeyResourceProperties, KeyTag, MAX_PENDING_WINDOW_DAYS, MIN_PENDING_WINDOW_DAYS } from './private/contract/key-properties';
 import { isDeclaredDisconnected } from './private/key-store-facts';
 import { KeyStoreProvider } from './private/provider/key-store-provider';
-import { CustomKeyStoreValidationError } from './errors';
+import { CustomKeyStoreErrorCode, CustomKeyStoreValidationError } from './errors';
 import { checkOptionalField } from './private/validation';
-
-// aws-cdk-lib's own action lists for kms.Key's grants (aws-kms/lib/private/perms, not exported).
-const ENCRYPT_ACTIONS = ['kms:Encrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*'];
-const DECRYPT_ACTIONS = ['kms:Decrypt'];
 
 /** Properties of a KMS key in a custom key store, apart from the store (see `CustomKeyStore.addKey`). */
 export interface CustomKeyStoreKeyOptions {
@@ -130,15 +126,20 @@ export class CustomKeyStoreKey extends Resource implements kms.IKey, ITaggable {
   /** Tags applied with `Tags.of(...)`, sent to KMS with CreateKey and TagResource. */
   public readonly tags: TagManager;
 
+  /** The key's grant methods, as kms.Key's `grants` (the `grantXxx()` methods call them). */
+  public readonly grants: kms.KeyGrants;
+
   /** The key policy: `addToResourcePolicy` adds to it. */
   private readonly policy: iam.PolicyDocument;
+  private readonly resource: CustomResource;
   private aliasCount = 0;
 
+  /** Declares a KMS key in a custom key store; its input is checked here, at synth time (see `CustomKeyStoreErrorCode`). */
   constructor(scope: Construct, id: string, props: CustomKeyStoreKeyProps) {
     super(scope, id);
     const store = props.customKeyStore as ICustomKeyStore | undefined;
     if (!store || typeof store.customKeyStoreId !== 'string') {
-      throw new CustomKeyStoreValidationError('customKeyStore is required; expected a CustomKeyStore or CustomKeyStore.fromCustomKeyStoreId(...)', this);
+      throw new CustomKeyStoreValidationError(CustomKeyStoreErrorCode.MISSING_PROPERTY, 'customKeyStore is required; expected a CustomKeyStore or CustomKeyStore.fromCustomKeyStoreId(...)', this);
     }
     checkKeyKind(this, props);
     const origin = originFor(this, store, props.xksKeyId);
@@ -146,9 +147,7 @@ export class CustomKeyStoreKey extends Resource implements kms.IKey, ITaggable {
     checkOptionalField(this, 'description', props.description, rules.KEY_DESCRIPTION);
     const pendingWindowDays = pendingWindowInDays(this, props.pendingWindow);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
-    if (removalPolicy === RemovalPolicy.SNAPSHOT) {
-      throw new CustomKeyStoreValidationError('removalPolicy: SNAPSHOT is not supported by KMS keys; expected RETAIN (the default), DESTROY or RETAIN_ON_UPDATE_OR_DELETE', this);
-    }
+    rejectSnapshot(this, removalPolicy);
 
     this.policy = props.policy ?? defaultKeyPolicy();
     this.node.addValidation({ validate: () => this.policy.validateForResourcePolicy() });
@@ -167,18 +166,33 @@ export class CustomKeyStoreKey extends Resource implements kms.IKey, ITaggable {
       PendingWindowInDays: String(pendingWindowDays),
       Tags: Lazy.any({ produce: () => renderTags(this.tags) }, { omitEmptyArray: true }) as unknown as KeyTag[],
     };
-    const resource = new CustomResource(this, 'Resource', {
+    const resource = (this.resource = new CustomResource(this, 'Resource', {
       serviceToken: provider.serviceToken,
       resourceType: KEY_RESOURCE_TYPE,
       properties: { ...properties },
       removalPolicy,
-    });
+    }));
     this.keyId = resource.ref;
     this.keyArn = resource.getAttString('Arn');
+    // trustAccountIdentities: kms.Key's default since CDK v2 (the default key policy lets the account's IAM policies decide).
+    this.grants = kms.KeyGrants.fromKey(this, true);
 
     if (props.alias !== undefined) {
       this.addAlias(props.alias);
     }
+  }
+
+  /**
+   * Sets what happens to the key when it leaves the stack, as the `removalPolicy` property does:
+   * the policy goes on the key's custom resource (its DeletionPolicy and UpdateReplacePolicy).
+   *
+   * With DESTROY the key's deletion is scheduled after `pendingWindow`; with RETAIN (or
+   * RETAIN_ON_UPDATE_OR_DELETE, when it is not a failed first deployment) CloudFormation forgets
+   * the key and KMS keeps it. SNAPSHOT is not supported.
+   */
+  public applyRemovalPolicy(policy: RemovalPolicy): void {
+    rejectSnapshot(this, policy);
+    this.resource.applyRemovalPolicy(policy);
   }
 
   /** The key as aws-cdk-lib's generated interfaces refer to it. */
@@ -204,91 +218,54 @@ export class CustomKeyStoreKey extends Resource implements kms.IKey, ITaggable {
   }
 
   /**
-   * Grants `actions` on this key, by kms.Key's rules: with the default key policy (which lets the
-   * account's IAM policies decide) to the principal's policy when it is in this account, and to
-   * the key policy as well for principals of other accounts or Regions.
+   * Grants `actions` on this key, by kms.Key's rules (aws-cdk-lib's `kms.KeyGrants`): with the
+   * default key policy (which lets the account's IAM policies decide) to the principal's policy
+   * when it is in this account, and to the key policy as well for principals of other accounts or
+   * Regions.
    */
   public grant(grantee: iam.IGrantable, ...actions: string[]): iam.Grant {
-    const dependentAccount = this.granteeStackDependsOnKeyStack(grantee);
-    const principal = dependentAccount ? new iam.AccountPrincipal(dependentAccount) : grantee.grantPrincipal;
-    const crossEnvironment = this.isGranteeFromAnotherEnvironment(grantee);
-    const options: iam.GrantWithResourceOptions = {
-      grantee,
-      actions,
-      resource: this,
-      resourceArns: [this.keyArn],
-      resourceSelfArns: crossEnvironment ? undefined : ['*'],
-    };
-    if (!crossEnvironment) {
-      return iam.Grant.addToPrincipalOrResource(options);
-    }
-    // A key's ARN is not known in another environment's template: as kms.Key, fall back to '*'.
-    return iam.Grant.addToPrincipalAndResource({ ...options, resourceArns: ['*'], resourcePolicyPrincipal: principal });
+    return this.grants.actions(grantee, ...actions);
   }
 
+  /** Grants decryption (`kms:Decrypt`) with this key to `grantee`, as kms.Key's. */
   public grantDecrypt(grantee: iam.IGrantable): iam.Grant {
-    return this.grant(grantee, ...DECRYPT_ACTIONS);
+    return this.grants.decrypt(grantee);
   }
 
+  /** Grants encryption (`kms:Encrypt`, `kms:ReEncrypt*`, `kms:GenerateDataKey*`) with this key to `grantee`, as kms.Key's. */
   public grantEncrypt(grantee: iam.IGrantable): iam.Grant {
-    return this.grant(grantee, ...ENCRYPT_ACTIONS);
+    return this.grants.encrypt(grantee);
   }
 
+  /** Grants encryption and decryption with this key to `grantee` (`grantEncrypt`'s actions and `kms:Decrypt`), as kms.Key's. */
   public grantEncryptDecrypt(grantee: iam.IGrantable): iam.Grant {
-    return this.grant(grantee, ...DECRYPT_ACTIONS, ...ENCRYPT_ACTIONS);
+    return this.grants.encryptDecrypt(grantee);
   }
 
   /** As kms.Key's; a key in a custom key store is symmetric, so KMS refuses Sign with it. */
   public grantSign(grantee: iam.IGrantable): iam.Grant {
-    return this.grant(grantee, 'kms:Sign');
+    return this.grants.sign(grantee);
   }
 
   /** As kms.Key's; a key in a custom key store is symmetric, so KMS refuses Verify with it. */
   public grantVerify(grantee: iam.IGrantable): iam.Grant {
-    return this.grant(grantee, 'kms:Verify');
+    return this.grants.verify(grantee);
   }
 
   /** As kms.Key's; a key in a custom key store is symmetric, so KMS refuses Sign and Verify with it. */
   public grantSignVerify(grantee: iam.IGrantable): iam.Grant {
-    return this.grant(grantee, 'kms:Sign', 'kms:Verify');
+    return this.grants.signVerify(grantee);
   }
 
   /** As kms.Key's; a key in a custom key store is not an HMAC key, so KMS refuses GenerateMac with it. */
   public grantGenerateMac(grantee: iam.IGrantable): iam.Grant {
-    return this.grant(grantee, 'kms:GenerateMac');
+    return this.grants.generateMac(grantee);
   }
 
   /** As kms.Key's; a key in a custom key store is not an HMAC key, so KMS refuses VerifyMac with it. */
   public grantVerifyMac(grantee: iam.IGrantable): iam.Grant {
-    return this.grant(grantee, 'kms:VerifyMac');
+    return this.grants.verifyMac(grantee);
   }
-
-  /** The account to name in the key policy when the grantee's stack deploys after this one. */
-  private granteeStackDependsOnKeyStack(grantee: iam.IGrantable): string | undefined {
-    const principal = grantee.grantPrincipal;
-    if (!isConstruct(principal)) {
-      return undefined;
-    }
-    const keyStack = Stack.of(this);
-    const granteeStack = Stack.of(principal);
-    if (keyStack === granteeStack) {
-      return undefined;
-    }
-    return granteeStack.dependencies.includes(keyStack) ? granteeStack.account : undefined;
-  }
-
-  private isGranteeFromAnotherEnvironment(grantee: iam.IGrantable): boolean {
-    if (!isConstruct(grantee)) {
-      return false;
-    }
-    const keyStack = Stack.of(this);
-    const granteeStack = Stack.of(grantee);
-    return keyStack.account !== granteeStack.account || keyStack.region !== granteeStack.region;
-  }
-}
-
-function isConstruct(x: unknown): x is IConstruct {
-  return typeof x === 'object' && x !== null && 'node' in x;
 }
 
 /** kms.Key's default policy (feature flag @aws-cdk/aws-kms:defaultKeyPolicies, always on in CDK v2). */
@@ -301,16 +278,16 @@ function defaultKeyPolicy(): iam.PolicyDocument {
 function checkKeyKind(scope: IConstruct, props: CustomKeyStoreKeyOptions): void {
   const why = 'KMS keys in custom key stores are symmetric encryption keys only';
   if (props.keySpec !== undefined && props.keySpec !== kms.KeySpec.SYMMETRIC_DEFAULT) {
-    throw new CustomKeyStoreValidationError(`keySpec: ${props.keySpec} is not supported; expected SYMMETRIC_DEFAULT (${why})`, scope);
+    throw new CustomKeyStoreValidationError(CustomKeyStoreErrorCode.UNSUPPORTED_SETTING, `keySpec: ${props.keySpec} is not supported; expected SYMMETRIC_DEFAULT (${why})`, scope);
   }
   if (props.keyUsage !== undefined && props.keyUsage !== kms.KeyUsage.ENCRYPT_DECRYPT) {
-    throw new CustomKeyStoreValidationError(`keyUsage: ${props.keyUsage} is not supported; expected ENCRYPT_DECRYPT (${why})`, scope);
+    throw new CustomKeyStoreValidationError(CustomKeyStoreErrorCode.UNSUPPORTED_SETTING, `keyUsage: ${props.keyUsage} is not supported; expected ENCRYPT_DECRYPT (${why})`, scope);
   }
   if (props.multiRegion === true) {
-    throw new CustomKeyStoreValidationError('multiRegion: true is not supported; expected false (KMS cannot create multi-Region keys in a custom key store)', scope);
+    throw new CustomKeyStoreValidationError(CustomKeyStoreErrorCode.UNSUPPORTED_SETTING, 'multiRegion: true is not supported; expected false (KMS cannot create multi-Region keys in a custom key store)', scope);
   }
   if (props.enableKeyRotation === true) {
-    throw new CustomKeyStoreValidationError('enableKeyRotation: true is not supported; expected false (KMS does not rotate keys in custom key stores automatically; rotate by creating a new key and moving the alias)', scope);
+    throw new CustomKeyStoreValidationError(CustomKeyStoreErrorCode.UNSUPPORTED_SETTING, 'enableKeyRotation: true is not supported; expected false (KMS does not rotate keys in custom key stores automatically; rotate by creating a new key and moving the alias)', scope);
   }
 }
 
@@ -319,17 +296,23 @@ function originFor(scope: IConstruct, store: ICustomKeyStore, xksKeyId: string |
   const name = store.customKeyStoreName;
   const label = name !== undefined && !Token.isUnresolved(name) ? ` '${name}'` : '';
   if (isDeclaredDisconnected(store)) {
-    throw new CustomKeyStoreValidationError(`customKeyStore:${label} is declared with connected: false; expected a connected store (KMS cannot create keys in a disconnected store)`, scope);
+    throw new CustomKeyStoreValidationError(CustomKeyStoreErrorCode.STORE_NOT_CONNECTED, `customKeyStore:${label} is declared with connected: false; expected a connected store (KMS cannot create keys in a disconnected store)`, scope);
   }
   // A store imported without its type: the xksKeyId says which kind it is.
   const type: string = store.customKeyStoreType ?? (xksKeyId !== undefined ? EXTERNAL_KEY_STORE : CLOUD_HSM);
   if (type === EXTERNAL_KEY_STORE && xksKeyId === undefined) {
-    throw new CustomKeyStoreValidationError(`xksKeyId is required for a key in external key store${label}; expected ${rules.XKS_KEY_ID.rule}`, scope);
+    throw new CustomKeyStoreValidationError(CustomKeyStoreErrorCode.STORE_TYPE_MISMATCH, `xksKeyId is required for a key in external key store${label}; expected ${rules.XKS_KEY_ID.rule}`, scope);
   }
   if (type === CLOUD_HSM && xksKeyId !== undefined) {
-    throw new CustomKeyStoreValidationError(`xksKeyId: is not allowed for a key in CloudHSM key store${label}; expected no xksKeyId (KMS generates the key material in the cluster)`, scope);
+    throw new CustomKeyStoreValidationError(CustomKeyStoreErrorCode.STORE_TYPE_MISMATCH, `xksKeyId: is not allowed for a key in CloudHSM key store${label}; expected no xksKeyId (KMS generates the key material in the cluster)`, scope);
   }
   return type;
+}
+
+function rejectSnapshot(scope: IConstruct, policy: RemovalPolicy): void {
+  if (policy === RemovalPolicy.SNAPSHOT) {
+    throw new CustomKeyStoreValidationError(CustomKeyStoreErrorCode.UNSUPPORTED_SETTING, 'removalPolicy: SNAPSHOT is not supported by KMS keys; expected RETAIN (the default), DESTROY or RETAIN_ON_UPDATE_OR_DELETE', scope);
+  }
 }
 
 function pendingWindowInDays(scope: IConstruct, window: Duration | undefined): number {
@@ -337,11 +320,11 @@ function pendingWindowInDays(scope: IConstruct, window: Duration | undefined): n
     return DEFAULT_PENDING_WINDOW_DAYS;
   }
   if (window.isUnresolved()) {
-    throw new CustomKeyStoreValidationError('pendingWindow: is a token; expected a literal Duration of 7-30 days', scope);
+    throw new CustomKeyStoreValidationError(CustomKeyStoreErrorCode.TOKEN_NOT_SUPPORTED, 'pendingWindow: is a token; expected a literal Duration of 7-30 days', scope);
   }
   const days = window.toDays({ integral: false });
   if (!Number.isInteger(days) || days < MIN_PENDING_WINDOW_DAYS || days > MAX_PENDING_WINDOW_DAYS) {
-    throw new CustomKeyStoreValidationError(`pendingWindow: ${window.toHumanString()} is out of range; expected whole days from ${MIN_PENDING_WINDOW_DAYS} to ${MAX_PENDING_WINDOW_DAYS} (ScheduleKeyDeletion's PendingWindowInDays)`, scope);
+    throw new CustomKeyStoreValidationError(CustomKeyStoreErrorCode.OUT_OF_RANGE, `pendingWindow: ${window.toHumanString()} is out of range; expected whole days from ${MIN_PENDING_WINDOW_DAYS} to ${MAX_PENDING_WINDOW_DAYS} (ScheduleKeyDeletion's PendingWindowInDays)`, scope);
   }
   return days;
 }

@@ -1,9 +1,9 @@
-import { CustomResource, Duration, IResource, RemovalPolicy, Resource, Token } from 'aws-cdk-lib';
+import { CustomResource, Duration, IResource, RemovalPolicy, Resource, ResourceProps, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct, IConstruct } from 'constructs';
 import { CustomKeyStoreKey, CustomKeyStoreKeyOptions } from './custom-key-store-key';
 import { CustomKeyStoreType } from './custom-key-store-type';
-import { CustomKeyStoreValidationError } from './errors';
+import { CustomKeyStoreErrorCode, CustomKeyStoreValidationError } from './errors';
 import { KeyStoreBackend } from './key-store-backend';
 import { RecommendedAlarmsOptions, XksExternalKeyManagerState, XksProxyErrorsMetricOptions } from './monitoring';
 import * as rules from './private/contract/field-rules';
@@ -65,7 +65,7 @@ export interface ICustomKeyStore extends IResource {
    * @default - statistic Average, period 5 minutes
    * @see https://docs.aws.amazon.com/kms/latest/developerguide/monitoring-cloudwatch.html
    */
-  metricXksProxyLatency(props?: cloudwatch.MetricOptions): cloudwatch.IMetric;
+  metricXksProxyLatency(props?: cloudwatch.MetricOptions): cloudwatch.MathExpression;
 
   /**
    * `XksProxyErrors`: the requests to the store's XKS proxy that failed, over every operation, key
@@ -77,7 +77,7 @@ export interface ICustomKeyStore extends IResource {
    * @default - statistic Sum, period 5 minutes, every error type
    * @see https://docs.aws.amazon.com/kms/latest/developerguide/monitoring-cloudwatch.html
    */
-  metricXksProxyErrors(props?: XksProxyErrorsMetricOptions): cloudwatch.IMetric;
+  metricXksProxyErrors(props?: XksProxyErrorsMetricOptions): cloudwatch.MathExpression;
 
   /**
    * `XksProxyCertificateDaysToExpire`: the days until the TLS certificate of the store's XKS proxy
@@ -87,7 +87,7 @@ export interface ICustomKeyStore extends IResource {
    * @default - statistic Minimum, period 5 minutes
    * @see https://docs.aws.amazon.com/kms/latest/developerguide/monitoring-cloudwatch.html
    */
-  metricXksProxyCertificateDaysToExpire(props?: cloudwatch.MetricOptions): cloudwatch.IMetric;
+  metricXksProxyCertificateDaysToExpire(props?: cloudwatch.MetricOptions): cloudwatch.MathExpression;
 
   /**
    * `XksProxyCredentialAge`: the days since the store was given its current XKS proxy credential.
@@ -115,7 +115,7 @@ export interface ICustomKeyStore extends IResource {
    * @default - statistic Sum, period 5 minutes
    * @see https://docs.aws.amazon.com/kms/latest/developerguide/monitoring-cloudwatch.html
    */
-  metricExternalKeyStoreThrottle(props?: cloudwatch.MetricOptions): cloudwatch.IMetric;
+  metricExternalKeyStoreThrottle(props?: cloudwatch.MetricOptions): cloudwatch.MathExpression;
 
   /**
    * `CloudHSMKeyStoreThrottle`: the requests for the keys of this CloudHSM key store that KMS
@@ -126,7 +126,18 @@ export interface ICustomKeyStore extends IResource {
    * @default - statistic Sum, period 5 minutes
    * @see https://docs.aws.amazon.com/kms/latest/developerguide/monitoring-cloudwatch.html
    */
-  metricCloudHsmKeyStoreThrottle(props?: cloudwatch.MetricOptions): cloudwatch.IMetric;
+  metricCloudHsmKeyStoreThrottle(props?: cloudwatch.MetricOptions): cloudwatch.MathExpression;
+
+  /**
+   * Declares a KMS key in this store, as a child of the store's construct (a convenience for
+   * `new CustomKeyStoreKey(...)`), for a store declared here and an imported one alike.
+   *
+   * The key is checked against what is known of the store: its type (an external key store's
+   * key needs `xksKeyId`, a CloudHSM key store's refuses it; for a store imported without its
+   * type, giving `xksKeyId` makes the key an external key store key) and, for a store declared
+   * here, that it is declared connected.
+   */
+  addKey(id: string, options?: CustomKeyStoreKeyOptions): CustomKeyStoreKey;
 }
 
 /** What is known of a custom key store made outside this stack. */
@@ -225,12 +236,22 @@ export interface CustomKeyStoreProps {
 
 /**
  * What every custom key store offers, declared in this app or imported: the metrics KMS publishes
- * for external key stores. Extended by `CustomKeyStore` and by the stores its `fromXxx` methods import.
+ * for it, and keys (`addKey`). Extended by `CustomKeyStore` and by the stores its `fromXxx` methods import.
  */
 export abstract class CustomKeyStoreBase extends Resource implements ICustomKeyStore {
+  /** The store's id, e.g. `cks-1234567890abcdef0` (a token for a store declared here). */
   public abstract readonly customKeyStoreId: string;
+
+  /** The store's kind, when known. */
   public abstract readonly customKeyStoreType?: CustomKeyStoreType;
+
+  /** The store's name, when known. */
   public abstract readonly customKeyStoreName?: string;
+
+  /** Declares the store's construct; called by `CustomKeyStore` and by the stores it imports. */
+  constructor(scope: Construct, id: string, props: ResourceProps = {}) {
+    super(scope, id, props);
+  }
 
   /** A metric KMS publishes for this store in `AWS/KMS`, by name, with its `CustomKeyStoreId`. */
   public metric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
@@ -238,17 +259,17 @@ export abstract class CustomKeyStoreBase extends Resource implements ICustomKeyS
   }
 
   /** `XksProxyLatency` over every operation and key spec of this external key store (a Metrics Insights query; see `ICustomKeyStore`). */
-  public metricXksProxyLatency(props?: cloudwatch.MetricOptions): cloudwatch.IMetric {
+  public metricXksProxyLatency(props?: cloudwatch.MetricOptions): cloudwatch.MathExpression {
     return metrics.xksProxyLatency(this, props);
   }
 
   /** `XksProxyErrors` of this external key store, all or of one `errorType` (a Metrics Insights query; see `ICustomKeyStore`). */
-  public metricXksProxyErrors(props?: XksProxyErrorsMetricOptions): cloudwatch.IMetric {
+  public metricXksProxyErrors(props?: XksProxyErrorsMetricOptions): cloudwatch.MathExpression {
     return metrics.xksProxyErrors(this, props);
   }
 
   /** `XksProxyCertificateDaysToExpire`, the fewest over every certificate name of this external key store (a Metrics Insights query). */
-  public metricXksProxyCertificateDaysToExpire(props?: cloudwatch.MetricOptions): cloudwatch.IMetric {
+  public metricXksProxyCertificateDaysToExpire(props?: cloudwatch.MetricOptions): cloudwatch.MathExpression {
     return metrics.xksProxyCertificateDaysToExpire(this, props);
   }
 
@@ -263,13 +284,18 @@ export abstract class CustomKeyStoreBase extends Resource implements ICustomKeyS
   }
 
   /** `ExternalKeyStoreThrottle` over every operation and key spec of this external key store (a Metrics Insights query). */
-  public metricExternalKeyStoreThrottle(props?: cloudwatch.MetricOptions): cloudwatch.IMetric {
+  public metricExternalKeyStoreThrottle(props?: cloudwatch.MetricOptions): cloudwatch.MathExpression {
     return metrics.externalKeyStoreThrottle(this, props);
   }
 
   /** `CloudHSMKeyStoreThrottle` over every operation of this CloudHSM key store (a Metrics Insights query). */
-  public metricCloudHsmKeyStoreThrottle(props?: cloudwatch.MetricOptions): cloudwatch.IMetric {
+  public metricCloudHsmKeyStoreThrottle(props?: cloudwatch.MetricOptions): cloudwatch.MathExpression {
     return metrics.cloudHsmKeyStoreThrottle(this, props);
+  }
+
+  /** Declares a KMS key in this store, as a child of the store (a convenience for `new CustomKeyStoreKey(...)`). */
+  public addKey(id: string, options: CustomKeyStoreKeyOptions = {}): CustomKeyStoreKey {
+    return new CustomKeyStoreKey(this, id, { ...options, customKeyStore: this });
   }
 }
 
@@ -307,6 +333,11 @@ export class CustomKeyStore extends CustomKeyStoreBase {
     return imported;
   }
 
+  /**
+   * The store's id, e.g. `cks-1234567890abcdef0`: a token (the custom resource's Ref), known after the deployment.
+   *
+   * @attribute
+   */
   public readonly customKeyStoreId: string;
 
   /** The store's name (always set for a store declared here; optional only because an imported store may not know it). */
@@ -331,13 +362,14 @@ export class CustomKeyStore extends CustomKeyStoreBase {
   private connectionWatched = false;
   private credentialSynced = false;
 
+  /** Declares a custom key store; its input is checked here, at synth time (see `CustomKeyStoreErrorCode`). */
   constructor(scope: Construct, id: string, props: CustomKeyStoreProps) {
     super(scope, id);
     checkField(this, 'customKeyStoreName', props.customKeyStoreName, rules.CUSTOM_KEY_STORE_NAME);
     // Checked for JavaScript callers, whom no compiler stops from leaving it out.
     const backendInput = props.backend as KeyStoreBackend | undefined;
     if (!backendInput || typeof (backendInput as Partial<KeyStoreBackend>)._bind !== 'function') {
-      throw new CustomKeyStoreValidationError('backend is required; expected KeyStoreBackend.cloudHsm(...), KeyStoreBackend.externalPublicEndpoint(...) or KeyStoreBackend.externalVpcEndpointService(...)', this);
+      throw new CustomKeyStoreValidationError(CustomKeyStoreErrorCode.MISSING_PROPERTY, 'backend is required; expected KeyStoreBackend.cloudHsm(...), KeyStoreBackend.externalPublicEndpoint(...) or KeyStoreBackend.externalVpcEndpointService(...)', this);
     }
     const waitSeconds = waitTimeoutSeconds(this, props.waitTimeout);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.DESTROY;
@@ -382,6 +414,7 @@ export class CustomKeyStore extends CustomKeyStoreBase {
     if (props.syncProxyCredential) {
       if (!backend.proxyCredential) {
         throw new CustomKeyStoreValidationError(
+          CustomKeyStoreErrorCode.STORE_TYPE_MISMATCH,
           'syncProxyCredential: applies to external key stores only; a CloudHSM key store has no proxy credential, and KMS rotates its kmsuser password itself on every connect (see the README, "The kmsuser password")',
           this,
         );
@@ -426,6 +459,7 @@ export class CustomKeyStore extends CustomKeyStoreBase {
   public metricProxyCredentialSyncFailed(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     if (!this.credentialSynced) {
       throw new CustomKeyStoreValidationError(
+        CustomKeyStoreErrorCode.FEATURE_NOT_ENABLED,
         'metricProxyCredentialSyncFailed: the store was not declared with syncProxyCredential: true, so nothing publishes this metric for it; expected a store declared with syncProxyCredential: true',
         this,
       );
@@ -447,11 +481,6 @@ export class CustomKeyStore extends CustomKeyStoreBase {
    */
   public addRecommendedAlarms(options: RecommendedAlarmsOptions = {}): cloudwatch.Alarm[] {
     return addRecommendedAlarms(this, { wantsConnected: this.wantsConnected, clusterId: this.clusterId, credentialSynced: this.credentialSynced }, options);
-  }
-
-  /** Declares a KMS key in this store (a convenience for `new CustomKeyStoreKey(...)`). */
-  public addKey(id: string, options: CustomKeyStoreKeyOptions = {}): CustomKeyStoreKey {
-    return new CustomKeyStoreKey(this, id, { ...options, customKeyStore: this });
   }
 
   /**
@@ -480,18 +509,18 @@ function operationsMetric(store: CustomKeyStore, metricName: string, period: Dur
 function checkImportAttributes(scope: IConstruct, attrs: CustomKeyStoreAttributes): void {
   const storeId = attrs.customKeyStoreId as unknown;
   if (typeof storeId !== 'string' || (!Token.isUnresolved(storeId) && !STORE_ID_PATTERN.test(storeId))) {
-    throw new CustomKeyStoreValidationError(`customKeyStoreId: '${rules.abbreviate(String(storeId))}' is not a custom key store id; expected 'cks-' followed by letters and digits, e.g. 'cks-1234567890abcdef0'`, scope);
+    throw new CustomKeyStoreValidationError(CustomKeyStoreErrorCode.INVALID_VALUE, `customKeyStoreId: '${rules.abbreviate(String(storeId))}' is not a custom key store id; expected 'cks-' followed by letters and digits, e.g. 'cks-1234567890abcdef0'`, scope);
   }
   checkOptionalField(scope, 'customKeyStoreName', attrs.customKeyStoreName, rules.CUSTOM_KEY_STORE_NAME);
   const knownTypes: unknown[] = Object.values(CustomKeyStoreType);
   if (attrs.customKeyStoreType !== undefined && !knownTypes.includes(attrs.customKeyStoreType)) {
-    throw new CustomKeyStoreValidationError(`customKeyStoreType: '${attrs.customKeyStoreType}' is not a custom key store type; expected CustomKeyStoreType.AWS_CLOUDHSM or CustomKeyStoreType.EXTERNAL_KEY_STORE`, scope);
+    throw new CustomKeyStoreValidationError(CustomKeyStoreErrorCode.INVALID_VALUE, `customKeyStoreType: '${attrs.customKeyStoreType}' is not a custom key store type; expected CustomKeyStoreType.AWS_CLOUDHSM or CustomKeyStoreType.EXTERNAL_KEY_STORE`, scope);
   }
 }
 
 function rejectSnapshot(scope: IConstruct, policy: RemovalPolicy): void {
   if (policy === RemovalPolicy.SNAPSHOT) {
-    throw new CustomKeyStoreValidationError('removalPolicy: SNAPSHOT is not supported by custom key stores; expected DESTROY, RETAIN or RETAIN_ON_UPDATE_OR_DELETE', scope);
+    throw new CustomKeyStoreValidationError(CustomKeyStoreErrorCode.UNSUPPORTED_SETTING, 'removalPolicy: SNAPSHOT is not supported by custom key stores; expected DESTROY, RETAIN or RETAIN_ON_UPDATE_OR_DELETE', scope);
   }
 }
 
@@ -500,11 +529,11 @@ function waitTimeoutSeconds(scope: IConstruct, wait: Duration | undefined): numb
     return DEFAULT_WAIT_SECONDS;
   }
   if (Token.isUnresolved(wait.toString()) || wait.isUnresolved()) {
-    throw new CustomKeyStoreValidationError('waitTimeout: is a token; expected a literal Duration, because the provider plans its polling at synth time', scope);
+    throw new CustomKeyStoreValidationError(CustomKeyStoreErrorCode.TOKEN_NOT_SUPPORTED, 'waitTimeout: is a token; expected a literal Duration, because the provider plans its polling at synth time', scope);
   }
   const seconds = wait.toSeconds();
   if (!Number.isInteger(seconds) || seconds < MIN_WAIT_SECONDS || seconds > MAX_WAIT_SECONDS) {
-    throw new CustomKeyStoreValidationError(`waitTimeout: ${wait.toHumanString()} is out of range; expected whole seconds from 1 minute to ${MAX_WAIT_SECONDS / 60} minutes (the provider framework stops at 1 hour, CloudFormation's limit for a custom resource)`, scope);
+    throw new CustomKeyStoreValidationError(CustomKeyStoreErrorCode.OUT_OF_RANGE, `waitTimeout: ${wait.toHumanString()} is out of range; expected whole seconds from 1 minute to ${MAX_WAIT_SECONDS / 60} minutes (the provider framework stops at 1 hour, CloudFormation's limit for a custom resource)`, scope);
   }
   return seconds;
 }

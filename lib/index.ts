@@ -4,7 +4,7 @@ export type { CustomKeyStoreAttributes, CustomKeyStoreProps, ICustomKeyStore } f
 export { CustomKeyStoreKey } from './custom-key-store-key';
 export type { CustomKeyStoreKeyOptions, CustomKeyStoreKeyProps } from './custom-key-store-key';
 export { CustomKeyStoreType } from './custom-key-store-type';
-export { CustomKeyStoreErrors, CustomKeyStoreValidationError } from './errors';
+export { CustomKeyStoreErrorCode, CustomKeyStoreErrors, CustomKeyStoreValidationError } from './errors';
 export { KeyStoreBackend } from './key-store-backend';
 export type { CloudHsmBackendProps, ExternalBackendProps, ExternalVpcEndpointServiceBackendProps } from './key-store-backend';
 export { XksExternalKeyManagerState, XksProxyErrorType } from './monitoring';

@@ -1,9 +1,10 @@
 import { Stack, Token } from 'aws-cdk-lib';
+import * as cloudhsm from 'aws-cdk-lib/aws-cloudhsm';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import * as rules from './private/contract/field-rules';
 import { CustomKeyStoreType } from './custom-key-store-type';
-import { CustomKeyStoreValidationError } from './errors';
+import { CustomKeyStoreErrorCode, CustomKeyStoreValidationError } from './errors';
 import { KeyStoreBackendConfig } from './private/backend-config';
 import { PUBLIC_ENDPOINT, VPC_ENDPOINT_SERVICE } from './private/contract/resource-properties';
 import {
@@ -24,8 +25,28 @@ export interface CloudHsmBackendProps {
    *
    * The cluster must not back another custom key store and needs at least two active HSMs in
    * different Availability Zones. It can change later only to a cluster of the same backup lineage.
+   *
+   * Give exactly one of `clusterId` and `cluster`.
+   *
+   * @default - the id of `cluster`
    */
-  readonly clusterId: string;
+  readonly clusterId?: string;
+
+  /**
+   * The cluster as an `AWS::CloudHSM::Cluster` resource declared with aws-cdk-lib's L1
+   * `aws_cloudhsm.CfnCluster`: the store takes the cluster's id from its `ClusterId` attribute,
+   * and so is created after it.
+   *
+   * That resource makes the cluster only: no HSMs, no initialization, no activation, no kmsuser.
+   * KMS creates the store only in an active cluster with the kmsuser crypto user, so do those
+   * steps (with the CloudHSM CLI) between a first deployment that creates the cluster and the one
+   * that adds the store: see the README, "A cluster declared in the stack".
+   *
+   * Give exactly one of `clusterId` and `cluster`.
+   *
+   * @default - the cluster named by `clusterId`
+   */
+  readonly cluster?: cloudhsm.CfnCluster;
 
   /**
    * The content (not the path) of the `customerCA.crt` file made when the cluster was initialized.
@@ -139,18 +160,18 @@ export class KeyStoreBackend {
 
 function bindCloudHsm(scope: Construct, props: CloudHsmBackendProps): KeyStoreBackendConfig {
   rejectOtherKind(scope, props, 'proxyCredential', 'KeyStoreBackend.cloudHsm', 'the kmsuser password (keyStorePassword)');
-  checkField(scope, 'clusterId', props.clusterId, rules.CLOUD_HSM_CLUSTER_ID, CLUSTER_ID_HINTS);
+  const clusterId = clusterIdOf(scope, props);
   checkField(scope, 'trustAnchorCertificate', props.trustAnchorCertificate, rules.TRUST_ANCHOR_CERTIFICATE, CERTIFICATE_HINTS);
   requireSecret(scope, 'keyStorePassword', props.keyStorePassword, 'a secret holding the kmsuser password as plain text');
   return {
     customKeyStoreType: CustomKeyStoreType.AWS_CLOUDHSM,
     properties: {
-      CloudHsmClusterId: props.clusterId,
+      CloudHsmClusterId: clusterId,
       TrustAnchorCertificate: props.trustAnchorCertificate,
       KeyStorePasswordSecretArn: props.keyStorePassword.secretArn,
     },
     secrets: [props.keyStorePassword],
-    clusterId: props.clusterId,
+    clusterId,
     needsCloudHsmPermissions: true,
     needsVpcEndpointServiceLookup: false,
   };
@@ -195,16 +216,35 @@ function bindExternal(
   };
 }
 
+/** The cluster's id from exactly one of `clusterId` and `cluster`: a literal id, or the cluster resource's `ClusterId` attribute. */
+function clusterIdOf(scope: Construct, props: CloudHsmBackendProps): string {
+  if (props.cluster !== undefined && props.clusterId !== undefined) {
+    throw new CustomKeyStoreValidationError(CustomKeyStoreErrorCode.CONFLICTING_PROPERTIES, 'clusterId and cluster are both given; expected exactly one of them (cluster for an AWS::CloudHSM::Cluster declared with aws_cloudhsm.CfnCluster, clusterId for any other cluster)', scope);
+  }
+  if (props.cluster === undefined) {
+    if (props.clusterId === undefined) {
+      throw new CustomKeyStoreValidationError(CustomKeyStoreErrorCode.MISSING_PROPERTY, `clusterId or cluster is required; expected clusterId: ${rules.CLOUD_HSM_CLUSTER_ID.rule}, or cluster: an aws_cloudhsm.CfnCluster`, scope);
+    }
+    checkField(scope, 'clusterId', props.clusterId, rules.CLOUD_HSM_CLUSTER_ID, CLUSTER_ID_HINTS);
+    return props.clusterId;
+  }
+  // Checked for JavaScript callers, whom no compiler stops from passing an id or another resource.
+  if (!cloudhsm.CfnCluster.isCfnCluster(props.cluster)) {
+    throw new CustomKeyStoreValidationError(CustomKeyStoreErrorCode.INVALID_VALUE, 'cluster: is not an AWS::CloudHSM::Cluster resource; expected an aws_cloudhsm.CfnCluster (for a cluster id, use clusterId)', scope);
+  }
+  return props.cluster.attrClusterId;
+}
+
 /** A JavaScript caller can hand one kind of store the other kind's secret: say so rather than ignore it. */
 function rejectOtherKind(scope: Construct, props: object, property: string, kind: string, own: string): void {
   if (property in props) {
-    throw new CustomKeyStoreValidationError(`${property} does not apply here: ${kind} takes ${own} only; expected one secret of the store's own kind`, scope);
+    throw new CustomKeyStoreValidationError(CustomKeyStoreErrorCode.STORE_TYPE_MISMATCH, `${property} does not apply here: ${kind} takes ${own} only; expected one secret of the store's own kind`, scope);
   }
 }
 
 /** Checked for JavaScript callers, whom no compiler stops from passing a string or nothing. */
 function requireSecret(scope: Construct, property: string, secret: unknown, what: string): void {
   if (typeof secret !== 'object' || secret === null || typeof (secret as Partial<secretsmanager.ISecret>).secretArn !== 'string') {
-    throw new CustomKeyStoreValidationError(`${property} is required; expected ${what} (a secretsmanager.ISecret, never the value itself)`, scope);
+    throw new CustomKeyStoreValidationError(CustomKeyStoreErrorCode.MISSING_PROPERTY, `${property} is required; expected ${what} (a secretsmanager.ISecret, never the value itself)`, scope);
   }
 }

@@ -6,19 +6,19 @@
  */
 import { Token } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
-import { CustomKeyStoreValidationError } from '../errors';
+import { CustomKeyStoreErrorCode, CustomKeyStoreValidationError } from '../errors';
 import { describeViolation, FieldRule, abbreviate } from './contract/field-rules';
 
 /** Checks a required string property; `hints` name a more specific problem than the rule's. */
 export function checkField(scope: IConstruct, property: string, value: unknown, rule: FieldRule, hints: ReadonlyArray<[RegExp, string]> = []): void {
   if (value === undefined || value === null) {
-    throw new CustomKeyStoreValidationError(`${property} is required; expected ${rule.rule}`, scope);
+    throw new CustomKeyStoreValidationError(CustomKeyStoreErrorCode.MISSING_PROPERTY, `${property} is required; expected ${rule.rule}`, scope);
   }
   if (Token.isUnresolved(value)) {
     return;
   }
   if (typeof value !== 'string') {
-    throw new CustomKeyStoreValidationError(`${property} must be a string; expected ${rule.rule}`, scope);
+    throw new CustomKeyStoreValidationError(CustomKeyStoreErrorCode.INVALID_VALUE, `${property} must be a string; expected ${rule.rule}`, scope);
   }
   const problem = describeViolation(value, rule);
   if (!problem) {
@@ -26,7 +26,7 @@ export function checkField(scope: IConstruct, property: string, value: unknown, 
   }
   const specific = hints.find(([pattern]) => pattern.test(value));
   const what = specific ? `'${abbreviate(value)}' ${specific[1]}` : problem;
-  throw new CustomKeyStoreValidationError(`${property}: ${what}; expected ${rule.rule}`, scope);
+  throw new CustomKeyStoreValidationError(CustomKeyStoreErrorCode.INVALID_VALUE, `${property}: ${what}; expected ${rule.rule}`, scope);
 }
 
 export function checkOptionalField(scope: IConstruct, property: string, value: string | undefined, rule: FieldRule, hints: ReadonlyArray<[RegExp, string]> = []): void {

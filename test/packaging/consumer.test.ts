@@ -250,7 +250,7 @@ describe('jsii-rosetta and jsii-pacmak', () => {
     const assembly = JSON.parse(fs.readFileSync(path.join(source, '.jsii'), 'utf8')) as { types: Record<string, { name: string }> };
     const typeNames = Object.values(assembly.types).map((t) => t.name);
     expect(typeNames.sort()).toEqual([
-      'CloudHsmBackendProps', 'ConnectionState', 'CustomKeyStore', 'CustomKeyStoreAttributes', 'CustomKeyStoreBase', 'CustomKeyStoreErrors', 'CustomKeyStoreKey', 'CustomKeyStoreKeyOptions', 'CustomKeyStoreKeyProps', 'CustomKeyStoreProps',
+      'CloudHsmBackendProps', 'ConnectionState', 'CustomKeyStore', 'CustomKeyStoreAttributes', 'CustomKeyStoreBase', 'CustomKeyStoreErrorCode', 'CustomKeyStoreErrors', 'CustomKeyStoreKey', 'CustomKeyStoreKeyOptions', 'CustomKeyStoreKeyProps', 'CustomKeyStoreProps',
       'CustomKeyStoreType', 'ExternalBackendProps', 'ExternalVpcEndpointServiceBackendProps', 'ICustomKeyStore', 'KeyStoreBackend', 'RecommendedAlarmsOptions',
       'XksExternalKeyManagerState', 'XksProxyErrorType', 'XksProxyErrorsMetricOptions',
     ]);

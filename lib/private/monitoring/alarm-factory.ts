@@ -25,7 +25,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct, IConstruct } from 'constructs';
 import type { CustomKeyStore } from '../../custom-key-store';
 import { CustomKeyStoreType } from '../../custom-key-store-type';
-import { CustomKeyStoreValidationError } from '../../errors';
+import { CustomKeyStoreErrorCode, CustomKeyStoreValidationError } from '../../errors';
 import { RecommendedAlarmsOptions, XksExternalKeyManagerState, XksProxyErrorType } from '../../monitoring';
 
 export const ALARMS_ID = 'RecommendedAlarms';
@@ -59,6 +59,7 @@ interface AlarmSpec {
 export function addRecommendedAlarms(store: CustomKeyStore, facts: AlarmedStoreFacts, options: RecommendedAlarmsOptions): cloudwatch.Alarm[] {
   if (store.node.tryFindChild(ALARMS_ID)) {
     throw new CustomKeyStoreValidationError(
+      CustomKeyStoreErrorCode.ALREADY_ADDED,
       'addRecommendedAlarms: was already called for this store; expected one call per store (it returned the alarms; add further actions to those)',
       store,
     );
@@ -239,13 +240,13 @@ interface UnitRule {
 /** A literal Duration in whole units within bounds, as a number of those units. */
 function wholeUnits(scope: IConstruct, property: string, value: Duration, rule: UnitRule): number {
   if (Token.isUnresolved(value.toString()) || value.isUnresolved()) {
-    throw new CustomKeyStoreValidationError(`addRecommendedAlarms: ${property} is a token; expected a literal Duration, because the alarm's threshold and periods are fixed at synth time`, scope);
+    throw new CustomKeyStoreValidationError(CustomKeyStoreErrorCode.TOKEN_NOT_SUPPORTED, `addRecommendedAlarms: ${property} is a token; expected a literal Duration, because the alarm's threshold and periods are fixed at synth time`, scope);
   }
   const units = value.toMilliseconds({ integral: false }) / (rule.unitSeconds * 1000);
   if (!Number.isInteger(units) || units < rule.min || (rule.max !== undefined && units > rule.max)) {
     const singular = rule.unit.replace(/s$/, '');
     const range = rule.max === undefined ? `at least ${rule.min} ${singular}` : `from ${rule.min} ${singular} to ${rule.max} ${rule.unit}`;
-    throw new CustomKeyStoreValidationError(`addRecommendedAlarms: ${property} ${value.toHumanString()} is out of range; expected whole ${rule.unit}, ${range} (${rule.why})`, scope);
+    throw new CustomKeyStoreValidationError(CustomKeyStoreErrorCode.OUT_OF_RANGE, `addRecommendedAlarms: ${property} ${value.toHumanString()} is out of range; expected whole ${rule.unit}, ${range} (${rule.why})`, scope);
   }
   return units;
 }

@@ -13,7 +13,7 @@ import { Duration, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { IConstruct } from 'constructs';
 import { CustomKeyStoreType } from '../../custom-key-store-type';
-import { CustomKeyStoreValidationError } from '../../errors';
+import { CustomKeyStoreErrorCode, CustomKeyStoreValidationError } from '../../errors';
 import { XksExternalKeyManagerState, XksProxyErrorsMetricOptions, XksProxyErrorType } from '../../monitoring';
 export const KMS_NAMESPACE = 'AWS/KMS';
 /** KMS's dimension for the store (the library's own metrics use the same name, on purpose). */
@@ -90,29 +90,29 @@ export function xksExternalKeyManagerStates(store: MeteredStore, state: XksExter
   const method = 'metricXksExternalKeyManagerStates';
   const states: unknown[] = Object.values(XksExternalKeyManagerState);
   if (!states.includes(state)) {
-    throw new CustomKeyStoreValidationError(`${method}: '${state}' is not an external key manager state; expected XksExternalKeyManagerState.ACTIVE, DEGRADED or UNAVAILABLE`, store);
+    throw new CustomKeyStoreValidationError(CustomKeyStoreErrorCode.INVALID_VALUE, `${method}: '${state}' is not an external key manager state; expected XksExternalKeyManagerState.ACTIVE, DEGRADED or UNAVAILABLE`, store);
   }
   return kmsMetric(store, KEY_MANAGER_STATES, { statistic: cloudwatch.Stats.MAXIMUM, ...props, dimensionsMap: { ...props.dimensionsMap, [KEY_MANAGER_STATE_DIMENSION]: state } }, method);
 }
 
-export function xksProxyLatency(store: MeteredStore, props: cloudwatch.MetricOptions = {}): cloudwatch.IMetric {
+export function xksProxyLatency(store: MeteredStore, props: cloudwatch.MetricOptions = {}): cloudwatch.MathExpression {
   return storeQuery(store, 'metricXksProxyLatency', LATENCY, props, {});
 }
 
-export function xksProxyCertificateDaysToExpire(store: MeteredStore, props: cloudwatch.MetricOptions = {}): cloudwatch.IMetric {
+export function xksProxyCertificateDaysToExpire(store: MeteredStore, props: cloudwatch.MetricOptions = {}): cloudwatch.MathExpression {
   // The minimum over every CertificateName: a renewed certificate may be published under a new name.
   return storeQuery(store, 'metricXksProxyCertificateDaysToExpire', CERTIFICATE, props, {});
 }
 
-export function cloudHsmKeyStoreThrottle(store: MeteredStore, props: cloudwatch.MetricOptions = {}): cloudwatch.IMetric {
+export function cloudHsmKeyStoreThrottle(store: MeteredStore, props: cloudwatch.MetricOptions = {}): cloudwatch.MathExpression {
   return storeQuery(store, 'metricCloudHsmKeyStoreThrottle', CLOUDHSM_THROTTLE, props, {});
 }
 
-export function externalKeyStoreThrottle(store: MeteredStore, props: cloudwatch.MetricOptions = {}): cloudwatch.IMetric {
+export function externalKeyStoreThrottle(store: MeteredStore, props: cloudwatch.MetricOptions = {}): cloudwatch.MathExpression {
   return storeQuery(store, 'metricExternalKeyStoreThrottle', THROTTLE, props, {});
 }
 
-export function xksProxyErrors(store: MeteredStore, props: XksProxyErrorsMetricOptions = {}): cloudwatch.IMetric {
+export function xksProxyErrors(store: MeteredStore, props: XksProxyErrorsMetricOptions = {}): cloudwatch.MathExpression {
   const method = 'metricXksProxyErrors';
   const { errorType, ...options } = props;
   if (errorType === undefined) {
@@ -123,10 +123,10 @@ export function xksProxyErrors(store: MeteredStore, props: XksProxyErrorsMetricO
   }
   const types: unknown[] = Object.values(XksProxyErrorType);
   if (!types.includes(errorType)) {
-    throw new CustomKeyStoreValidationError(`${method}: errorType '${errorType}' is not an XKS proxy error type; expected XksProxyErrorType.RETRYABLE or NON_RETRYABLE`, store);
+    throw new CustomKeyStoreValidationError(CustomKeyStoreErrorCode.INVALID_VALUE, `${method}: errorType '${errorType}' is not an XKS proxy error type; expected XksProxyErrorType.RETRYABLE or NON_RETRYABLE`, store);
   }
   if (options.dimensionsMap?.ErrorType !== undefined) {
-    throw new CustomKeyStoreValidationError(`${method}: both errorType and dimensionsMap.ErrorType are given; expected one of them`, store);
+    throw new CustomKeyStoreValidationError(CustomKeyStoreErrorCode.CONFLICTING_PROPERTIES, `${method}: both errorType and dimensionsMap.ErrorType are given; expected one of them`, store);
   }
   return storeQuery(store, method, ERRORS, options, { ErrorType: errorType });
 }
@@ -138,6 +138,7 @@ export function xksProxyErrors(store: MeteredStore, props: XksProxyErrorsMetricO
 function rejectCloudHsm(store: MeteredStore, method: string): void {
   if (store.customKeyStoreType === CustomKeyStoreType.AWS_CLOUDHSM) {
     throw new CustomKeyStoreValidationError(
+      CustomKeyStoreErrorCode.STORE_TYPE_MISMATCH,
       `${method}: custom key store${nameOf(store)} is a CloudHSM key store, and KMS publishes AWS/KMS metrics by CustomKeyStoreId for external key stores only; expected an external key store. ` +
         "For a CloudHSM key store, use metricConnected() or addRecommendedAlarms() of a store declared with CustomKeyStore, and the cluster's own AWS/CloudHSM metrics (such as HsmUnhealthy, by ClusterId)",
       store,
@@ -149,6 +150,7 @@ function rejectCloudHsm(store: MeteredStore, method: string): void {
 function rejectExternal(store: MeteredStore, method: string, metricName: string): void {
   if (store.customKeyStoreType === CustomKeyStoreType.EXTERNAL_KEY_STORE) {
     throw new CustomKeyStoreValidationError(
+      CustomKeyStoreErrorCode.STORE_TYPE_MISMATCH,
       `${method}: custom key store${nameOf(store)} is an external key store, and KMS publishes ${metricName} for CloudHSM key stores only; expected a CloudHSM key store (an external key store's throttling is metricExternalKeyStoreThrottle())`,
       store,
     );
@@ -172,7 +174,7 @@ function storeQuery(
   props: cloudwatch.MetricOptions,
   fixed: Readonly<Record<string, string>>,
   excluded: Readonly<Record<string, string>> = {},
-): cloudwatch.IMetric {
+): cloudwatch.MathExpression {
   if (spec.storeType === CustomKeyStoreType.AWS_CLOUDHSM) {
     rejectExternal(store, method, spec.name);
   } else {
@@ -182,6 +184,7 @@ function storeQuery(
   const refused = NOT_FOR_QUERIES.filter((option) => given[option] !== undefined);
   if (refused.length > 0) {
     throw new CustomKeyStoreValidationError(
+      CustomKeyStoreErrorCode.UNSUPPORTED_SETTING,
       `${method}: ${refused.join(', ')} cannot be applied to a CloudWatch Metrics Insights query, which this metric is (KMS publishes ${spec.name} by ${spec.dimensions.join(', ')}); expected label, color, period, statistic and dimensionsMap only`,
       store,
     );
@@ -190,6 +193,7 @@ function storeQuery(
   const fn = QUERY_FUNCTIONS[statistic.toLowerCase()] as string | undefined;
   if (fn === undefined) {
     throw new CustomKeyStoreValidationError(
+      CustomKeyStoreErrorCode.UNSUPPORTED_SETTING,
       `${method}: statistic '${statistic}' cannot be computed by a CloudWatch Metrics Insights query, which this metric is (KMS publishes ${spec.name} by ${spec.dimensions.join(', ')}); expected Average, Sum, Minimum, Maximum or SampleCount (the query's AVG, SUM, MIN, MAX and COUNT)`,
       store,
     );
@@ -200,7 +204,7 @@ function storeQuery(
   const conditions = [`${STORE_ID_DIMENSION} = '${store.customKeyStoreId}'`];
   for (const key of Object.keys(filters).sort()) {
     if (!filterable.includes(key)) {
-      throw new CustomKeyStoreValidationError(`${method}: dimensionsMap has '${key}', which ${spec.name} is not published with; expected some of ${[...filterable].sort().join(', ')}`, store);
+      throw new CustomKeyStoreValidationError(CustomKeyStoreErrorCode.INVALID_VALUE, `${method}: dimensionsMap has '${key}', which ${spec.name} is not published with; expected some of ${[...filterable].sort().join(', ')}`, store);
     }
     conditions.push(`${key} = '${queryLiteral(store, method, key, filters[key])}'`);
   }
@@ -224,14 +228,14 @@ function checkQueryPeriod(scope: IConstruct, method: string, period: Duration | 
   }
   const seconds = period.toSeconds();
   if (seconds < 60 || seconds % 60 !== 0) {
-    throw new CustomKeyStoreValidationError(`${method}: period ${period.toHumanString()} is not a whole number of minutes; expected 1 minute or more, in whole minutes (CloudWatch Metrics Insights aggregates by the minute)`, scope);
+    throw new CustomKeyStoreValidationError(CustomKeyStoreErrorCode.INVALID_VALUE, `${method}: period ${period.toHumanString()} is not a whole number of minutes; expected 1 minute or more, in whole minutes (CloudWatch Metrics Insights aggregates by the minute)`, scope);
   }
 }
 
 /** A dimension value quoted in the query: a token passes (CloudFormation resolves it); a quote or backslash would end the literal. */
 function queryLiteral(scope: IConstruct, method: string, key: string, value: string): string {
   if (!Token.isUnresolved(value) && /['\\]/.test(value)) {
-    throw new CustomKeyStoreValidationError(`${method}: dimensionsMap.${key} '${value}' has a quote or a backslash; expected a dimension value KMS publishes, such as 'Encrypt' or 'SYMMETRIC_DEFAULT'`, scope);
+    throw new CustomKeyStoreValidationError(CustomKeyStoreErrorCode.INVALID_VALUE, `${method}: dimensionsMap.${key} '${value}' has a quote or a backslash; expected a dimension value KMS publishes, such as 'Encrypt' or 'SYMMETRIC_DEFAULT'`, scope);
   }
   return value;
 }
