@@ -10,8 +10,7 @@
  * teardown leaves no store behind.
  */
 import { CreateKeyCommand, KMSClient, ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms';
-import { seededRandom } from '../../local/clock';
-import { LocalKms } from '../../local/kms-server';
+import { LocalKms, seededRandom } from '../../local';
 import { SECRETS, states, StoreSpec, synth, world } from './harness';
 
 const MONTH = 31 * 86_400_000;

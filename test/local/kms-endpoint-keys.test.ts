@@ -17,7 +17,7 @@ import {
   UntagResourceCommand,
   UpdateKeyDescriptionCommand,
 } from '@aws-sdk/client-kms';
-import { LocalKms, startLocalKms } from '../../local/kms-server';
+import { LocalKms, startLocalKms } from '../../local';
 import { TRUST_ANCHOR } from '../fixtures/events';
 
 let kms: LocalKms;

@@ -24,7 +24,7 @@ import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-clo
 import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { DescribeSecretCommand, GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { LocalKms, startLocalKms } from '../../local/kms-server';
+import { LocalKms, startLocalKms } from '../../local';
 import { TRUST_ANCHOR } from '../fixtures/events';
 
 const DAY = 86_400_000;

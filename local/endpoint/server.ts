@@ -9,13 +9,13 @@
  */
 import * as http from 'http';
 import { AddressInfo } from 'net';
-import { Clock, seededRandom } from './clock';
-import { KmsError } from './kms-errors';
-import { KmsModel, ModelOptions } from './kms-model';
-import { CloudFormationModel } from './cloudformation-model';
-import { CloudWatchModel } from './cloudwatch-model';
-import { SsmModel } from './ssm-model';
-import { SecretsManagerModel } from './secrets-model';
+import { Clock, seededRandom } from '../clock';
+import { ServiceError } from './service-error';
+import { KmsModel, ModelOptions } from '../services/kms/model';
+import { CloudFormationModel } from '../services/cloudformation';
+import { CloudWatchModel } from '../services/cloudwatch';
+import { SsmModel } from '../services/ssm';
+import { SecretsManagerModel } from '../services/secrets-manager';
 
 /** The wire protocol's service names, as the AWS SDK sends them in X-Amz-Target. */
 export type ServiceName = 'TrentService' | 'secretsmanager' | 'cloudformation' | 'GraniteServiceVersion20100801' | 'AmazonSSM';
@@ -217,7 +217,7 @@ export class LocalKms {
     const record = (outcome: string): void => {
       this.calls.push({ operation, at: Date.now(), outcome });
     };
-    const fail = (err: KmsError): void => {
+    const fail = (err: ServiceError): void => {
       record(err.type);
       reply.error(err, `local-${this.calls.length}`);
     };
@@ -225,16 +225,16 @@ export class LocalKms {
 
     const op = Object.prototype.hasOwnProperty.call(OPERATIONS, operation) ? OPERATIONS[operation] : undefined;
     if (op?.service !== service) {
-      fail(new KmsError('UnknownOperationException', `Unknown operation ${target || operation}`));
+      fail(new ServiceError('UnknownOperationException', `Unknown operation ${target || operation}`));
       return;
     }
     if (!this.takeToken(operation)) {
-      fail(new KmsError('ThrottlingException', 'Rate exceeded'));
+      fail(new ServiceError('ThrottlingException', 'Rate exceeded'));
       return;
     }
     const isKms = service === 'TrentService';
     if (isKms && this.random() < (this.faults.internalErrorRate ?? 0)) {
-      fail(new KmsError('KMSInternalException', 'An internal error occurred.', 500));
+      fail(new ServiceError('KMSInternalException', 'An internal error occurred.', 500));
       return;
     }
     const dropOnce = this.dropNextAfterEffect.delete(operation);
@@ -249,7 +249,7 @@ export class LocalKms {
     try {
       body = query ? Object.fromEntries(query) : raw ? (JSON.parse(raw) as Record<string, unknown>) : {};
     } catch {
-      fail(new KmsError('SerializationException', 'The request body is not JSON.'));
+      fail(new ServiceError('SerializationException', 'The request body is not JSON.'));
       return;
     }
     let result: Record<string, unknown>;
@@ -257,7 +257,7 @@ export class LocalKms {
       this.beforeOperation?.(operation, body);
       result = op.run(this, body);
     } catch (err) {
-      fail(err instanceof KmsError ? err : new KmsError('KMSInternalException', `Local endpoint failure: ${(err as Error).message}`, 500));
+      fail(err instanceof ServiceError ? err : new ServiceError('KMSInternalException', `Local endpoint failure: ${(err as Error).message}`, 500));
       return;
     }
     if (drop) {
@@ -301,7 +301,7 @@ class JsonReply {
     this.send(200, JSON.stringify(result), requestId);
   }
 
-  public error(err: KmsError, requestId: string): void {
+  public error(err: ServiceError, requestId: string): void {
     this.send(err.status, JSON.stringify({ __type: err.type, message: err.message }), requestId, err.type);
   }
 
@@ -331,7 +331,7 @@ class QueryReply {
     this.send(200, xml);
   }
 
-  public error(err: KmsError, requestId: string): void {
+  public error(err: ServiceError, requestId: string): void {
     const type = err.status >= 500 ? 'Receiver' : 'Sender';
     this.send(err.status, `<ErrorResponse><Error><Type>${type}</Type><Code>${err.type}</Code><Message>${escapeXml(err.message)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`);
   }

@@ -21,9 +21,10 @@
  * Inputs and outputs are the JSON bodies of the KMS wire protocol; dates are epoch seconds.
  */
 import { randomBytes, randomUUID } from 'crypto';
-import * as rules from '../lib/private/contract/field-rules';
-import { Clock } from './clock';
-import { invalidState, KmsError, notFound, validation } from './kms-errors';
+import * as rules from '../../../lib/private/contract/field-rules';
+import { Clock } from '../../clock';
+import { ServiceError } from '../../endpoint/service-error';
+import { invalidState, notFound, validation } from './errors';
 
 type Json = Record<string, unknown>;
 
@@ -200,14 +201,14 @@ export class KmsModel {
       const lineage = this.clusters.get(store.clusterId as string)?.lineage;
       const inUse = [...this.stores.values()].some((s) => s.clusterId === store.clusterId || (lineage !== undefined && this.clusters.get(s.clusterId ?? '')?.lineage === lineage));
       if (inUse) {
-        throw new KmsError('CloudHsmClusterInUseException', `Cluster ${store.clusterId} is already associated with a custom key store, or shares a backup history with one.`);
+        throw new ServiceError('CloudHsmClusterInUseException', `Cluster ${store.clusterId} is already associated with a custom key store, or shares a backup history with one.`);
       }
       const cluster = this.clusters.get(store.clusterId as string) ?? {};
       if (cluster.exists === false) {
-        throw new KmsError('CloudHsmClusterNotFoundException', `Cluster ${store.clusterId} does not exist in this account and Region.`);
+        throw new ServiceError('CloudHsmClusterNotFoundException', `Cluster ${store.clusterId} does not exist in this account and Region.`);
       }
       if ((cluster.hsmCount ?? 2) < 2) {
-        throw new KmsError('CloudHsmClusterInvalidConfigurationException', 'The cluster must have at least two active HSMs in different Availability Zones.');
+        throw new ServiceError('CloudHsmClusterInvalidConfigurationException', 'The cluster must have at least two active HSMs in different Availability Zones.');
       }
     } else if (type === 'EXTERNAL_KEY_STORE') {
       store.xks = this.xksConfig(input, undefined);
@@ -219,7 +220,7 @@ export class KmsModel {
       throw validation(`1 validation error detected: Value '${type}' at 'customKeyStoreType' failed to satisfy constraint: Member must satisfy enum value set: [EXTERNAL_KEY_STORE, AWS_CLOUDHSM]`);
     }
     if (this.stores.size >= STORE_LIMIT) {
-      throw new KmsError('LimitExceededException', `This account already has ${STORE_LIMIT} custom key stores in this Region.`);
+      throw new ServiceError('LimitExceededException', `This account already has ${STORE_LIMIT} custom key stores in this Region.`);
     }
     this.stores.set(store.id, store);
     return { CustomKeyStoreId: store.id };
@@ -289,7 +290,7 @@ export class KmsModel {
       throw invalidState(store.id, state, `Changing ${online.join(', ')}`);
     }
     if (clusterId !== undefined && clusterId !== store.clusterId && this.lineage(clusterId) !== this.lineage(store.clusterId as string)) {
-      throw new KmsError('CloudHsmClusterNotRelatedException', `Cluster ${clusterId} does not share a backup history with cluster ${store.clusterId}.`);
+      throw new ServiceError('CloudHsmClusterNotRelatedException', `Cluster ${clusterId} does not share a backup history with cluster ${store.clusterId}.`);
     }
     if (xks && xks !== store.xks) {
       this.checkXksUnique(xks, store.id);
@@ -298,7 +299,7 @@ export class KmsModel {
       // A connected store's new credential is tried on the proxy at once (xks-troubleshooting,
       // "UpdateCustomKeyStore fails with an XksProxyIncorrectAuthenticationCredentialException");
       // nothing changes, and the store keeps the credential it had.
-      throw new KmsError('XksProxyIncorrectAuthenticationCredentialException', 'The proxy credentials failed to authenticate to the specified external key store proxy.');
+      throw new ServiceError('XksProxyIncorrectAuthenticationCredentialException', 'The proxy credentials failed to authenticate to the specified external key store proxy.');
     }
     // Every check passed: apply the whole change at once, as KMS does.
     if (newName !== undefined) store.name = newName;
@@ -319,7 +320,7 @@ export class KmsModel {
     }
     const remaining = [...this.liveKeys()].filter((k) => k.storeId === store.id);
     if (remaining.length > 0) {
-      throw new KmsError('CustomKeyStoreHasCMKsException', `Custom key store '${store.id}' contains ${remaining.length} KMS keys.`);
+      throw new ServiceError('CustomKeyStoreHasCMKsException', `Custom key store '${store.id}' contains ${remaining.length} KMS keys.`);
     }
     this.stores.delete(store.id);
     return {};
@@ -344,7 +345,7 @@ export class KmsModel {
     }
     if (name !== undefined) {
       selected = selected.filter((s) => s.name === name);
-      if (selected.length === 0) throw new KmsError('CustomKeyStoreNotFoundException', `No custom key store is named '${name}'.`);
+      if (selected.length === 0) throw new ServiceError('CustomKeyStoreNotFoundException', `No custom key store is named '${name}'.`);
     }
     const start = input.Marker !== undefined ? Number(input.Marker) : 0;
     const page = selected.slice(start, start + limit);
@@ -379,14 +380,14 @@ export class KmsModel {
     if (storeId !== undefined) {
       // KMS creates only symmetric encryption, single-Region keys in custom key stores.
       if ((input.KeySpec ?? 'SYMMETRIC_DEFAULT') !== 'SYMMETRIC_DEFAULT' || (input.KeyUsage ?? 'ENCRYPT_DECRYPT') !== 'ENCRYPT_DECRYPT') {
-        throw new KmsError('UnsupportedOperationException', 'KMS keys in custom key stores must be symmetric encryption keys (KeySpec SYMMETRIC_DEFAULT, KeyUsage ENCRYPT_DECRYPT).');
+        throw new ServiceError('UnsupportedOperationException', 'KMS keys in custom key stores must be symmetric encryption keys (KeySpec SYMMETRIC_DEFAULT, KeyUsage ENCRYPT_DECRYPT).');
       }
       if (input.MultiRegion === true) {
-        throw new KmsError('UnsupportedOperationException', 'Multi-Region keys cannot be created in a custom key store.');
+        throw new ServiceError('UnsupportedOperationException', 'Multi-Region keys cannot be created in a custom key store.');
       }
       store = this.store({ CustomKeyStoreId: storeId });
       if (store.type !== origin) {
-        throw new KmsError('IncorrectKeyException', `Origin ${origin} does not match the type of custom key store ${storeId}.`);
+        throw new ServiceError('IncorrectKeyException', `Origin ${origin} does not match the type of custom key store ${storeId}.`);
       }
       const { state } = this.stateOf(store);
       if (state !== 'CONNECTED') {
@@ -396,16 +397,16 @@ export class KmsModel {
         this.field(input, 'XksKeyId', rules.XKS_KEY_ID, true);
         const id = xksKeyId as string;
         if ([...this.liveKeys()].some((k) => k.storeId === store?.id && k.xksKeyId === id)) {
-          throw new KmsError('XksKeyAlreadyInUseException', `The external key ${id} is already associated with a KMS key in this external key store.`);
+          throw new ServiceError('XksKeyAlreadyInUseException', `The external key ${id} is already associated with a KMS key in this external key store.`);
         }
         if (this.missingExternalKeys.has(id)) {
-          throw new KmsError('XksKeyNotFoundException', `The external key store proxy could not find the external key ${id}.`);
+          throw new ServiceError('XksKeyNotFoundException', `The external key store proxy could not find the external key ${id}.`);
         }
         if (this.invalidExternalKeys.has(id)) {
-          throw new KmsError('XksKeyInvalidConfigurationException', `The external key ${id} is not a 256-bit AES key that is enabled and can encrypt and decrypt.`);
+          throw new ServiceError('XksKeyInvalidConfigurationException', `The external key ${id} is not a 256-bit AES key that is enabled and can encrypt and decrypt.`);
         }
       } else if ((this.clusters.get(store.clusterId as string)?.hsmCount ?? 2) < 2) {
-        throw new KmsError('CloudHsmClusterInvalidConfigurationException', 'The associated CloudHSM cluster must have at least two active HSMs, each in a different Availability Zone.');
+        throw new ServiceError('CloudHsmClusterInvalidConfigurationException', 'The associated CloudHSM cluster must have at least two active HSMs, each in a different Availability Zone.');
       }
     }
     const id = randomUUID();
@@ -464,7 +465,7 @@ export class KmsModel {
     const tags = this.checkTags(input.Tags);
     const merged = new Map([...key.tags, ...tags]);
     if (merged.size > 50) {
-      throw new KmsError('TagException', 'A KMS key can have at most 50 tags.');
+      throw new ServiceError('TagException', 'A KMS key can have at most 50 tags.');
     }
     key.tags = merged;
     return {};
@@ -496,10 +497,10 @@ export class KmsModel {
   private usableKey(input: Json, op: string, notPendingDeletion: boolean): Key {
     const key = this.key(input);
     if (key.locked) {
-      throw new KmsError('AccessDeniedException', `User: arn:aws:sts::${this.accountId}:assumed-role/handler is not authorized to perform: kms:${op} on resource: ${key.arn} because no resource-based policy allows the kms:${op} action`);
+      throw new ServiceError('AccessDeniedException', `User: arn:aws:sts::${this.accountId}:assumed-role/handler is not authorized to perform: kms:${op} on resource: ${key.arn} because no resource-based policy allows the kms:${op} action`);
     }
     if (notPendingDeletion && key.deletionDate !== undefined) {
-      throw new KmsError('KMSInvalidStateException', `${key.arn} is pending deletion.`);
+      throw new ServiceError('KMSInvalidStateException', `${key.arn} is pending deletion.`);
     }
     return key;
   }
@@ -508,7 +509,7 @@ export class KmsModel {
   private enabledState(input: Json, op: string): Key {
     const key = this.usableKey(input, op, true);
     if (this.keyState(key) === 'Unavailable') {
-      throw new KmsError('KMSInvalidStateException', `${key.arn} is unavailable.`);
+      throw new ServiceError('KMSInvalidStateException', `${key.arn} is unavailable.`);
     }
     return key;
   }
@@ -526,11 +527,11 @@ export class KmsModel {
     try {
       doc = JSON.parse(policy) as { Statement?: unknown };
     } catch {
-      throw new KmsError('MalformedPolicyDocumentException', 'The key policy is not valid JSON.');
+      throw new ServiceError('MalformedPolicyDocumentException', 'The key policy is not valid JSON.');
     }
     const statements = Array.isArray(doc.Statement) ? doc.Statement : doc.Statement !== undefined ? [doc.Statement] : [];
     if (statements.length === 0 || statements.some((st) => typeof st !== 'object' || st === null || !('Effect' in st) || !('Principal' in st) || !('Action' in st))) {
-      throw new KmsError('MalformedPolicyDocumentException', 'The key policy must have statements, each with Effect, Principal and Action.');
+      throw new ServiceError('MalformedPolicyDocumentException', 'The key policy must have statements, each with Effect, Principal and Action.');
     }
     return policy;
   }
@@ -544,11 +545,11 @@ export class KmsModel {
       if (typeof k !== 'string' || k.length < 1 || k.length > 128 || typeof v !== 'string' || v.length > 256) {
         throw validation("1 validation error detected: Value at 'tags' failed to satisfy constraint: tag keys are 1-128 characters and values 0-256");
       }
-      if (k.startsWith('aws:')) throw new KmsError('TagException', `Tag key ${k} uses the reserved prefix aws:.`);
-      if (out.has(k)) throw new KmsError('TagException', `Duplicate tag key ${k}.`);
+      if (k.startsWith('aws:')) throw new ServiceError('TagException', `Tag key ${k} uses the reserved prefix aws:.`);
+      if (out.has(k)) throw new ServiceError('TagException', `Duplicate tag key ${k}.`);
       out.set(k, v);
     }
-    if (out.size > 50) throw new KmsError('TagException', 'A KMS key can have at most 50 tags.');
+    if (out.size > 50) throw new ServiceError('TagException', 'A KMS key can have at most 50 tags.');
     return out;
   }
 
@@ -576,7 +577,7 @@ export class KmsModel {
     const key = this.key(input);
     if (key.locked) {
       // A key policy that neither names the caller nor delegates to IAM denies even an admin role.
-      throw new KmsError('AccessDeniedException', `User: arn:aws:sts::${this.accountId}:assumed-role/handler is not authorized to perform: kms:DescribeKey on resource: ${key.arn} because no resource-based policy allows the kms:DescribeKey action`);
+      throw new ServiceError('AccessDeniedException', `User: arn:aws:sts::${this.accountId}:assumed-role/handler is not authorized to perform: kms:DescribeKey on resource: ${key.arn} because no resource-based policy allows the kms:DescribeKey action`);
     }
     return { KeyMetadata: this.keyMetadata(key) };
   }
@@ -588,7 +589,7 @@ export class KmsModel {
       throw validation(`1 validation error detected: Value '${days}' at 'pendingWindowInDays' failed to satisfy constraint: Member must have value between 7 and 30`);
     }
     if (key.deletionDate !== undefined) {
-      throw new KmsError('KMSInvalidStateException', `${key.arn} is pending deletion.`);
+      throw new ServiceError('KMSInvalidStateException', `${key.arn} is pending deletion.`);
     }
     key.deletionDate = this.clock.now() + days * 86_400_000;
     return { KeyId: key.arn, DeletionDate: key.deletionDate / 1000, KeyState: 'PendingDeletion', PendingWindowInDays: days };
@@ -597,7 +598,7 @@ export class KmsModel {
   public CancelKeyDeletion(input: Json): Json {
     const key = this.key(input);
     if (key.deletionDate === undefined) {
-      throw new KmsError('KMSInvalidStateException', `${key.arn} is not pending deletion.`);
+      throw new ServiceError('KMSInvalidStateException', `${key.arn} is not pending deletion.`);
     }
     key.deletionDate = undefined;
     key.enabled = false;
@@ -743,7 +744,7 @@ export class KmsModel {
 
   private checkNameFree(name: string): void {
     if ([...this.stores.values()].some((s) => s.name === name)) {
-      throw new KmsError('CustomKeyStoreNameInUseException', `The custom key store name '${name}' is already in use in this account and Region.`);
+      throw new ServiceError('CustomKeyStoreNameInUseException', `The custom key store name '${name}' is already in use in this account and Region.`);
     }
   }
 
@@ -751,10 +752,10 @@ export class KmsModel {
     for (const other of this.stores.values()) {
       if (other.id === self || !other.xks) continue;
       if (other.xks.endpoint === xks.endpoint && other.xks.path === xks.path) {
-        throw new KmsError('XksProxyUriInUseException', 'The combination of XksProxyUriEndpoint and XksProxyUriPath is already in use by another external key store.');
+        throw new ServiceError('XksProxyUriInUseException', 'The combination of XksProxyUriEndpoint and XksProxyUriPath is already in use by another external key store.');
       }
       if (xks.vpcServiceName !== undefined && other.xks.vpcServiceName === xks.vpcServiceName) {
-        throw new KmsError('XksProxyVpcEndpointServiceInUseException', 'The VPC endpoint service is already associated with another external key store.');
+        throw new ServiceError('XksProxyVpcEndpointServiceInUseException', 'The VPC endpoint service is already associated with another external key store.');
       }
     }
   }
@@ -824,7 +825,7 @@ export class KmsModel {
     const key = this.keys.get(id);
     if (!key || (key.deletionDate !== undefined && key.deletionDate <= this.clock.now())) {
       if (key) this.keys.delete(key.id);
-      throw new KmsError('NotFoundException', `Key '${ref}' does not exist`);
+      throw new ServiceError('NotFoundException', `Key '${ref}' does not exist`);
     }
     return key;
   }
