@@ -4,8 +4,10 @@
  * and the runner that deploys a synthesized stack against it.
  */
 export { Clock, seededRandom } from './clock';
-export { LocalKms, localClientConfig, startLocalKms } from './endpoint/server';
-export type { CallRecord, FaultOptions, LocalKmsOptions } from './endpoint/server';
+export { localClientConfig } from './endpoint/client-config';
+export type { FaultOptions } from './endpoint/faults';
+export { LocalKms, startLocalKms } from './endpoint/server';
+export type { CallRecord, LocalKmsOptions } from './endpoint/server';
 export { ServiceError } from './endpoint/service-error';
 export type { SecretLabelUpdatedEvent } from './services/secrets-manager';
 export { StackRunner } from './runner/stack-runner';
