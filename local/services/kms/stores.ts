@@ -13,7 +13,7 @@ import { invalidState, notFound, validation } from './errors';
 import { field, xksSettings } from './inputs';
 import { Json, Store, XksConfig } from './records';
 
-export const STORE_LIMIT = 10;
+const STORE_LIMIT = 10;
 
 export class CustomKeyStores {
   constructor(private readonly account: KmsAccount) {}
