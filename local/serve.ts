@@ -5,7 +5,7 @@
  * operation and outcome, `add N` adds N plain keys, `quit` stops it.
  */
 import * as readline from 'readline';
-import { LocalKmsOptions, startLocalKms } from './kms-server';
+import { LocalKmsOptions, startLocalKms } from './endpoint/server';
 
 async function main(): Promise<void> {
   const options = JSON.parse(process.argv[2] ?? '{}') as LocalKmsOptions & { plainKeys?: number };

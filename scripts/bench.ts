@@ -15,8 +15,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { CustomKeyStore, KeyStoreBackend } from '../lib';
 import { DEFAULT_DESCRIBE_RATE, findKeysInStore } from '../lambda/custom-key-store-handler/key-scanner';
-import { localClientConfig, startLocalKms } from '../local/kms-server';
-import { StackRunner } from '../local/runner/stack-runner';
+import { localClientConfig, StackRunner, startLocalKms } from '../local';
 
 // On Node.js 20 the AWS SDK warns, in every module instance that loads it (the bundles included),
 // that it will need Node.js 22 from 2027; the functions run on Node.js 24 in Lambda.

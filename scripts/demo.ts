@@ -11,8 +11,7 @@ import * as path from 'path';
 import { ConnectCustomKeyStoreCommand, DisconnectCustomKeyStoreCommand, KMSClient, ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms';
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { createExampleApp, EXAMPLE_STACK_NAME, PROXY_CREDENTIAL_SECRET_NAME } from '../bin/app';
-import { LocalKms, startLocalKms } from '../local/kms-server';
-import { StackRunner, ResourceEvent } from '../local/runner/stack-runner';
+import { LocalKms, ResourceEvent, StackRunner, startLocalKms } from '../local';
 
 const DAY = 86_400_000;
 

@@ -7,7 +7,7 @@
 import { randomBytes, randomUUID } from 'crypto';
 import { KEY_RESOURCE_TYPE } from '../../lib/private/contract/key-properties';
 import { RESOURCE_TYPE } from '../../lib/private/contract/resource-properties';
-import { LocalKms } from '../kms-server';
+import { LocalKms } from '../endpoint/server';
 import { creationWaves, customResourceLogicalIds, dependenciesAmong, findHandlers, readStack, StackArtifact, TemplateResource } from './cloud-assembly';
 import * as path from 'path';
 import { EventPattern, matchesPattern, ruleTargets } from './event-rules';

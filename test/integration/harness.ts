@@ -6,8 +6,7 @@ import { KMSClient } from '@aws-sdk/client-kms';
 import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { CustomKeyStore, KeyStoreBackend } from '../../lib';
-import { LocalKms, LocalKmsOptions, startLocalKms } from '../../local/kms-server';
-import { StackRunner } from '../../local/runner/stack-runner';
+import { LocalKms, LocalKmsOptions, StackRunner, startLocalKms } from '../../local';
 import { CANARY_ACCESS_KEY_ID, CANARY_PASSWORD, CANARY_SECRET_KEY, OTHER_TRUST_ANCHOR, TRUST_ANCHOR } from '../fixtures/events';
 
 export const STACK_NAME = 'KeyStoresIntegration';

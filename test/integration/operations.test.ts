@@ -6,7 +6,7 @@
  */
 import { ConnectCustomKeyStoreCommand, DisconnectCustomKeyStoreCommand } from '@aws-sdk/client-kms';
 import { CONNECTED_METRIC, CONNECTION_ERROR_METRIC, CREDENTIAL_SYNC_FAILED_METRIC, OPERATIONS_NAMESPACE } from '../../lib/private/contract/operations-metrics';
-import { SecretLabelUpdatedEvent } from '../../local/secrets-model';
+import { SecretLabelUpdatedEvent } from '../../local';
 import { CANARY_ACCESS_KEY_ID, CANARY_SECRET_KEY } from '../fixtures/events';
 import { callsOf, kmsClient, removeAssemblies, SECRETS, synth, World, world } from './harness';
 

@@ -1,5 +1,6 @@
 /**
- * Seeded random lifecycles (split over two test files so that both cores run them) under the real
+ * Seeded random lifecycles (split by store type over two test files, random-lifecycles-cloudhsm and
+ * random-lifecycles-external, so that both cores run them) under the real
  * quotas, 10% KMSInternalException and 2% dropped connections, with every behaviour of real KMS
  * that a naive model would spare the handler: kmsuser's password rotated on every connect (a new
  * password is set in the cluster before it is deployed, as an operator does), external key store
@@ -10,8 +11,7 @@
  * teardown leaves no store behind.
  */
 import { CreateKeyCommand, KMSClient, ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms';
-import { seededRandom } from '../../local/clock';
-import { LocalKms } from '../../local/kms-server';
+import { LocalKms, seededRandom } from '../../local';
 import { SECRETS, states, StoreSpec, synth, world } from './harness';
 
 const MONTH = 31 * 86_400_000;
@@ -21,6 +21,18 @@ const RELATED_CLUSTERS = ['cluster-2a23b4cdefg', 'cluster-3b34c5defgh', 'cluster
 function client(kms: LocalKms): KMSClient {
   // The test's own client rides out the same faults with the SDK's retries.
   return new KMSClient({ ...kms.clientConfig(), maxAttempts: 12 });
+}
+
+/** The store types a lifecycle plays; its seed's first draw picks one. */
+const KINDS = ['hsm', 'xks'] as const;
+
+/** The seeds of 1000-1049 whose lifecycle plays a store of `kind`: how the two test files share the 50. */
+export function seedsOf(kind: (typeof KINDS)[number]): number[] {
+  const seeds: number[] = [];
+  for (let seed = 1000; seed < 1050; seed++) {
+    if (KINDS[Math.floor(seededRandom(seed)() * KINDS.length)] === kind) seeds.push(seed);
+  }
+  return seeds;
 }
 
 type Step = 'toggle' | 'rename' | 'secret' | 'offline' | 'key' | 'schedule';
@@ -33,7 +45,7 @@ export async function lifecycle(seed: number): Promise<string[]> {
   // Polling at the DescribeCustomKeyStores quota (5/s), as the real 10 s interval stays far below it.
   const { kms, stack } = await world({ faults: { internalErrorRate: 0.1, dropRate: 0.02, seed }, visibilityLagMs: 150, xksPropagationMs: 300 }, 100);
   try {
-    const kind = pick(['hsm', 'xks'] as const);
+    const kind = pick(KINDS);
     let spec: StoreSpec = { id: 'Store', name: `store-${seed}`, kind, connected: random() < 0.8, endpoint: 'https://a.example.com' };
     if (random() < 0.5) {
       // Someone else's key that the handler may not read, in the account but in no store.
@@ -142,10 +154,11 @@ export async function lifecycle(seed: number): Promise<string[]> {
   }
 }
 
-/** Runs the lifecycles of seeds [first, first + count) and checks that the faults really happened. */
-export async function runLifecycles(first: number, count: number): Promise<void> {
+/** Runs the lifecycles of `seeds` and checks that the faults really happened. */
+export async function runLifecycles(seeds: readonly number[]): Promise<void> {
+  const count = seeds.length;
   const totals = { internal: 0, drops: 0 };
-  for (let seed = first; seed < first + count; seed++) {
+  for (const seed of seeds) {
     const log = await lifecycle(seed);
     const last = log[log.length - 1];
     totals.internal += Number(/(\d+) internal errors/.exec(last)?.[1] ?? 0);

@@ -5,7 +5,7 @@
  *
  * Inputs and outputs are the JSON bodies of the SSM wire protocol (JSON 1.1, `AmazonSSM.*`).
  */
-import { KmsError } from './kms-errors';
+import { ServiceError } from '../endpoint/service-error';
 
 type Json = Record<string, unknown>;
 
@@ -24,7 +24,7 @@ export class SsmModel {
     const name = this.name(input);
     const parameter = this.parameters.get(name);
     if (!parameter) {
-      throw new KmsError('ParameterNotFound', `Parameter ${name} not found.`);
+      throw new ServiceError('ParameterNotFound', `Parameter ${name} not found.`);
     }
     return { Parameter: { Name: name, Type: parameter.type, Value: parameter.value, Version: parameter.version, ARN: this.arn(name) } };
   }
@@ -34,11 +34,11 @@ export class SsmModel {
     const name = this.name(input);
     const value = input.Value;
     if (typeof value !== 'string' || value.length === 0 || Buffer.byteLength(value) > MAX_VALUE_BYTES) {
-      throw new KmsError('ValidationException', `Value must be 1-${MAX_VALUE_BYTES} bytes.`);
+      throw new ServiceError('ValidationException', `Value must be 1-${MAX_VALUE_BYTES} bytes.`);
     }
     const existing = this.parameters.get(name);
     if (existing && input.Overwrite !== true) {
-      throw new KmsError('ParameterAlreadyExists', 'The parameter already exists. To overwrite this value, set the overwrite option in the request to true.');
+      throw new ServiceError('ParameterAlreadyExists', 'The parameter already exists. To overwrite this value, set the overwrite option in the request to true.');
     }
     const version = (existing?.version ?? 0) + 1;
     this.parameters.set(name, { value, version, type: (input.Type as string | undefined) ?? existing?.type ?? 'String' });
@@ -48,7 +48,7 @@ export class SsmModel {
   private name(input: Json): string {
     const name = input.Name;
     if (typeof name !== 'string' || name.length < 1 || name.length > 2048) {
-      throw new KmsError('ValidationException', 'Name must be 1-2048 characters.');
+      throw new ServiceError('ValidationException', 'Name must be 1-2048 characters.');
     }
     return name;
   }

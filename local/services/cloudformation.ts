@@ -4,7 +4,7 @@
  *
  * Inputs and outputs are the fields of CloudFormation's query protocol; the server renders XML.
  */
-import { KmsError } from './kms-errors';
+import { ServiceError } from '../endpoint/service-error';
 
 type Json = Record<string, unknown>;
 
@@ -32,7 +32,7 @@ export class CloudFormationModel {
     const name = input.StackName;
     const stack = [...this.stacks.values()].find((s) => s.stackId === name || s.stackName === name);
     if (typeof name !== 'string' || !stack) {
-      throw new KmsError('ValidationError', `Stack with id ${String(name)} does not exist`);
+      throw new ServiceError('ValidationError', `Stack with id ${String(name)} does not exist`);
     }
     return { Stacks: [{ StackId: stack.stackId, StackName: stack.stackName, CreationTime: stack.createdAt.toISOString(), StackStatus: stack.status }] };
   }

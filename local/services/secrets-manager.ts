@@ -6,8 +6,8 @@
  * Inputs and outputs are the JSON bodies of the Secrets Manager wire protocol; dates are epoch seconds.
  */
 import { randomBytes, randomUUID } from 'crypto';
-import { Clock } from './clock';
-import { KmsError } from './kms-errors';
+import { Clock } from '../clock';
+import { ServiceError } from '../endpoint/service-error';
 
 type Json = Record<string, unknown>;
 
@@ -47,10 +47,10 @@ export class SecretsManagerModel {
   public CreateSecret(input: Json): Json {
     const name = input.Name;
     if (typeof name !== 'string' || typeof input.SecretString !== 'string') {
-      throw new KmsError('InvalidParameterException', 'Name and SecretString are required.');
+      throw new ServiceError('InvalidParameterException', 'Name and SecretString are required.');
     }
     if ([...this.secrets.values()].some((s) => s.name === name)) {
-      throw new KmsError('ResourceExistsException', `The operation failed because the secret ${name} already exists.`);
+      throw new ServiceError('ResourceExistsException', `The operation failed because the secret ${name} already exists.`);
     }
     const arn = `arn:aws:secretsmanager:${this.region}:${this.accountId}:secret:${name}-${randomBytes(3).toString('hex')}`;
     const version: SecretVersion = { id: randomUUID(), value: input.SecretString, createdAt: this.clock.now(), stages: ['AWSCURRENT'] };
@@ -64,7 +64,7 @@ export class SecretsManagerModel {
     const version =
       typeof input.VersionId === 'string' ? secret.versions.find((v) => v.id === input.VersionId) : secret.versions.find((v) => v.stages.includes(stage));
     if (!version) {
-      throw new KmsError('ResourceNotFoundException', "Secrets Manager can't find the specified secret value for staging label or version.");
+      throw new ServiceError('ResourceNotFoundException', "Secrets Manager can't find the specified secret value for staging label or version.");
     }
     return { ARN: secret.arn, Name: secret.name, SecretString: version.value, VersionId: version.id, VersionStages: [...version.stages], CreatedDate: version.createdAt / 1000 };
   }
@@ -73,7 +73,7 @@ export class SecretsManagerModel {
   public PutSecretValue(input: Json): Json {
     const secret = this.secret(input);
     if (typeof input.SecretString !== 'string') {
-      throw new KmsError('InvalidParameterException', 'SecretString is required.');
+      throw new ServiceError('InvalidParameterException', 'SecretString is required.');
     }
     for (const v of secret.versions) {
       v.stages = v.stages.filter((s) => s !== 'AWSPREVIOUS');
@@ -116,7 +116,7 @@ export class SecretsManagerModel {
       (s) => s.arn === id || s.name === id || `arn:aws:secretsmanager:${this.region}:${this.accountId}:secret:${s.name}` === id,
     );
     if (!secret) {
-      throw new KmsError('ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
+      throw new ServiceError('ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
     }
     return secret;
   }

@@ -1,5 +1,5 @@
 /** The runner's stand-in for the Provider framework behaves as the framework does. */
-import { CREATE_FAILED_MARKER, LoadedHandlers, runOperation } from '../../local/runner/provider-emulator';
+import { CREATE_FAILED_MARKER, LoadedHandlers, runOperation } from '../../../local/runner/provider-emulator';
 
 const options = { queryIntervalMs: 1, totalTimeoutMs: 1000, record: (): void => undefined };
 const event = { RequestType: 'Create', RequestId: 'r1', StackId: 'stack', LogicalResourceId: 'Store', ResourceProperties: {} };

@@ -5,8 +5,8 @@
  *
  * Inputs are the JSON bodies of CloudWatch's JSON 1.0 protocol (the AWS SDK's); timestamps are epoch seconds.
  */
-import { Clock } from './clock';
-import { KmsError } from './kms-errors';
+import { Clock } from '../clock';
+import { ServiceError } from '../endpoint/service-error';
 
 type Json = Record<string, unknown>;
 
@@ -72,6 +72,6 @@ export class CloudWatchModel {
   }
 }
 
-function invalid(message: string): KmsError {
-  return new KmsError('InvalidParameterValueException', message);
+function invalid(message: string): ServiceError {
+  return new ServiceError('InvalidParameterValueException', message);
 }

@@ -3,7 +3,7 @@
  * runner, with the real AWS SDK over HTTP against the local KMS endpoint: no mocks.
  */
 import { CreateKeyCommand, ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms';
-import { LocalKms } from '../../local/kms-server';
+import { LocalKms } from '../../local';
 import { callsOf, kmsClient, OTHER_TRUST_ANCHOR, removeAssemblies, SECRETS, states, synth, World, world } from './harness';
 
 const DAY = 86_400_000;

@@ -1,8 +1,7 @@
 /**
  * Where real KMS is less convenient than a naive model, through the bundled handler over HTTP with
- * the real AWS SDK: the numbered items of the fidelity issue, each against the local endpoint
- * behaving as KMS documents it. (Item 1, the kmsuser password rotation, is in lifecycle.test.ts
- * and safety.test.ts.)
+ * the real AWS SDK, each against the local endpoint behaving as KMS documents it (docs/kms-facts.md).
+ * (The kmsuser password rotation is in store-lifecycle.test.ts and safety.test.ts.)
  */
 import { CreateCustomKeyStoreCommand, CreateKeyCommand, ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms';
 import { callsOf, kmsClient, removeAssemblies, SECRETS, states, synth, TRUST_ANCHOR, World, world } from './harness';
@@ -17,7 +16,7 @@ function reasonOf(report: { events: Array<{ status: string; reason?: string }> }
   return report.events.find((e) => e.status === status)?.reason ?? '';
 }
 
-test('2. a proxy credential rejected at create: the hint (a new secret, pointed at) is what makes the next deploy work', async () => {
+test('a proxy credential rejected at create: the hint (a new secret, pointed at) is what makes the next deploy work', async () => {
   const v2 = JSON.parse(SECRETS['it/xks-v2']) as { accessKeyId: string; secretAccessKey: string };
   w = await world({ proxies: { 'https://xks.example.com': { accessKeyId: v2.accessKeyId, secretAccessKey: v2.secretAccessKey } } });
   const failed = await w.stack.deploy(synth([{ id: 'Xks', name: 'xks', kind: 'xks', endpoint: 'https://xks.example.com' }]));
@@ -27,7 +26,7 @@ test('2. a proxy credential rejected at create: the hint (a new secret, pointed 
   expect(states(w.kms)).toEqual({ xks: 'CONNECTED' });
 });
 
-test('3. a new proxy endpoint takes a while to take effect: the handler reconnects until it does, within waitTimeout', async () => {
+test('a new proxy endpoint takes a while to take effect: the handler reconnects until it does, within waitTimeout', async () => {
   w = await world({ xksPropagationMs: 400 });
   await w.stack.deploy(synth([{ id: 'Xks', name: 'xks', kind: 'xks', endpoint: 'https://old.example.com' }]));
   // The old proxy goes away as the store moves to the new one.
@@ -41,7 +40,7 @@ test('3. a new proxy endpoint takes a while to take effect: the handler reconnec
   expect(callsOf(w.kms, since, 'ConnectCustomKeyStore').length).toBeGreaterThanOrEqual(2);
 });
 
-describe('4. keys whose key policy denies the handler DescribeKey', () => {
+describe('keys whose key policy denies the handler DescribeKey', () => {
   test('an empty store is deleted even though the account holds an unreadable key', async () => {
     w = await world();
     await w.stack.deploy(synth([{ id: 'Hsm', name: 'hsm', kind: 'hsm' }]));
@@ -68,7 +67,7 @@ describe('4. keys whose key policy denies the handler DescribeKey', () => {
   });
 });
 
-test('5. a rename of a FAILED store (KMS changes nothing in FAILED) disconnects it first; the old failure is left as it was', async () => {
+test('a rename of a FAILED store (KMS changes nothing in FAILED) disconnects it first; the old failure is left as it was', async () => {
   w = await world();
   await w.stack.deploy(synth([{ id: 'Hsm', name: 'hsm', kind: 'hsm' }]));
   const [id] = w.stack.keyStoreIds();
@@ -86,7 +85,7 @@ test('5. a rename of a FAILED store (KMS changes nothing in FAILED) disconnects 
   expect(Object.keys(states(w.kms))).toEqual(['hsm-renamed']);
 });
 
-test('6. reads that lag behind: create and update wait; a delete of a store reads cannot see yet still deletes it', async () => {
+test('reads that lag behind: create and update wait; a delete of a store reads cannot see yet still deletes it', async () => {
   w = await world({ visibilityLagMs: 300, clusters: { 'cluster-3b34c5defgh': { lineage: 'default' } } });
   expect((await w.stack.deploy(synth([{ id: 'Hsm', name: 'hsm', kind: 'hsm' }, { id: 'Vpc', name: 'vpc', kind: 'vpc', connected: false }]))).stackStatus).toBe('CREATE_COMPLETE');
   expect((await w.stack.deploy(synth([{ id: 'Hsm', name: 'hsm', kind: 'hsm', clusterId: 'cluster-3b34c5defgh' }, { id: 'Vpc', name: 'vpc', kind: 'vpc', connected: false }]))).stackStatus).toBe(
@@ -101,7 +100,7 @@ test('6. reads that lag behind: create and update wait; a delete of a store read
   expect(callsOf(w.kms, since, 'DisconnectCustomKeyStore')).toEqual(['DisconnectCustomKeyStore:ok']);
 });
 
-test('7. a password update while reads still show CONNECTED: sent once, after KMS shows DISCONNECTED', async () => {
+test('a password update while reads still show CONNECTED: sent once, after KMS shows DISCONNECTED', async () => {
   w = await world({ visibilityLagMs: 500 });
   await w.stack.deploy(synth([{ id: 'Hsm', name: 'hsm', kind: 'hsm' }]));
   w.kms.model.setKmsUserPassword('cluster-2a23b4cdefg', SECRETS['it/kmsuser-v2']);
@@ -111,7 +110,7 @@ test('7. a password update while reads still show CONNECTED: sent once, after KM
   expect(states(w.kms)).toEqual({ hsm: 'CONNECTED' });
 });
 
-describe('8. a retried create finds its own store, and only its own', () => {
+describe('a retried create finds its own store, and only its own', () => {
   test('external: the answer is lost, the retry meets XksProxyUriInUse, and the store is adopted', async () => {
     w = await world();
     w.kms.dropNextAfterEffect.add('CreateCustomKeyStore');
@@ -142,7 +141,7 @@ describe('8. a retried create finds its own store, and only its own', () => {
   });
 });
 
-describe('9. connection failures say what to fix for the store type', () => {
+describe('connection failures say what to fix for the store type', () => {
   test('CloudHSM SUBNET_NOT_FOUND: a cluster from a recent backup', async () => {
     w = await world({ clusters: { 'cluster-2a23b4cdefg': { subnetDeleted: true } } });
     const report = await w.stack.deploy(synth([{ id: 'Hsm', name: 'hsm', kind: 'hsm' }]));
@@ -156,7 +155,7 @@ describe('9. connection failures say what to fix for the store type', () => {
   });
 });
 
-describe('10. the trust anchor', () => {
+describe('the trust anchor', () => {
   test('a PEM on one line with trailing spaces is accepted by the construct and by KMS', async () => {
     w = await world();
     const oneLine = `${TRUST_ANCHOR.replace(/\n/g, ' ')}   `;
@@ -179,7 +178,7 @@ describe('10. the trust anchor', () => {
   });
 });
 
-test('11. a change of connectivity with the same endpoint fails before the live store is disconnected', async () => {
+test('a change of connectivity with the same endpoint fails before the live store is disconnected', async () => {
   w = await world();
   await w.stack.deploy(synth([{ id: 'Xks', name: 'xks', kind: 'xks', endpoint: 'https://proxy.example.com' }]));
   const since = w.kms.calls.length;
@@ -189,7 +188,7 @@ test('11. a change of connectivity with the same endpoint fails before the live 
   expect(states(w.kms)).toEqual({ xks: 'CONNECTED' });
 });
 
-test('12. a CloudHSM store blocked by keys pending deletion: keep it connected while they wait', async () => {
+test('a CloudHSM store blocked by keys pending deletion: keep it connected while they wait', async () => {
   w = await world();
   await w.stack.deploy(synth([{ id: 'Hsm', name: 'hsm', kind: 'hsm' }]));
   const kms = kmsClient(w.kms);

@@ -17,8 +17,8 @@ import {
   UntagResourceCommand,
   UpdateKeyDescriptionCommand,
 } from '@aws-sdk/client-kms';
-import { LocalKms, startLocalKms } from '../../local/kms-server';
-import { TRUST_ANCHOR } from '../fixtures/events';
+import { LocalKms, startLocalKms } from '../../../../local';
+import { TRUST_ANCHOR } from '../../../fixtures/events';
 
 let kms: LocalKms;
 let client: KMSClient;

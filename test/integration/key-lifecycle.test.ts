@@ -10,7 +10,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { CustomKeyStore, CustomKeyStoreKey, CustomKeyStoreKeyOptions, KeyStoreBackend } from '../../lib';
 import { CREATION_TAG_KEY } from '../../lib/private/contract/key-properties';
-import { KmsError } from '../../local/kms-errors';
+import { ServiceError } from '../../local';
 import { STACK_NAME, TRUST_ANCHOR, World, world } from './harness';
 
 const DAY = 86_400_000;
@@ -145,7 +145,7 @@ describe('create', () => {
       if (op === 'CreateKey' && !lost) {
         lost = true;
         kms.model.CreateKey(body); // It took effect...
-        throw new KmsError('KMSInternalException', 'An internal error occurred.', 500); // ...and the answer was lost.
+        throw new ServiceError('KMSInternalException', 'An internal error occurred.', 500); // ...and the answer was lost.
       }
     };
     const report = await w.stack.deploy(synthKeys([{ id: 'K', store: 'hsm' }]));

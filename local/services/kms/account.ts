@@ -1,0 +1,83 @@
+/**
+ * One account's KMS in one Region, as the parts of the model share it: the stores and keys it holds,
+ * the world outside it, the clock, and the switches for KMS's less convenient behaviours.
+ */
+import { Clock } from '../../clock';
+import { stateAt } from './connection';
+import { notFound, validation } from './errors';
+import { Json, Key, StateStep, Store } from './records';
+import { OutsideWorld, WorldOptions } from './world';
+
+export interface ModelOptions extends WorldOptions {
+  readonly accountId?: string;
+  readonly region?: string;
+  /** How long CONNECTING and DISCONNECTING last, in clock milliseconds. */
+  readonly connectMs?: number;
+  readonly disconnectMs?: number;
+  /** KMS rotates kmsuser's password on every successful connect. Default true, as KMS always does. */
+  readonly rotateKmsUserPassword?: boolean;
+  /** How long an external key store's new settings take to be used by connects, in clock ms. Default 1,000 (KMS: up to five minutes). */
+  readonly xksPropagationMs?: number;
+  /** How long DescribeCustomKeyStores may miss a new store or show the state before a change, in clock ms. Default 0. */
+  readonly visibilityLagMs?: number;
+  /** A CloudHSM create whose values all match a DISCONNECTED store returns that store's id. Default true. */
+  readonly createReturnsMatchingStore?: boolean;
+}
+
+export class KmsAccount {
+  public readonly accountId: string;
+  public readonly region: string;
+  public readonly world: OutsideWorld;
+  public connectMs: number;
+  public disconnectMs: number;
+  public rotateKmsUserPassword: boolean;
+  public xksPropagationMs: number;
+  public visibilityLagMs: number;
+  public createReturnsMatchingStore: boolean;
+  public readonly stores = new Map<string, Store>();
+  public readonly keys = new Map<string, Key>();
+
+  constructor(
+    public readonly clock: Clock,
+    options: ModelOptions,
+  ) {
+    this.accountId = options.accountId ?? '111122223333';
+    this.region = options.region ?? 'us-east-1';
+    this.world = new OutsideWorld(options);
+    this.connectMs = options.connectMs ?? 50;
+    this.disconnectMs = options.disconnectMs ?? 50;
+    this.rotateKmsUserPassword = options.rotateKmsUserPassword ?? true;
+    this.xksPropagationMs = options.xksPropagationMs ?? 1000;
+    this.visibilityLagMs = options.visibilityLagMs ?? 0;
+    this.createReturnsMatchingStore = options.createReturnsMatchingStore ?? true;
+  }
+
+  /** The store an input's CustomKeyStoreId names: ValidationException or NotFound otherwise. */
+  public store(input: Json): Store {
+    const id = input.CustomKeyStoreId;
+    if (typeof id !== 'string' || id.length < 1 || id.length > 64) {
+      throw validation("1 validation error detected: Value at 'customKeyStoreId' failed to satisfy constraint: Member must have length between 1 and 64");
+    }
+    const store = this.stores.get(id);
+    if (!store) throw notFound(id);
+    return store;
+  }
+
+  /** The store's connection state at `at` (default now). */
+  public stateOf(store: Store, at = this.clock.now()): StateStep {
+    return stateAt(store, at);
+  }
+
+  /** The keys that still exist: those whose waiting period is over are deleted as they are met. */
+  public *liveKeys(): Iterable<Key> {
+    const now = this.clock.now();
+    for (const key of this.keys.values()) {
+      if (key.deletionDate !== undefined && key.deletionDate <= now) {
+        // The waiting period is over: KMS deletes the key.
+        this.keys.delete(key.id);
+        continue;
+      }
+      yield key;
+    }
+  }
+}
