@@ -3,8 +3,8 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as cloudhsm from 'aws-cdk-lib/aws-cloudhsm';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import { CustomKeyStore, KeyStoreBackend } from '../lib';
-import { cloudHsmBackend, newStack } from './fixtures/stacks';
+import { CustomKeyStore, KeyStoreBackend } from '../../lib';
+import { cloudHsmBackend, newStack } from '../fixtures/stacks';
 
 const STORE_TYPE = 'Custom::KmsCustomKeyStore';
 

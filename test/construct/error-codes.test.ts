@@ -6,8 +6,8 @@ import { Duration, Errors, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as cloudhsm from 'aws-cdk-lib/aws-cloudhsm';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import { CustomKeyStore, CustomKeyStoreErrorCode, CustomKeyStoreErrors, CustomKeyStoreType, CustomKeyStoreValidationError, XksProxyErrorType } from '../lib';
-import { cloudHsmBackend, newStack, publicBackend } from './fixtures/stacks';
+import { CustomKeyStore, CustomKeyStoreErrorCode, CustomKeyStoreErrors, CustomKeyStoreType, CustomKeyStoreValidationError, XksProxyErrorType } from '../../lib';
+import { cloudHsmBackend, newStack, publicBackend } from '../fixtures/stacks';
 
 const xksStore = (stack: Stack, props: { connected?: boolean } = {}): CustomKeyStore => new CustomKeyStore(stack, 'Xks', { customKeyStoreName: 'xks', backend: publicBackend(stack), ...props });
 const hsmStore = (stack: Stack): CustomKeyStore => new CustomKeyStore(stack, 'Hsm', { customKeyStoreName: 'hsm', backend: cloudHsmBackend(stack) });

@@ -2,9 +2,9 @@
 import { CfnResource } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { CustomKeyStore, CustomKeyStoreKey, CustomKeyStoreType, ICustomKeyStore } from '../lib';
+import { CustomKeyStore, CustomKeyStoreKey, CustomKeyStoreType, ICustomKeyStore } from '../../lib';
 import { Construct } from 'constructs';
-import { newStack } from './fixtures/stacks';
+import { newStack } from '../fixtures/stacks';
 
 const KEY_TYPE = 'Custom::KmsCustomKeyStoreKey';
 

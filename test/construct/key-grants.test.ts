@@ -2,8 +2,8 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import { CustomKeyStore } from '../lib';
-import { cloudHsmBackend, newStack } from './fixtures/stacks';
+import { CustomKeyStore } from '../../lib';
+import { cloudHsmBackend, newStack } from '../fixtures/stacks';
 
 function keyAndRole(): { stack: ReturnType<typeof newStack>; key: ReturnType<CustomKeyStore['addKey']>; role: iam.Role } {
   const stack = newStack();

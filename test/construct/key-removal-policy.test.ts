@@ -1,8 +1,8 @@
 /** CustomKeyStoreKey.applyRemovalPolicy(): as kms.Key's, it reaches the key's custom resource. */
 import { RemovalPolicies, RemovalPolicy } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { CustomKeyStore, CustomKeyStoreKey } from '../lib';
-import { cloudHsmBackend, newStack } from './fixtures/stacks';
+import { CustomKeyStore, CustomKeyStoreKey } from '../../lib';
+import { cloudHsmBackend, newStack } from '../fixtures/stacks';
 
 const KEY_TYPE = 'Custom::KmsCustomKeyStoreKey';
 

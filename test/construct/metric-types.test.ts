@@ -5,8 +5,8 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import { CustomKeyStore, CustomKeyStoreType, ICustomKeyStore, XksExternalKeyManagerState, XksProxyErrorType } from '../lib';
-import { cloudHsmBackend, newStack, publicBackend } from './fixtures/stacks';
+import { CustomKeyStore, CustomKeyStoreType, ICustomKeyStore, XksExternalKeyManagerState, XksProxyErrorType } from '../../lib';
+import { cloudHsmBackend, newStack, publicBackend } from '../fixtures/stacks';
 
 type Kind = 'external' | 'cloudHsm';
 
