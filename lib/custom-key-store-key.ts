@@ -4,7 +4,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct, IConstruct } from 'constructs';
 import type { ICustomKeyStore } from './custom-key-store';
 import * as rules from './private/contract/field-rules';
-import { CLOUD_HSM, EXTERNAL_KEY_STORE } from './private/contract/resource-properties';
+import { CLOUD_HSM, EXTERNAL_KEY_STORE } from './private/contract/store-properties';
 import { DEFAULT_PENDING_WINDOW_DAYS, KEY_RESOURCE_TYPE, KeyResourceProperties, KeyTag, MAX_PENDING_WINDOW_DAYS, MIN_PENDING_WINDOW_DAYS } from './private/contract/key-properties';
 import { isDeclaredDisconnected } from './private/key-store-facts';
 import { KeyStoreProvider } from './private/provider/key-store-provider';

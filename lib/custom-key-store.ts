@@ -8,7 +8,7 @@ import { KeyStoreBackend } from './key-store-backend';
 import { RecommendedAlarmsOptions, XksExternalKeyManagerState, XksProxyErrorsMetricOptions } from './monitoring';
 import * as rules from './private/contract/field-rules';
 import { recordDeclaredDisconnected } from './private/key-store-facts';
-import { DEFAULT_WAIT_SECONDS, KeyStoreResourceProperties, MAX_WAIT_SECONDS, MIN_WAIT_SECONDS, RESOURCE_TYPE, STORE_ID_PATTERN } from './private/contract/resource-properties';
+import { DEFAULT_WAIT_SECONDS, KeyStoreResourceProperties, MAX_WAIT_SECONDS, MIN_WAIT_SECONDS, RESOURCE_TYPE, STORE_ID_PATTERN } from './private/contract/store-properties';
 import { CONNECTED_METRIC, CREDENTIAL_SYNC_FAILED_METRIC, OPERATIONS_NAMESPACE, STORE_ID_DIMENSION } from './private/contract/operations-metrics';
 import { ConnectionWatcher, WATCH_INTERVAL } from './private/operations/connection-watcher';
 import { KeyStoreProvider } from './private/provider/key-store-provider';

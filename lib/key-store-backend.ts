@@ -6,7 +6,7 @@ import * as rules from './private/contract/field-rules';
 import { CustomKeyStoreType } from './custom-key-store-type';
 import { CustomKeyStoreErrorCode, CustomKeyStoreValidationError } from './errors';
 import { KeyStoreBackendConfig } from './private/backend-config';
-import { PUBLIC_ENDPOINT, VPC_ENDPOINT_SERVICE } from './private/contract/resource-properties';
+import { PUBLIC_ENDPOINT, VPC_ENDPOINT_SERVICE } from './private/contract/store-properties';
 import {
   CERTIFICATE_HINTS,
   checkField,

@@ -6,7 +6,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { KEY_RESOURCE_TYPE } from '../../lib/private/contract/key-properties';
-import { RESOURCE_TYPE } from '../../lib/private/contract/resource-properties';
+import { RESOURCE_TYPE } from '../../lib/private/contract/store-properties';
 
 export interface TemplateResource {
   readonly Type: string;

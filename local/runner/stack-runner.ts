@@ -6,7 +6,7 @@
  */
 import { randomBytes, randomUUID } from 'crypto';
 import { KEY_RESOURCE_TYPE } from '../../lib/private/contract/key-properties';
-import { RESOURCE_TYPE } from '../../lib/private/contract/resource-properties';
+import { RESOURCE_TYPE } from '../../lib/private/contract/store-properties';
 import { LocalKms } from '../endpoint/server';
 import { creationWaves, customResourceLogicalIds, dependenciesAmong, findHandlers, readStack, StackArtifact, TemplateResource } from './cloud-assembly';
 import * as path from 'path';

@@ -3,7 +3,7 @@ import { CfnResource, Errors, RemovalPolicy, Tags } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { ConnectionState, CustomKeyStore, CustomKeyStoreErrors, CustomKeyStoreType, CustomKeyStoreValidationError, KeyStoreBackend } from '../../lib';
 import * as lib from '../../lib';
-import { CLOUD_HSM, EXTERNAL_KEY_STORE } from '../../lib/private/contract/resource-properties';
+import { CLOUD_HSM, EXTERNAL_KEY_STORE } from '../../lib/private/contract/store-properties';
 import { cloudHsmBackend, newStack, publicBackend, vpcBackend } from '../fixtures/stacks';
 
 describe('closed sets', () => {

@@ -4,7 +4,7 @@
  */
 import { XKS_KEY_ID, KEY_DESCRIPTION, describeViolation } from '../../../lib/private/contract/field-rules';
 import { KeyTag, MAX_PENDING_WINDOW_DAYS, MIN_PENDING_WINDOW_DAYS } from '../../../lib/private/contract/key-properties';
-import { CLOUD_HSM, EXTERNAL_KEY_STORE, STORE_ID_PATTERN } from '../../../lib/private/contract/resource-properties';
+import { CLOUD_HSM, EXTERNAL_KEY_STORE, STORE_ID_PATTERN } from '../../../lib/private/contract/store-properties';
 import { KeyStoreError } from '../../shared/errors';
 import { invalidKeyPropertiesMessage, keyPropertiesMissingMessage } from './messages';
 

@@ -6,7 +6,7 @@
  * reconnected, as it was, and the keys are named.
  */
 import { ConnectionStateType } from '@aws-sdk/client-kms';
-import { STORE_ID_PATTERN } from '../../../lib/private/contract/resource-properties';
+import { STORE_ID_PATTERN } from '../../../lib/private/contract/store-properties';
 import { errorName, explain, KeyStoreError } from '../../shared/errors';
 import { StoreView } from '../../shared/store-api';
 import { IsCompleteResult, OnEventResult } from '../events';

@@ -5,7 +5,7 @@
  */
 import { CustomKeyStoreType, XksProxyConnectivityType } from '@aws-sdk/client-kms';
 import * as rules from '../../../lib/private/contract/field-rules';
-import { DEFAULT_WAIT_SECONDS, KeyStoreResourceProperties, MAX_WAIT_SECONDS, MIN_WAIT_SECONDS } from '../../../lib/private/contract/resource-properties';
+import { DEFAULT_WAIT_SECONDS, KeyStoreResourceProperties, MAX_WAIT_SECONDS, MIN_WAIT_SECONDS } from '../../../lib/private/contract/store-properties';
 import { KeyStoreError } from '../../shared/errors';
 import { malformedEventMessage } from '../messages';
 
