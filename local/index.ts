@@ -3,12 +3,11 @@
  * it: the endpoint that emulates KMS, Secrets Manager, CloudWatch, SSM and CloudFormation, its clock,
  * and the runner that deploys a synthesized stack against it.
  */
-export { Clock, seededRandom } from './clock';
+export { seededRandom } from './clock';
 export { localClientConfig } from './endpoint/client-config';
-export type { FaultOptions } from './endpoint/faults';
 export { LocalKms, startLocalKms } from './endpoint/server';
-export type { CallRecord, LocalKmsOptions } from './endpoint/server';
+export type { LocalKmsOptions } from './endpoint/server';
 export { ServiceError } from './endpoint/service-error';
 export type { SecretLabelUpdatedEvent } from './services/secrets-manager';
 export { StackRunner } from './runner/stack-runner';
-export type { ResourceEvent, StackReport, StackRunnerOptions } from './runner/stack-runner';
+export type { ResourceEvent } from './runner/stack-runner';

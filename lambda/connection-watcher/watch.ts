@@ -19,7 +19,7 @@ export interface WatcherDeps {
   readonly now?: () => Date;
 }
 
-export interface WatchedStore {
+interface WatchedStore {
   readonly id: string;
   /** CONNECTED, DISCONNECTED, ..., or NOT_FOUND when KMS does not show the store. */
   readonly state: string;

@@ -13,7 +13,7 @@ import { KEY_RESOURCE_TYPE } from '../../lib/private/contract/key-properties';
 type FrameworkFields = Pick<OnEventRequest, 'PhysicalResourceId' | 'StackId' | 'LogicalResourceId' | 'RequestId' | 'ResourceType'>;
 
 /** What onEvent hands on to every isComplete call (the framework merges it into the event). */
-export interface OnEventExtras {
+interface OnEventExtras {
   /** The store's state when onEvent first saw it: a failed delete restores it. */
   readonly PriorConnectionState?: string;
   /** When onEvent started, ISO 8601: isComplete gives up after WaitTimeoutSeconds. */

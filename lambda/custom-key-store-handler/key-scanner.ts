@@ -33,7 +33,7 @@ export interface KeyScanOptions {
 }
 
 export const DEFAULT_DESCRIBE_RATE = 1000;
-export const DEFAULT_SCAN_CONCURRENCY = 64;
+const DEFAULT_SCAN_CONCURRENCY = 64;
 
 export interface KeyScanResult {
   readonly keys: KeyInStore[];

@@ -11,7 +11,7 @@ import { unexpectedFailureMessage } from './messages';
 import { CustomKeyStoreResource } from './store/resource';
 
 /** The fields of an event a phase's log and error messages name. */
-export interface PhaseEvent {
+interface PhaseEvent {
   readonly RequestType?: string;
   readonly ResourceType?: string;
   readonly PhysicalResourceId?: string;
@@ -19,9 +19,9 @@ export interface PhaseEvent {
 }
 
 /** What a phase works on, as its unexpected-failure message names it: "custom key store" or "KMS key". */
-export type PhaseSubject = 'custom key store' | 'KMS key';
+type PhaseSubject = 'custom key store' | 'KMS key';
 
-export async function runPhase<R, T>(
+async function runPhase<R, T>(
   deps: ResourceDeps,
   redactor: SecretRedactor,
   event: PhaseEvent,

@@ -41,7 +41,7 @@ export interface SyncDeps {
  * for a passing reason) or `not-found`. Anything but `in-sync` and `updated` is tried again by the
  * next run, since the version applied stays as it was.
  */
-export type SyncOutcome = 'in-sync' | 'updated' | 'rejected' | 'deferred' | 'not-found';
+type SyncOutcome = 'in-sync' | 'updated' | 'rejected' | 'deferred' | 'not-found';
 
 export interface StoreSyncResult {
   readonly storeId: string;

@@ -9,7 +9,7 @@ import { SecretsManagerModel } from '../services/secrets-manager';
 import { SsmModel } from '../services/ssm';
 
 /** The wire protocol's service names, as the AWS SDK sends them in X-Amz-Target. */
-export type ServiceName = 'TrentService' | 'secretsmanager' | 'cloudformation' | 'GraniteServiceVersion20100801' | 'AmazonSSM';
+type ServiceName = 'TrentService' | 'secretsmanager' | 'cloudformation' | 'GraniteServiceVersion20100801' | 'AmazonSSM';
 
 /** The models behind the endpoint, one per emulated service. */
 export interface EmulatedServices {

@@ -13,7 +13,7 @@ import { HandlerLocation, KeyStoreHandlers } from './cloud-assembly';
 export const CREATE_FAILED_MARKER = 'AWSCDK::CustomResourceProviderFramework::CREATE_FAILED';
 const MAX_RESPONSE_BYTES = 4096;
 
-export type HandlerFunction = (event: Record<string, unknown>) => Promise<Record<string, unknown> | undefined>;
+type HandlerFunction = (event: Record<string, unknown>) => Promise<Record<string, unknown> | undefined>;
 
 export interface LoadedHandlers {
   readonly onEvent: HandlerFunction;

@@ -17,7 +17,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { PREREQUISITE_ENV_VARS } from './prerequisites';
 
-export const INTEG_DIR = __dirname;
+const INTEG_DIR = __dirname;
 const ROOT = path.join(__dirname, '..', '..');
 /** What a contributor runs after changing what an integration test synthesizes. */
 export const UPDATE_COMMAND = 'npm run integ:snapshot';

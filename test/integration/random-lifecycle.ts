@@ -38,7 +38,7 @@ export function seedsOf(kind: (typeof KINDS)[number]): number[] {
 type Step = 'toggle' | 'rename' | 'secret' | 'offline' | 'key' | 'schedule';
 const STEPS: Step[] = ['toggle', 'rename', 'secret', 'offline', 'key', 'schedule'];
 
-export async function lifecycle(seed: number): Promise<string[]> {
+async function lifecycle(seed: number): Promise<string[]> {
   const random = seededRandom(seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)];
   const log: string[] = [`seed ${seed}`];

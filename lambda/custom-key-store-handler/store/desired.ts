@@ -9,13 +9,13 @@ import { DEFAULT_WAIT_SECONDS, KeyStoreResourceProperties, MAX_WAIT_SECONDS, MIN
 import { KeyStoreError } from '../../shared/errors';
 import { malformedEventMessage } from '../messages';
 
-export interface CloudHsmSettings {
+interface CloudHsmSettings {
   readonly clusterId: string;
   readonly trustAnchorCertificate: string;
   readonly passwordSecretArn: string;
 }
 
-export interface ExternalSettings {
+interface ExternalSettings {
   readonly uriEndpoint: string;
   readonly uriPath: string;
   readonly connectivity: XksProxyConnectivityType;

@@ -28,14 +28,14 @@ import { CustomKeyStoreType } from '../../custom-key-store-type';
 import { CustomKeyStoreErrorCode, CustomKeyStoreValidationError } from '../../errors';
 import { RecommendedAlarmsOptions, XksExternalKeyManagerState, XksProxyErrorType } from '../../monitoring';
 
-export const ALARMS_ID = 'RecommendedAlarms';
+const ALARMS_ID = 'RecommendedAlarms';
 
 /** The Guide's threshold: KMS times out a proxy request at 250 ms. */
-export const LATENCY_THRESHOLD_MS = 200;
-export const CERTIFICATE_THRESHOLD_DAYS = 10;
-export const ERRORS_PER_MINUTE_THRESHOLD = 5;
-export const DEFAULT_CREDENTIAL_MAX_AGE = Duration.days(90);
-export const DEFAULT_NOT_CONNECTED_FOR = Duration.minutes(30);
+const LATENCY_THRESHOLD_MS = 200;
+const CERTIFICATE_THRESHOLD_DAYS = 10;
+const ERRORS_PER_MINUTE_THRESHOLD = 5;
+const DEFAULT_CREDENTIAL_MAX_AGE = Duration.days(90);
+const DEFAULT_NOT_CONNECTED_FOR = Duration.minutes(30);
 /** CloudWatch: an alarm with a period under an hour evaluates at most one day (period x evaluation periods <= 86,400 s). */
 const MAX_NOT_CONNECTED_MINUTES = 24 * 60;
 

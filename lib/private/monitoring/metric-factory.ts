@@ -15,7 +15,7 @@ import { IConstruct } from 'constructs';
 import { CustomKeyStoreType } from '../../custom-key-store-type';
 import { CustomKeyStoreErrorCode, CustomKeyStoreValidationError } from '../../errors';
 import { XksExternalKeyManagerState, XksProxyErrorsMetricOptions, XksProxyErrorType } from '../../monitoring';
-export const KMS_NAMESPACE = 'AWS/KMS';
+const KMS_NAMESPACE = 'AWS/KMS';
 /** KMS's dimension for the store (the library's own metrics use the same name, on purpose). */
 const STORE_ID_DIMENSION = 'CustomKeyStoreId';
 

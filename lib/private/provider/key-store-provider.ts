@@ -10,9 +10,9 @@ import { handlerAssetDir } from '../handler-asset';
 import { stackSingleton } from '../stack-singleton';
 
 /** How often the framework calls isComplete: DescribeCustomKeyStores allows 5 calls/s per account. */
-export const QUERY_INTERVAL = Duration.seconds(10);
+const QUERY_INTERVAL = Duration.seconds(10);
 /** The framework's own limit, CloudFormation's limit for a custom resource; each store's waitTimeout is shorter. */
-export const TOTAL_TIMEOUT = Duration.hours(1);
+const TOTAL_TIMEOUT = Duration.hours(1);
 
 const PROVIDER_ID = 'KmsCustomKeyStoreProvider';
 
