@@ -1,7 +1,7 @@
 /**
  * What the connection watcher and the proxy credential sync publish, and how the library hands them
  * their stores: shared by the constructs (lib/) that alarm on these metrics and the functions
- * (lambda/operations/) that publish them.
+ * (lambda/connection-watcher/, lambda/proxy-credential-sync/) that publish them.
  */
 
 /** Custom metrics may not use an `AWS/` namespace; this one holds the library's own. */
