@@ -4,7 +4,10 @@ module.exports = {
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.ts$': 'ts-jest' },
-  testTimeout: 60000,
+  // A guard against a hung test, not a deadline any test races (modelled transitions move the
+  // endpoint's clock): sized so an integration test's first deploy (synth, then the whole stack)
+  // still fits on a 2-core machine that is busy with something else.
+  testTimeout: 180000,
   maxWorkers: 2,
   globalSetup: '<rootDir>/test/global-setup.js',
   globalTeardown: '<rootDir>/test/global-teardown.js',
