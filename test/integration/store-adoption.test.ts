@@ -5,7 +5,7 @@
  */
 import { ConnectCustomKeyStoreCommand, CreateCustomKeyStoreCommand, CreateCustomKeyStoreCommandInput, CreateKeyCommand } from '@aws-sdk/client-kms';
 import { CANARY_ACCESS_KEY_ID, CANARY_PASSWORD, CANARY_SECRET_KEY } from '../fixtures/events';
-import { kmsClient, OTHER_TRUST_ANCHOR, removeAssemblies, states, synth, TRUST_ANCHOR, World, world } from './harness';
+import { kmsClient, OTHER_TRUST_ANCHOR, removeAssemblies, SECRETS, states, synth, TRUST_ANCHOR, World, world } from './harness';
 
 let w: World | undefined;
 
@@ -102,6 +102,28 @@ describe('adoption of each store type', () => {
     expect(states(w.kms)).toEqual({});
     expect(changes).toEqual(['DisconnectCustomKeyStore', 'DeleteCustomKeyStore']);
     expect(hasRecord(id)).toBe(false);
+  });
+});
+
+describe('values KMS never shows', () => {
+  test('adoptSendsSecrets: kmsuser\'s new password, set in the cluster by an operator, is sent once and the store connects with it', async () => {
+    w = await world();
+    const id = await byHand(BY_HAND.hsm, false);
+    w.kms.model.setKmsUserPassword('cluster-2a23b4cdefg', SECRETS['it/kmsuser-v2']);
+    const changes = watchChanges(id);
+    const report = await w.stack.deploy(synth([{ id: 'Hsm', name: 'hsm', kind: 'hsm', password: 'it/kmsuser-v2', adoptExisting: true, adoptSendsSecrets: true }]));
+    expect(report.stackStatus).toBe('CREATE_COMPLETE');
+    expect(changes).toEqual(['UpdateCustomKeyStore', 'ConnectCustomKeyStore']);
+    expect(states(w.kms)).toEqual({ hsm: 'CONNECTED' });
+  });
+
+  test('without adoptSendsSecrets the password is not sent: the store connects with the one it holds', async () => {
+    w = await world();
+    const id = await byHand(BY_HAND.hsm, false);
+    const changes = watchChanges(id);
+    expect((await w.stack.deploy(synth([{ id: 'Hsm', name: 'hsm', kind: 'hsm', password: 'it/kmsuser-v2', adoptExisting: true }]))).stackStatus).toBe('CREATE_COMPLETE');
+    expect(changes).toEqual(['ConnectCustomKeyStore']);
+    expect(states(w.kms)).toEqual({ hsm: 'CONNECTED' });
   });
 });
 
