@@ -66,7 +66,7 @@ export function adoptionRecords(s: StoreSteps): AdoptionRecords {
 }
 
 /** What makes the existing store another store than the one declared, in the words of the message. */
-export function identityDifferences(existing: StoreView, desired: DesiredStore, stackAccount: string | undefined): string[] {
+function identityDifferences(existing: StoreView, desired: DesiredStore, stackAccount: string | undefined): string[] {
   const out: string[] = [];
   const differ = (field: string, shown: string | undefined, declared: string | undefined): void => {
     if (shown !== declared) out.push(`${field} is ${shown ?? 'not set'}, declared ${declared ?? 'not set'}`);

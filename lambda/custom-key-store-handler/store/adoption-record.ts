@@ -56,7 +56,7 @@ export class AdoptionRecords {
 }
 
 /** `<prefix>/<stack name>/<store id>`: the construct grants the handler its own stack's records only. */
-export function recordName(stackId: string | undefined, storeId: string): string {
+function recordName(stackId: string | undefined, storeId: string): string {
   // arn:aws:cloudformation:<region>:<account>:stack/<name>/<guid>
   const stackName = stackId?.split(':')[5]?.split('/')[1] ?? 'unknown-stack';
   return `${ADOPTION_RECORD_PREFIX}/${stackName}/${storeId}`;
@@ -66,7 +66,7 @@ function parseRecord(value: string | undefined): AdoptionRecord | undefined {
   try {
     const parsed = JSON.parse(value ?? '') as Partial<AdoptionRecord>;
     if (typeof parsed.stackId === 'string' && typeof parsed.logicalId === 'string' && typeof parsed.priorState === 'string') {
-      return { stackId: parsed.stackId, logicalId: parsed.logicalId, priorState: parsed.priorState, adoptedAt: String(parsed.adoptedAt ?? '') };
+      return { stackId: parsed.stackId, logicalId: parsed.logicalId, priorState: parsed.priorState, adoptedAt: typeof parsed.adoptedAt === 'string' ? parsed.adoptedAt : '' };
     }
   } catch {
     // Not a record this handler wrote: treated as none.
