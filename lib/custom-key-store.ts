@@ -232,6 +232,39 @@ export interface CustomKeyStoreProps {
    * @default false
    */
   readonly syncProxyCredential?: boolean;
+
+  /**
+   * Whether the first deployment takes over a store of this name that already exists (made in the
+   * console, with the CLI or by Terraform) instead of failing on the name.
+   *
+   * The existing store must be the same kind of store as declared: type, CloudHSM cluster and
+   * trust anchor, or XKS proxy endpoint, path, connectivity and VPC endpoint service (and, unless
+   * `adoptSendsSecrets`, the proxy credential's access key id). Otherwise the deployment fails with
+   * `AdoptionMismatch`, naming what differs, before anything is changed. An adopted store is then
+   * connected or disconnected as declared, and its id becomes this resource's id. If the deployment
+   * rolls back, the store is given back as it was (never deleted). After that, the removal policy
+   * applies to it as to any store: with DESTROY, deleting the stack deletes the store.
+   *
+   * Without a store of that name, a new store is created as usual.
+   *
+   * @default false
+   */
+  readonly adoptExisting?: boolean;
+
+  /**
+   * Whether adopting a store also sends it the kmsuser password or the proxy credential from the
+   * declared secret (with `adoptExisting`).
+   *
+   * KMS never shows these values, so the stack cannot tell whether the store already has them. By
+   * default they are not sent: the store keeps the password or credential it works with (an external
+   * store's access key id must then match the declared secret's). Set this when the secret holds the
+   * value the store should use from now on: for a CloudHSM key store, kmsuser's current password in
+   * the cluster (the store is disconnected to receive it); for an external key store, a credential
+   * the proxy accepts.
+   *
+   * @default false
+   */
+  readonly adoptSendsSecrets?: boolean;
 }
 
 /**
@@ -384,6 +417,12 @@ export class CustomKeyStore extends CustomKeyStoreBase {
     if (backend.needsVpcEndpointServiceLookup) {
       provider.grantVpcEndpointServiceLookup();
     }
+    if (props.adoptSendsSecrets && !props.adoptExisting) {
+      throw new CustomKeyStoreValidationError(CustomKeyStoreErrorCode.CONFLICTING_PROPERTIES, 'adoptSendsSecrets: applies only with adoptExisting: true; expected adoptExisting: true, or no adoptSendsSecrets', this);
+    }
+    if (props.adoptExisting) {
+      provider.grantAdoptionRecords();
+    }
 
     const properties: KeyStoreResourceProperties = {
       CustomKeyStoreName: props.customKeyStoreName,
@@ -391,6 +430,9 @@ export class CustomKeyStore extends CustomKeyStoreBase {
       ...backend.properties,
       Connected: String(props.connected ?? true),
       WaitTimeoutSeconds: String(waitSeconds),
+      // Written only when set, so that the templates of stores that do not adopt stay as they were.
+      ...(props.adoptExisting ? { AdoptExisting: 'true' } : {}),
+      ...(props.adoptExisting && props.adoptSendsSecrets ? { AdoptSendsSecrets: 'true' } : {}),
     };
     const resource = (this.resource = new CustomResource(this, 'Resource', {
       serviceToken: provider.serviceToken,

@@ -4,6 +4,7 @@
  * build them around mocked ones (makeDeps is the seam).
  */
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import type { SSMClient } from '@aws-sdk/client-ssm';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { CallStats, RetryOptions, Sleep } from '../shared/retry';
@@ -11,6 +12,7 @@ import { SecretReader } from '../shared/secrets/reader';
 import { SecretRedactor } from '../shared/secrets/redactor';
 import { StoreApi } from '../shared/store-api';
 import { KeyScanOptions } from './key-scanner';
+import { AdoptionRecords } from './store/adoption-record';
 import { StackStatusReader } from './store/stack-status';
 
 export interface LogEntry {
@@ -22,6 +24,8 @@ export interface ResourceDeps {
   readonly secrets: SecretReader;
   /** Whether an update is a rollback; without it every update is taken as a forward one. */
   readonly stackStatus?: StackStatusReader;
+  /** Where adopted stores are remembered; only stores declared with adoptExisting need it. */
+  readonly adoptionRecords?: AdoptionRecords;
   readonly scan?: KeyScanOptions;
   readonly now?: () => number;
   readonly sleep?: Sleep;
@@ -41,6 +45,7 @@ export function makeDeps(
   retryOptions: RetryOptions = {},
   overrides: Partial<ResourceDeps> = {},
   cloudFormation?: () => Promise<CloudFormationClient>,
+  ssm?: () => Promise<SSMClient>,
 ): ResourceDeps {
   const stats = new CallStats();
   const retry: RetryOptions = { ...retryOptions, stats };
@@ -51,6 +56,7 @@ export function makeDeps(
     stores: new StoreApi(kms, retry),
     secrets: new SecretReader(secretsClient, redactor, retry),
     stackStatus: cloudFormation ? new StackStatusReader(cloudFormation, retry) : undefined,
+    adoptionRecords: ssm ? new AdoptionRecords(ssm, retry) : undefined,
     scan: { retry },
     log,
     ...overrides,

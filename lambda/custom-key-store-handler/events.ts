@@ -26,6 +26,10 @@ interface OnEventExtras {
   readonly Rollback?: boolean;
   /** A late duplicate of an update already answered: nothing is done. */
   readonly Duplicate?: boolean;
+  /** The Create took over a store made outside the stack (adopt.ts). */
+  readonly Adopted?: boolean;
+  /** The Delete is the rollback of an adoption: the store is given back as it was (release.ts). */
+  readonly Release?: boolean;
 }
 
 export interface KeyStoreEvent extends Partial<FrameworkFields>, OnEventExtras {

@@ -2,11 +2,12 @@
  * Entry points for aws-cdk-lib's custom-resources.Provider: `index.onEvent` and `index.isComplete`.
  *
  * The clients are made once per Lambda container, with the SDK's own retries off (retry.ts is the
- * one retry layer). AWS_ENDPOINT_URL_KMS, AWS_ENDPOINT_URL_SECRETS_MANAGER and
- * AWS_ENDPOINT_URL_CLOUDFORMATION, read by the SDK itself, are how tests point them at a local
+ * one retry layer). AWS_ENDPOINT_URL_KMS, AWS_ENDPOINT_URL_SECRETS_MANAGER,
+ * AWS_ENDPOINT_URL_CLOUDFORMATION and AWS_ENDPOINT_URL_SSM, read by the SDK itself, are how tests point them at a local
  * endpoint; nothing here knows about it.
  */
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import type { SSMClient } from '@aws-sdk/client-ssm';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { CLIENT_OPTIONS } from '../shared/client-options';
@@ -26,6 +27,8 @@ interface Clients {
   readonly secrets: SecretsManagerClient;
   /** Made on first use: only updates need it, and loading it costs every cold start otherwise. */
   readonly cloudFormation: () => Promise<CloudFormationClient>;
+  /** Made on first use: only stores declared with adoptExisting keep an adoption record. */
+  readonly ssm: () => Promise<SSMClient>;
 }
 
 let clients: Clients | undefined;
@@ -33,10 +36,12 @@ let clients: Clients | undefined;
 function awsClients(): Clients {
   if (!clients) {
     let cloudFormation: CloudFormationClient | undefined;
+    let ssm: SSMClient | undefined;
     clients = {
       kms: new KMSClient(CLIENT_OPTIONS),
       secrets: new SecretsManagerClient(CLIENT_OPTIONS),
       cloudFormation: async () => (cloudFormation ??= new (await import('@aws-sdk/client-cloudformation')).CloudFormationClient(CLIENT_OPTIONS)),
+      ssm: async () => (ssm ??= new (await import('@aws-sdk/client-ssm')).SSMClient(CLIENT_OPTIONS)),
     };
   }
   return clients;
@@ -54,8 +59,8 @@ export async function isComplete(event: KeyStoreEvent): Promise<IsCompleteResult
 
 async function run<T>(event: KeyStoreEvent, phase: string, body: (resource: CustomKeyStoreResource) => Promise<T>): Promise<T> {
   const redactor = new SecretRedactor();
-  const { kms, secrets, cloudFormation } = awsClients();
-  const deps = makeDeps(kms, secrets, redactor, {}, {}, cloudFormation);
+  const { kms, secrets, cloudFormation, ssm } = awsClients();
+  const deps = makeDeps(kms, secrets, redactor, {}, {}, cloudFormation, ssm);
   return runWith(deps, redactor, event, phase, body);
 }
 

@@ -1,7 +1,7 @@
 /**
  * What the local endpoint keeps of Systems Manager Parameter Store: String parameters, as far as
  * the proxy credential sync uses them (GetParameter, PutParameter) to remember which version of a
- * secret it gave KMS. The runner creates the stack's AWS::SSM::Parameter resources here.
+ * secret it gave KMS, and the store handler its adoption records (also DeleteParameter). The runner creates the stack's AWS::SSM::Parameter resources here.
  *
  * Inputs and outputs are the JSON bodies of the SSM wire protocol (JSON 1.1, `AmazonSSM.*`).
  */
@@ -43,6 +43,15 @@ export class SsmModel {
     const version = (existing?.version ?? 0) + 1;
     this.parameters.set(name, { value, version, type: (input.Type as string | undefined) ?? existing?.type ?? 'String' });
     return { Version: version, Tier: 'Standard' };
+  }
+
+  /** Deletes a parameter and all its versions; an unknown one is ParameterNotFound. */
+  public DeleteParameter(input: Json): Json {
+    const name = this.name(input);
+    if (!this.parameters.delete(name)) {
+      throw new ServiceError('ParameterNotFound', `Parameter ${name} not found.`);
+    }
+    return {};
   }
 
   private name(input: Json): string {

@@ -35,6 +35,10 @@ export interface StoreSpec {
   readonly retain?: boolean;
   readonly monitorConnection?: boolean;
   readonly syncProxyCredential?: boolean;
+  readonly adoptExisting?: boolean;
+  readonly adoptSendsSecrets?: boolean;
+  /** The id of a store declared earlier that CloudFormation must create first. */
+  readonly dependsOn?: string;
 }
 
 const assemblies: string[] = [];
@@ -62,14 +66,19 @@ export function synth(stores: readonly StoreSpec[]): string {
               vpcEndpointServiceName: `com.amazonaws.vpce.us-east-1.vpce-svc-0${s.id.toLowerCase().replace(/[^a-z0-9]/g, '')}`,
               proxyCredential: secret(s.credential ?? 'it/xks'),
             });
-    new CustomKeyStore(stack, s.id, {
+    const store = new CustomKeyStore(stack, s.id, {
       customKeyStoreName: s.name,
       backend,
       connected: s.connected,
       removalPolicy: s.retain ? RemovalPolicy.RETAIN : undefined,
       monitorConnection: s.monitorConnection,
       syncProxyCredential: s.syncProxyCredential,
+      adoptExisting: s.adoptExisting,
+      adoptSendsSecrets: s.adoptSendsSecrets,
     });
+    if (s.dependsOn) {
+      store.node.addDependency(stack.node.findChild(s.dependsOn));
+    }
   }
   app.synth();
   return outdir;

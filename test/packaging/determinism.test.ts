@@ -36,7 +36,8 @@ test('each function carries only the clients it calls (their wire names: KMS, Se
     const code = fs.readFileSync(path.join(root, 'assets', name, 'index.js'), 'utf8');
     return Object.entries(services).filter(([, marker]) => code.includes(marker)).map(([service]) => service);
   };
-  expect(carried('custom-key-store-handler')).toEqual(['kms', 'secretsManager']);
+  // SSM only for the adoption records of stores declared with adoptExisting, loaded on first use.
+  expect(carried('custom-key-store-handler')).toEqual(['kms', 'secretsManager', 'ssm']);
   expect(carried('connection-watcher')).toEqual(['kms', 'cloudWatch']);
   expect(carried('proxy-credential-sync')).toEqual(['kms', 'secretsManager', 'cloudWatch', 'ssm']);
 });

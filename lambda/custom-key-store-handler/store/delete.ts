@@ -12,6 +12,7 @@ import { StoreView } from '../../shared/store-api';
 import { IsCompleteResult, OnEventResult } from '../events';
 import { findKeysInStore, KeyScanResult } from '../key-scanner';
 import * as messages from './messages';
+import { isReleaseComplete, releaseIfAdoptionRolledBack } from './release';
 import { NOT_YET, StoreSteps } from './steps';
 
 const { CONNECTED, CONNECTING, DISCONNECTED, FAILED } = ConnectionStateType;
@@ -22,6 +23,10 @@ export async function onDelete(s: StoreSteps): Promise<OnEventResult> {
   if (!STORE_ID_PATTERN.test(id)) {
     s.log({ step: 'delete-skipped', reason: 'not a custom key store id', physicalResourceId: id });
     return { PhysicalResourceId: id, StartedAt: startedAt };
+  }
+  const released = await releaseIfAdoptionRolledBack(s);
+  if (released) {
+    return released;
   }
   let store = await s.stores.describe(id);
   if (!store) {
@@ -55,6 +60,9 @@ export async function isDeleteComplete(s: StoreSteps): Promise<IsCompleteResult>
   const id = s.request.physicalId();
   if (!STORE_ID_PATTERN.test(id)) {
     return { IsComplete: true };
+  }
+  if (s.request.event.Release) {
+    return isReleaseComplete(s);
   }
   const store = await s.describeOrNotYet(id);
   if (store === undefined) {

@@ -31,6 +31,10 @@ export interface DesiredStore {
   readonly external?: ExternalSettings;
   readonly connected: boolean;
   readonly waitTimeoutSeconds: number;
+  /** A Create takes over a store of this name made outside the stack (adopt.ts). */
+  readonly adoptExisting?: boolean;
+  /** That adoption also sends the kmsuser password or proxy credential, which KMS never shows. */
+  readonly adoptSendsSecrets?: boolean;
 }
 
 /** Parses and checks one ResourceProperties object; `which` names it in messages. */
@@ -54,6 +58,12 @@ export function parseDesiredStore(raw: unknown, which: string): DesiredStore {
   const type = text('CustomKeyStoreType');
   const connected = parseBoolean(`${which}.Connected`, text('Connected'));
   const waitTimeoutSeconds = parseWait(`${which}.WaitTimeoutSeconds`, optional('WaitTimeoutSeconds'));
+  const flag = (key: 'AdoptExisting' | 'AdoptSendsSecrets'): boolean | undefined => {
+    const value = optional(key);
+    return value === undefined ? undefined : parseBoolean(`${which}.${key}`, value);
+  };
+  // Absent when false: a template from before adoption existed reads the same.
+  const adoption = { ...(flag('AdoptExisting') ? { adoptExisting: true } : {}), ...(flag('AdoptSendsSecrets') ? { adoptSendsSecrets: true } : {}) };
 
   if (type === CustomKeyStoreType.AWS_CLOUDHSM) {
     return {
@@ -61,6 +71,7 @@ export function parseDesiredStore(raw: unknown, which: string): DesiredStore {
       type,
       connected,
       waitTimeoutSeconds,
+      ...adoption,
       cloudHsm: {
         clusterId: text('CloudHsmClusterId', rules.CLOUD_HSM_CLUSTER_ID),
         trustAnchorCertificate: text('TrustAnchorCertificate', rules.TRUST_ANCHOR_CERTIFICATE),
@@ -79,6 +90,7 @@ export function parseDesiredStore(raw: unknown, which: string): DesiredStore {
       type,
       connected,
       waitTimeoutSeconds,
+      ...adoption,
       external: {
         uriEndpoint: text('XksProxyUriEndpoint', rules.XKS_PROXY_URI_ENDPOINT),
         uriPath: text('XksProxyUriPath', rules.XKS_PROXY_URI_PATH),

@@ -263,3 +263,23 @@ function updateAdvice(name: string): string {
 export function stateName(state: string | undefined): string {
   return state ?? 'in an unknown state';
 }
+
+// ---- Adoption (adopt.ts, release.ts) ---------------------------------------------------------------
+
+export function adoptionMismatchMessage(storeId: string, name: string, state: string, differences: readonly string[]): string {
+  return (
+    `AdoptionMismatch: custom key store ${label(storeId, name)} exists, but it is not the store declared: ${differences.join('; ')}. ` +
+    `Nothing was changed; the store is ${state}. Declare the store as it is (or change it outside the stack first), or choose another customKeyStoreName for a new store.`
+  );
+}
+
+export function adoptionCredentialNote(shown: string, declared: string): string {
+  return `the proxy credential's access key id is ${shown}, the declared secret holds ${declared} (KMS never shows the secret access key: set adoptSendsSecrets to send the declared credential)`;
+}
+
+export function adoptionUndecidedMessage(storeId: string, stackError: string): string {
+  return (
+    `AdoptionUndecided: custom key store ${storeId} was adopted by this stack, and the stack's status could not be read (${stackError}), so the handler cannot tell a rollback (the store is given back) from a delete (the removal policy applies). ` +
+    'Nothing was changed. Allow cloudformation:DescribeStacks on the stack to the handler role, then retry.'
+  );
+}

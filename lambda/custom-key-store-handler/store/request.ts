@@ -49,6 +49,11 @@ export class StoreRequest {
     return this.desired;
   }
 
+  /** The store the stack asks for, undefined for a Delete whose properties are unreadable. */
+  public wantIfReadable(): DesiredStore | undefined {
+    return this.desired;
+  }
+
   /** The store the stack asked for before an update. */
   public wasBefore(): DesiredStore {
     if (!this.old) {

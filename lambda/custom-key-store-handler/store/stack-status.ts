@@ -21,6 +21,8 @@ export interface StackActivity {
   readonly rollingBack: boolean;
   /** No operation is in progress: the event is a late duplicate of one already answered. */
   readonly settled: boolean;
+  /** The stack's status, when it could be read. */
+  readonly status?: string;
   /** Why the status is unknown (the error DescribeStacks gave), when it is. */
   readonly unknownBecause?: string;
 }
@@ -46,7 +48,7 @@ export class StackStatusReader {
       if (status === undefined) {
         return UNKNOWN_ACTIVITY;
       }
-      return { rollingBack: ROLLBACK_STATUSES.has(status), settled: !status.endsWith('_IN_PROGRESS') };
+      return { rollingBack: ROLLBACK_STATUSES.has(status), settled: !status.endsWith('_IN_PROGRESS'), status };
     } catch (err) {
       return { ...UNKNOWN_ACTIVITY, unknownBecause: errorName(err) };
     }

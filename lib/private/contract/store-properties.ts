@@ -42,4 +42,15 @@ export interface KeyStoreResourceProperties {
   readonly Connected: string;
   /** How long, in seconds, one create, update or delete may wait for the store. */
   readonly WaitTimeoutSeconds?: string;
+  /** `"true"`: a Create takes over a store of this name made outside the stack. Absent means false. */
+  readonly AdoptExisting?: string;
+  /** `"true"`: an adoption also sends the kmsuser password or proxy credential. Absent means false. */
+  readonly AdoptSendsSecrets?: string;
 }
+
+/**
+ * Where the handler records a store it adopted: one String parameter per store, named by the
+ * stack and the store id, holding the record (which stack and resource adopted it, and the
+ * connection state it had), so that the rollback of that Create can give it back as it was.
+ */
+export const ADOPTION_RECORD_PREFIX = '/cdk-kms-custom-key-store/adopted';

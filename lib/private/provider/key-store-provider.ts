@@ -6,6 +6,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct, IConstruct } from 'constructs';
+import { ADOPTION_RECORD_PREFIX } from '../contract/store-properties';
 import { handlerAssetDir } from '../handler-asset';
 import { stackSingleton } from '../stack-singleton';
 
@@ -33,6 +34,7 @@ export class KeyStoreProvider extends Construct {
   private cloudHsmGranted = false;
   private vpcLookupGranted = false;
   private keyManagementGranted = false;
+  private adoptionRecordsGranted = false;
   private readonly secretsGranted = new Set<secretsmanager.ISecret>();
 
   private constructor(scope: Construct, id: string) {
@@ -179,6 +181,30 @@ export class KeyStoreProvider extends Construct {
   }
 
   /** What CloudHSM key stores need: the cluster lookup and KMS's service-linked role. */
+  /**
+   * The adoption records of this stack's stores (`adoptExisting`): one SSM parameter per adopted
+   * store under the stack's own prefix, so that the rollback of an adoption gives the store back.
+   */
+  public grantAdoptionRecords(): void {
+    if (this.adoptionRecordsGranted) {
+      return;
+    }
+    this.adoptionRecordsGranted = true;
+    const stack = Stack.of(this);
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'AdoptionRecords',
+        actions: ['ssm:GetParameter', 'ssm:PutParameter', 'ssm:DeleteParameter'],
+        resources: [stack.formatArn({ service: 'ssm', resource: 'parameter', resourceName: `${ADOPTION_RECORD_PREFIX.slice(1)}/${stack.stackName}/*` })],
+      }),
+    );
+    const render = (value: string, token: string): string => (Token.isUnresolved(value) ? `<${token}>` : value);
+    Validations.of(this.role.node.findChild('DefaultPolicy')).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:${render(stack.region, 'AWS::Region')}:${render(stack.account, 'AWS::AccountId')}:parameter${ADOPTION_RECORD_PREFIX}/${render(stack.stackName, 'AWS::StackName')}/*]`,
+      reason: "The handler names an adoption record by the store id KMS gives the adopted store, which is known only at deploy time; the records are limited to this stack's prefix.",
+    });
+  }
+
   public grantCloudHsm(): void {
     if (this.cloudHsmGranted) {
       return;

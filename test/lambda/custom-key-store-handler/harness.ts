@@ -8,6 +8,7 @@ import {
 } from '@aws-sdk/client-kms';
 import { CloudFormationClient, DescribeStacksCommand, StackStatus } from '@aws-sdk/client-cloudformation';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { IsCompleteResult, KeyStoreEvent, makeDeps, OnEventResult, runWith } from '../../../lambda/custom-key-store-handler/index';
 import { SecretRedactor } from '../../../lambda/shared/secrets/redactor';
@@ -26,6 +27,8 @@ import { awsError, kmsMock, smMock } from '../aws-mocks';
 export { awsError, kmsMock, smMock };
 
 export const cfMock = mockClient(CloudFormationClient);
+/** The adoption records' Parameter Store (store-adopt.test.ts gives it a memory). */
+export const ssmMock = mockClient(SSMClient);
 
 /** What DescribeStacks says of the stack while the handler runs. */
 export function stackStatus(status: string): void {
@@ -45,6 +48,7 @@ export function resetMocks(): void {
   kmsMock.reset();
   smMock.reset();
   cfMock.reset();
+  ssmMock.reset();
   stackStatus('UPDATE_IN_PROGRESS');
   smMock.on(GetSecretValueCommand, { SecretId: PASSWORD_ARN }).resolves({ SecretString: CANARY_PASSWORD });
   smMock.on(GetSecretValueCommand, { SecretId: NEW_PASSWORD_ARN }).resolves({ SecretString: `${CANARY_PASSWORD}-new` });
@@ -70,7 +74,7 @@ export function harness(): Harness {
     now: () => state.now,
     settle: { intervalMs: 1000, timeoutMs: 5000, longTimeoutMs: 60_000 },
     scan: { describeRatePerSecond: 100_000, retry: { sleep: noSleep } },
-  }, () => Promise.resolve(new CloudFormationClient({ region: 'us-east-1' })));
+  }, () => Promise.resolve(new CloudFormationClient({ region: 'us-east-1' })), () => Promise.resolve(new SSMClient({ region: 'us-east-1' })));
   const logged = { ...deps, log: (entry: Record<string, unknown>) => logs.push(redactor.redact(JSON.stringify(entry))) };
   return {
     logs,
