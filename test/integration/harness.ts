@@ -35,6 +35,8 @@ export interface StoreSpec {
   readonly retain?: boolean;
   readonly monitorConnection?: boolean;
   readonly syncProxyCredential?: boolean;
+  /** addRecommendedAlarms() on the store. */
+  readonly alarms?: boolean;
 }
 
 const assemblies: string[] = [];
@@ -62,7 +64,7 @@ export function synth(stores: readonly StoreSpec[]): string {
               vpcEndpointServiceName: `com.amazonaws.vpce.us-east-1.vpce-svc-0${s.id.toLowerCase().replace(/[^a-z0-9]/g, '')}`,
               proxyCredential: secret(s.credential ?? 'it/xks'),
             });
-    new CustomKeyStore(stack, s.id, {
+    const store = new CustomKeyStore(stack, s.id, {
       customKeyStoreName: s.name,
       backend,
       connected: s.connected,
@@ -70,6 +72,7 @@ export function synth(stores: readonly StoreSpec[]): string {
       monitorConnection: s.monitorConnection,
       syncProxyCredential: s.syncProxyCredential,
     });
+    if (s.alarms) store.addRecommendedAlarms();
   }
   app.synth();
   return outdir;
