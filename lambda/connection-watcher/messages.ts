@@ -2,7 +2,7 @@
  * What a failed availability probe means, by the exception KMS raised: logged with the store so that
  * whoever the Unavailable alarm pages knows where to look first.
  */
-const MEANINGS: Readonly<Record<string, string>> = {
+const MEANINGS: Readonly<Partial<Record<string, string>>> = {
   DependencyTimeoutException:
     "KMS timed out reaching the store's backing: for a CloudHSM key store the cluster's network path or its HSMs' load; for an external key store the XKS proxy, its network path (VPC endpoint service) or its external key manager.",
   KMSInternalException:
@@ -16,7 +16,7 @@ const MEANINGS: Readonly<Record<string, string>> = {
 };
 
 /** Why an exception does not make the store unavailable (the probe tells nothing this time). */
-const INCONCLUSIVE: Readonly<Record<string, string>> = {
+const INCONCLUSIVE: Readonly<Partial<Record<string, string>>> = {
   ThrottlingException: "The probe was throttled: the account's or the store's request quota was exhausted by other callers this minute; the store's availability is unknown, not bad.",
   CustomKeyStoreInvalidStateException: 'The store left CONNECTED between the watcher\'s read and the probe: the Connected metric reports it on the next run.',
 };

@@ -57,7 +57,7 @@ test('no alarm of a freshly deployed healthy store would fire: on creation, befo
   expect(alarms.length).toBeGreaterThanOrEqual(4 + 9);
   for (const [logicalId, { Properties: p }] of alarms) {
     // The metric each alarm reads, with its Refs resolved to what the runner deployed; a Metrics Insights query (AWS/KMS) and AWS/Lambda have no local data.
-    const dims = Object.fromEntries(((p.Dimensions ?? []) as Array<{ Name: string; Value: unknown }>).map((d) => [d.Name, typeof d.Value === 'object' ? w?.stack.physicalId((d.Value as { Ref: string }).Ref) ?? '' : String(d.Value)]));
+    const dims = Object.fromEntries(((p.Dimensions ?? []) as Array<{ Name: string; Value: unknown }>).map((d) => [d.Name, typeof d.Value === 'object' ? w?.stack.physicalId((d.Value as { Ref: string }).Ref) ?? '' : (d.Value as string)]));
     const series = p.Namespace === OPERATIONS_NAMESPACE ? w.kms.cloudWatch.datapoints(OPERATIONS_NAMESPACE, p.MetricName as string, dims).map((d) => d.value) : [];
     if (p.MetricName === CONNECTED_METRIC || p.MetricName === AVAILABLE_METRIC) expect(series.length).toBeGreaterThan(0);
     const states = statesFromCreation(p as unknown as AlarmRule, series);
