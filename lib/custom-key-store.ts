@@ -9,7 +9,7 @@ import { RecommendedAlarmsOptions, XksExternalKeyManagerState, XksProxyErrorsMet
 import * as rules from './private/contract/field-rules';
 import { recordDeclaredDisconnected } from './private/key-store-facts';
 import { DEFAULT_WAIT_SECONDS, KeyStoreResourceProperties, MAX_WAIT_SECONDS, MIN_WAIT_SECONDS, RESOURCE_TYPE, STORE_ID_PATTERN } from './private/contract/store-properties';
-import { CONNECTED_METRIC, CREDENTIAL_SYNC_FAILED_METRIC, OPERATIONS_NAMESPACE, STORE_ID_DIMENSION } from './private/contract/operations-metrics';
+import { AVAILABLE_METRIC, CONNECTED_METRIC, CREDENTIAL_SYNC_FAILED_METRIC, OPERATIONS_NAMESPACE, PROBE_LATENCY_METRIC, STORE_ID_DIMENSION } from './private/contract/operations-metrics';
 import { ConnectionWatcher, WATCH_INTERVAL } from './private/operations/connection-watcher';
 import { KeyStoreProvider } from './private/provider/key-store-provider';
 import { ProxyCredentialSync, SYNC_INTERVAL } from './private/operations/proxy-credential-sync';
@@ -127,6 +127,26 @@ export interface ICustomKeyStore extends IResource {
    * @see https://docs.aws.amazon.com/kms/latest/developerguide/monitoring-cloudwatch.html
    */
   metricCloudHsmKeyStoreThrottle(props?: cloudwatch.MetricOptions): cloudwatch.MathExpression;
+
+  /**
+   * Whether KMS could use the store at the connection watcher's last probe: 1 if it could, 0 if
+   * not, published every minute in the `KmsCustomKeyStores` namespace by the connection watcher of
+   * the stack that declares the store, for a CONNECTED store it probes: every watched CloudHSM key
+   * store (GenerateRandom in its cluster), and an external key store with a health probe key
+   * (`setHealthProbeKey()`). A store that is not CONNECTED publishes nothing here (`metricConnected()`
+   * says so). ConnectionState is not health: a store whose cluster or proxy broke stays CONNECTED.
+   *
+   * @default - statistic Minimum, period 1 minute
+   */
+  metricAvailable(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+
+  /**
+   * How long the connection watcher's probe of the store took, in milliseconds (see
+   * `metricAvailable()` for which stores are probed), whatever its outcome.
+   *
+   * @default - statistic Maximum, period 1 minute
+   */
+  metricProbeLatency(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
 
   /**
    * Declares a KMS key in this store, as a child of the store's construct (a convenience for
@@ -326,6 +346,17 @@ export abstract class CustomKeyStoreBase extends Resource implements ICustomKeyS
     return metrics.cloudHsmKeyStoreThrottle(this, props);
   }
 
+  /** Whether KMS could use the store at the connection watcher's last probe (1 or 0). */
+  public metricAvailable(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    // Minimum: within a period, one failed probe makes it 0.
+    return operationsMetric(this, AVAILABLE_METRIC, WATCH_INTERVAL, { statistic: cloudwatch.Stats.MINIMUM, ...props });
+  }
+
+  /** How long the connection watcher's probe of the store took, in milliseconds. */
+  public metricProbeLatency(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return operationsMetric(this, PROBE_LATENCY_METRIC, WATCH_INTERVAL, props);
+  }
+
   /** Declares a KMS key in this store, as a child of the store (a convenience for `new CustomKeyStoreKey(...)`). */
   public addKey(id: string, options: CustomKeyStoreKeyOptions = {}): CustomKeyStoreKey {
     return new CustomKeyStoreKey(this, id, { ...options, customKeyStore: this });
@@ -390,6 +421,7 @@ export class CustomKeyStore extends CustomKeyStoreBase {
   private readonly resource: CustomResource;
   /** The stack wants the store connected (`connected`, default true): what the connection alarm checks. */
   private readonly wantsConnected: boolean;
+  private healthProbed = false;
   /** A CloudHSM key store's cluster, for the cluster's health alarm. */
   private readonly clusterId?: string;
   private connectionWatched = false;
@@ -473,8 +505,49 @@ export class CustomKeyStore extends CustomKeyStoreBase {
   public monitorConnection(): void {
     if (!this.connectionWatched) {
       this.connectionWatched = true;
-      ConnectionWatcher.of(this).watch(this.customKeyStoreId);
+      ConnectionWatcher.of(this).watch(this.customKeyStoreId, this.customKeyStoreType === CustomKeyStoreType.AWS_CLOUDHSM);
     }
+  }
+
+  /**
+   * Has the connection watcher probe this external key store each minute by encrypting a few
+   * fixed bytes with `key`, a key in this store, so that a proxy or external key manager that
+   * fails is seen even when no application uses the store (KMS publishes its XKS metrics only with
+   * traffic). Turns the watcher on; the watcher's role gets `kms:Encrypt` on this key only. Call it
+   * before `addRecommendedAlarms()`, which then adds the store's Unavailable alarm.
+   *
+   * CloudHSM key stores need no key: the watcher probes them with GenerateRandom in their cluster.
+   */
+  public setHealthProbeKey(key: CustomKeyStoreKey): void {
+    if (this.customKeyStoreType !== CustomKeyStoreType.EXTERNAL_KEY_STORE) {
+      throw new CustomKeyStoreValidationError(
+        CustomKeyStoreErrorCode.STORE_TYPE_MISMATCH,
+        'setHealthProbeKey: the store is a CloudHSM key store, which the connection watcher probes with GenerateRandom in its cluster, without a key; expected an external key store',
+        this,
+      );
+    }
+    if (this.node.tryFindChild('RecommendedAlarms')) {
+      throw new CustomKeyStoreValidationError(
+        CustomKeyStoreErrorCode.ALREADY_ADDED,
+        'setHealthProbeKey: addRecommendedAlarms() was already called for this store, without its Unavailable alarm; expected setHealthProbeKey() first',
+        this,
+      );
+    }
+    this.monitorConnection();
+    this.healthProbed = true;
+    ConnectionWatcher.of(this).probeWith(this.customKeyStoreId, key);
+  }
+
+  /** Whether KMS could use the store at the watcher's last probe; turns the watcher on, as `metricConnected()` does. */
+  public metricAvailable(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    this.monitorConnection();
+    return super.metricAvailable(props);
+  }
+
+  /** How long the watcher's probe took, in milliseconds; turns the watcher on. */
+  public metricProbeLatency(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    this.monitorConnection();
+    return super.metricProbeLatency(props);
   }
 
   /**
@@ -522,7 +595,9 @@ export class CustomKeyStore extends CustomKeyStoreBase {
    * second call is refused (add further actions to the alarms the first call returned).
    */
   public addRecommendedAlarms(options: RecommendedAlarmsOptions = {}): cloudwatch.Alarm[] {
-    return addRecommendedAlarms(this, { wantsConnected: this.wantsConnected, clusterId: this.clusterId, credentialSynced: this.credentialSynced }, options);
+    // A store not wanted connected is not watched, so not probed either.
+    const probed = this.wantsConnected && (this.customKeyStoreType === CustomKeyStoreType.AWS_CLOUDHSM || this.healthProbed);
+    return addRecommendedAlarms(this, { wantsConnected: this.wantsConnected, clusterId: this.clusterId, credentialSynced: this.credentialSynced, probed }, options);
   }
 
   /**
@@ -537,7 +612,7 @@ export class CustomKeyStore extends CustomKeyStoreBase {
 }
 
 /** One of the metrics the library's own functions publish for a store declared here. */
-function operationsMetric(store: CustomKeyStore, metricName: string, period: Duration, props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+function operationsMetric(store: CustomKeyStoreBase, metricName: string, period: Duration, props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
   return new cloudwatch.Metric({
     namespace: OPERATIONS_NAMESPACE,
     metricName,

@@ -13,6 +13,6 @@ export async function publishMetrics(cloudWatch: CloudWatchClient, data: MetricD
 }
 
 /** One datum of a per-store metric. */
-export function storeDatum(metricName: string, value: number, dimensions: Record<string, string>, at: Date): MetricDatum {
-  return { MetricName: metricName, Value: value, Unit: 'Count', Timestamp: at, Dimensions: Object.entries(dimensions).map(([Name, Value]) => ({ Name, Value })) };
+export function storeDatum(metricName: string, value: number, dimensions: Record<string, string>, at: Date, unit: 'Count' | 'Milliseconds' = 'Count'): MetricDatum {
+  return { MetricName: metricName, Value: value, Unit: unit, Timestamp: at, Dimensions: Object.entries(dimensions).map(([Name, Value]) => ({ Name, Value })) };
 }

@@ -62,6 +62,9 @@ const OPERATIONS: Readonly<Record<string, Operation>> = {
   TagResource: kmsOperation(10, (m, i) => m.TagResource(i)),
   UntagResource: kmsOperation(5, (m, i) => m.UntagResource(i)),
   ListResourceTags: kmsOperation(2000, (m, i) => m.ListResourceTags(i)),
+  // Cryptographic operations share one quota in KMS (5,500 to 100,000 a second by Region); GenerateRandom has its own.
+  GenerateRandom: kmsOperation(5500, (m, i) => m.GenerateRandom(i)),
+  Encrypt: kmsOperation(5500, (m, i) => m.Encrypt(i)),
   GetSecretValue: secretsOperation(10000, (m, i) => m.GetSecretValue(i)),
   DescribeSecret: secretsOperation(10000, (m, i) => m.DescribeSecret(i)),
   CreateSecret: secretsOperation(50, (m, i) => m.CreateSecret(i)),

@@ -372,7 +372,17 @@ describe('addRecommendedAlarms', () => {
   });
   const connectionExpected = (storeRef: unknown, minutes = 30): Record<string, unknown> => ({
     ...plain('KmsCustomKeyStores', 'Connected', { CustomKeyStoreId: storeRef }, 'Maximum', 60),
-    ...rule('LessThanThreshold', 1, 'breaching', minutes),
+    // Not breaching: a fresh store's alarm must not fire before the watcher's first run (alarm-evaluation.test.ts).
+    ...rule('LessThanThreshold', 1, 'notBreaching', minutes),
+  });
+  // The watcher's own failures stand in for a silent watcher: five failed runs in 5 minutes, twice.
+  const watcherExpected = (stack: Stack): Record<string, unknown> => ({
+    ...plain('AWS/Lambda', 'Errors', { FunctionName: { Ref: Object.keys(Template.fromStack(stack).findResources('AWS::Lambda::Function', { Properties: { Description: Match.stringLikeRegexp('connection watcher') } }))[0] } }, 'Sum', 300),
+    ...rule('GreaterThanOrEqualToThreshold', 5, 'notBreaching', 2),
+  });
+  const availableExpected = (storeRef: unknown): Record<string, unknown> => ({
+    ...plain('KmsCustomKeyStores', 'Available', { CustomKeyStoreId: storeRef }, 'Minimum', 60),
+    ...rule('LessThanThreshold', 1, 'notBreaching', 3),
   });
 
   test('an external key store: the Guide\'s alarms, the key manager states, the credential age and the connection', () => {
@@ -380,7 +390,7 @@ describe('addRecommendedAlarms', () => {
     const store = externalStore(stack);
     const alarms = store.addRecommendedAlarms();
     const props = alarmProperties(stack, alarms);
-    expect(Object.fromEntries(Object.entries(props).map(([id, p]) => [id, withoutDescription(p)]))).toEqual({ ...externalExpected(ref(store)), NotConnected: connectionExpected(ref(store)) });
+    expect(Object.fromEntries(Object.entries(props).map(([id, p]) => [id, withoutDescription(p)]))).toEqual({ ...externalExpected(ref(store)), NotConnected: connectionExpected(ref(store)), WatcherFailing: watcherExpected(stack) });
     expect(alarms.map((a) => a.node.path)).toEqual([
       'KeyStores/Xks/RecommendedAlarms/ProxyCertificateExpiry',
       'KeyStores/Xks/RecommendedAlarms/ProxyLatency',
@@ -390,6 +400,7 @@ describe('addRecommendedAlarms', () => {
       'KeyStores/Xks/RecommendedAlarms/KeyManagerUnavailable',
       'KeyStores/Xks/RecommendedAlarms/ProxyCredentialAge',
       'KeyStores/Xks/RecommendedAlarms/NotConnected',
+      'KeyStores/Xks/RecommendedAlarms/WatcherFailing',
     ]);
     // No action unless one is given; no warning from any alarm.
     for (const p of Object.values(props)) expect(p.AlarmActions).toBeUndefined();
@@ -404,18 +415,31 @@ describe('addRecommendedAlarms', () => {
       ...externalExpected(ref(store), 30),
       ProxyCredentialSyncFailed: syncExpected(ref(store)),
       NotConnected: connectionExpected(ref(store), 10),
+      WatcherFailing: watcherExpected(stack),
     });
     expect(JSON.stringify(props.ProxyCredentialAge.AlarmDescription)).toContain("put it in the store's proxy credential secret");
   });
 
-  test('a CloudHSM key store: HsmUnhealthy of its cluster (not of one HSM, whose id changes on replacement) and the connection', () => {
+  test('a CloudHSM key store: HsmUnhealthy of its cluster (not of one HSM, whose id changes on replacement), the connection and its availability', () => {
     const stack = newStack();
     const store = hsmStore(stack);
     const props = alarmProperties(stack, store.addRecommendedAlarms({ credentialMaxAge: Duration.days(7) }));
     expect(Object.fromEntries(Object.entries(props).map(([id, p]) => [id, withoutDescription(p)]))).toEqual({
       HsmUnhealthy: { ...plain('AWS/CloudHSM', 'HsmUnhealthy', { ClusterId: 'cluster-2a23b4cdefg' }, 'Maximum', 300), ...rule('GreaterThanThreshold', 0, 'notBreaching') },
       NotConnected: connectionExpected(ref(store)),
+      WatcherFailing: watcherExpected(stack),
+      Unavailable: availableExpected(ref(store)),
     });
+  });
+
+  test('an external key store with a health probe key: the Unavailable alarm too; without one, none', () => {
+    const stack = newStack();
+    const probed = externalStore(stack, 'Probed');
+    probed.setHealthProbeKey(probed.addKey('Probe', { xksKeyId: 'probe-key' }));
+    const props = alarmProperties(stack, probed.addRecommendedAlarms());
+    expect(withoutDescription(props.Unavailable)).toEqual(availableExpected(ref(probed)));
+    expect(JSON.stringify(props.Unavailable.AlarmDescription)).toContain('ProbeError metric (by ExceptionName)');
+    expect(externalStore(stack, 'Plain').addRecommendedAlarms().map((a) => a.node.id)).not.toContain('Unavailable');
   });
 
   test('a store declared connected: false has no connection alarm, and is not watched', () => {
@@ -423,6 +447,7 @@ describe('addRecommendedAlarms', () => {
     const xks = externalStore(stack, 'Xks', { connected: false });
     const hsm = hsmStore(stack, 'Hsm', { connected: false });
     expect(xks.addRecommendedAlarms().map((a) => a.node.id)).not.toContain('NotConnected');
+    // A store not wanted connected is not watched, so it is not probed either.
     expect(hsm.addRecommendedAlarms().map((a) => a.node.id)).toEqual(['HsmUnhealthy']);
     expect(stack.node.tryFindChild('KmsCustomKeyStoreConnectionWatcher')).toBeUndefined();
     Template.fromStack(stack).resourcePropertiesCountIs('AWS::CloudWatch::Alarm', { MetricName: 'Connected' }, 0);
@@ -440,9 +465,9 @@ describe('addRecommendedAlarms', () => {
     const topic = sns.Topic.fromTopicArn(stack, 'Topic', TOPIC_ARN);
     const stores = [externalStore(stack, 'Xks', { syncProxyCredential: true }), hsmStore(stack)];
     const alarms = stores.flatMap((store) => store.addRecommendedAlarms({ alarmAction: new actions.SnsAction(topic) }));
-    expect(alarms).toHaveLength(9 + 2);
+    expect(alarms).toHaveLength(10 + 4);
     const props = Object.values(Template.fromStack(stack).findResources('AWS::CloudWatch::Alarm')).map((r) => r.Properties as Record<string, unknown>);
-    expect(props).toHaveLength(9 + 2);
+    expect(props).toHaveLength(10 + 4);
     for (const p of props) expect(p.AlarmActions).toEqual([TOPIC_ARN]);
   });
 
@@ -470,9 +495,11 @@ describe('addRecommendedAlarms', () => {
     expect(text(props.ProxyNonRetryableErrors)).toMatch(/^More than 5 non-retryable errors in one minute .*ErrorType Non-retryable/);
     expect(text(props.KeyManagerUnavailable)).toMatch(/is Unavailable .*when every instance is unavailable, no key of the store can be used/);
     expect(text(props.ProxyCredentialSyncFailed)).toMatch(/The store keeps the credential it had\. Read the log of the KmsCustomKeyStoreProxyCredentialSync function of stack KeyStores/);
-    expect(text(props.NotConnected)).toMatch(/^The external key store 'xks-store' \(cks-1234567890abcdef0\) has not been CONNECTED for 30 minutes, or the connection watcher stopped reporting/);
+    expect(text(props.NotConnected)).toMatch(/^The connection watcher has reported the external key store 'xks-store' \(cks-1234567890abcdef0\) not CONNECTED for 30 minutes/);
+    expect(text(props.WatcherFailing)).toMatch(/failed every run for 10 minutes \(AWS\/Lambda Errors\): nothing reports whether the external key store 'xks-store'/);
+    expect(text(hsmProps.Unavailable)).toMatch(/^KMS could not use the CloudHSM key store 'hsm-store' \(cks-1234567890abcdef0\) in 3 probes in a row although it is CONNECTED/);
     expect(text(hsmProps.HsmUnhealthy)).toMatch(/^An HSM of CloudHSM cluster cluster-2a23b4cdefg, which backs CloudHSM key store 'hsm-store' \(cks-1234567890abcdef0\), is unhealthy/);
-    expect(text(hsmProps.NotConnected)).toMatch(/^The CloudHSM key store 'hsm-store'/);
+    expect(text(hsmProps.NotConnected)).toMatch(/^The connection watcher has reported the CloudHSM key store 'hsm-store'/);
   });
 
   test('within CloudWatch\'s windows: at most one day of sub-hour periods, at most 3 hours for Metrics Insights', () => {
@@ -496,7 +523,7 @@ describe('addRecommendedAlarms', () => {
     expect(() => store.addRecommendedAlarms()).toThrow(
       'addRecommendedAlarms: was already called for this store; expected one call per store (it returned the alarms; add further actions to those) (at KeyStores/Xks)',
     );
-    Template.fromStack(stack).resourceCountIs('AWS::CloudWatch::Alarm', 8);
+    Template.fromStack(stack).resourceCountIs('AWS::CloudWatch::Alarm', 9);
   });
 
   test.each<[string, RecommendedAlarmsOptions, string]>([
@@ -513,7 +540,7 @@ describe('addRecommendedAlarms', () => {
     expect(() => store.addRecommendedAlarms(options)).toThrow(`addRecommendedAlarms: ${message}`);
     // A refused call adds nothing: the store can still get its alarms.
     expect(store.node.tryFindChild('RecommendedAlarms')).toBeUndefined();
-    expect(store.addRecommendedAlarms()).toHaveLength(8);
+    expect(store.addRecommendedAlarms()).toHaveLength(9);
   });
 });
 
@@ -532,7 +559,7 @@ describe('a stack with every alarm', () => {
   test('cfn-lint: no errors, and no warning but CDK-generated DependsOn (W3005)', () => {
     const stack = newStack();
     everyAlarm(stack);
-    Template.fromStack(stack).resourceCountIs('AWS::CloudWatch::Alarm', 2 + 9 + 7);
+    Template.fromStack(stack).resourceCountIs('AWS::CloudWatch::Alarm', 4 + 10 + 7);
     const findings = cfnLint(stack);
     expect(findings.filter((f) => f.Level === 'Error')).toEqual([]);
     expect([...new Set(findings.map((f) => f.Rule.Id))].filter((id) => id !== 'W3005')).toEqual([]);

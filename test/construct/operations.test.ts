@@ -58,7 +58,31 @@ describe('connection watcher', () => {
     expect(watcherLogs.map(([, r]) => (r.Properties as { RetentionInDays: number }).RetentionInDays)).toEqual([365]);
     const permissions = Object.values(template.findResources('AWS::Lambda::Permission')).map((r) => r.Properties as { Principal: string; SourceArn: { 'Fn::GetAtt': [string, string] } });
     expect(permissions.map((p) => [p.Principal, p.SourceArn['Fn::GetAtt'][0]])).toEqual([['events.amazonaws.com', expect.stringMatching(/^KmsCustomKeyStoreConnectionWatcherSchedule[0-9A-F]{8}$/)]]);
-    expect(statements(template, 'KmsCustomKeyStoreConnectionWatcher')).toEqual([logStatement(/^KmsCustomKeyStoreConnectionWatcherHandlerLogs/), describeStatement, metricsStatement]);
+    // A CloudHSM key store is watched: GenerateRandom for its probe, which has no resource-level permission.
+    const probeStatement = { Sid: 'ProbeCloudHsmKeyStores', Effect: 'Allow', Action: 'kms:GenerateRandom', Resource: '*' };
+    expect(statements(template, 'KmsCustomKeyStoreConnectionWatcher')).toEqual([logStatement(/^KmsCustomKeyStoreConnectionWatcherHandlerLogs/), describeStatement, metricsStatement, probeStatement]);
+  });
+
+  test('the availability probe: no kms:GenerateRandom without a CloudHSM key store; an external store\'s probe key gets kms:Encrypt for the watcher on that key only, and its ARN in the environment', () => {
+    const stack = newStack();
+    const xks = new CustomKeyStore(stack, 'Xks', { customKeyStoreName: 'xks', backend: publicBackend(stack), monitorConnection: true });
+    const probeKey = xks.addKey('Probe', { xksKeyId: 'probe-key' });
+    xks.setHealthProbeKey(probeKey);
+    const template = Template.fromStack(stack);
+    const watcherStatements = JSON.stringify(statements(template, 'KmsCustomKeyStoreConnectionWatcher'));
+    expect(watcherStatements).not.toContain('kms:GenerateRandom');
+    expect(JSON.stringify(template.toJSON())).not.toMatch(/"kms:Encrypt"[^\]]*"Resource":"\*"/);
+    const keyArn = stack.resolve(probeKey.keyArn) as unknown;
+    const encryptGrants = JSON.stringify(template.toJSON()).match(/kms:Encrypt/g) ?? [];
+    expect(encryptGrants).toHaveLength(1);
+    expect(watcherStatements).toContain(JSON.stringify({ Action: 'kms:Encrypt', Effect: 'Allow', Resource: keyArn }));
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ HEALTH_PROBE_KEYS: { 'Fn::Join': ['', ['{"', { Ref: Match.stringLikeRegexp('^Xks') }, '":"', keyArn, '"}']] } }) },
+    });
+    expect(() => { new CustomKeyStore(stack, 'Hsm', { customKeyStoreName: 'hsm', backend: cloudHsmBackend(stack) }).setHealthProbeKey(probeKey); }).toThrow(/setHealthProbeKey: the store is a CloudHSM key store, which the connection watcher probes with GenerateRandom/);
+    const late = new CustomKeyStore(stack, 'Late', { customKeyStoreName: 'late', backend: publicBackend(stack, { proxyUriEndpoint: 'https://late.example.com' }) });
+    late.addRecommendedAlarms();
+    expect(() => { late.setHealthProbeKey(late.addKey('LateProbe', { xksKeyId: 'late-probe' })); }).toThrow(/addRecommendedAlarms\(\) was already called for this store, without its Unavailable alarm/);
   });
 });
 

@@ -39,6 +39,8 @@ export interface StoreSpec {
   readonly adoptSendsSecrets?: boolean;
   /** The id of a store declared earlier that CloudFormation must create first. */
   readonly dependsOn?: string;
+  /** addRecommendedAlarms() on the store. */
+  readonly alarms?: boolean;
 }
 
 const assemblies: string[] = [];
@@ -79,6 +81,7 @@ export function synth(stores: readonly StoreSpec[]): string {
     if (s.dependsOn) {
       store.node.addDependency(stack.node.findChild(s.dependsOn));
     }
+    if (s.alarms) store.addRecommendedAlarms();
   }
   app.synth();
   return outdir;

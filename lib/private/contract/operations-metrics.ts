@@ -16,11 +16,29 @@ export const CONNECTION_ERROR_METRIC = 'ConnectionError';
 /** 1 when the store's proxy credential could not be brought in line with its secret (KMS rejected it, or the secret is unusable), else 0. */
 export const CREDENTIAL_SYNC_FAILED_METRIC = 'ProxyCredentialSyncFailed';
 
+/**
+ * The availability probe: 1 when KMS could use the CONNECTED store just now (GenerateRandom in a
+ * CloudHSM key store's cluster, Encrypt with an external key store's probe key), 0 when the probe
+ * failed; nothing when the store is not CONNECTED (Connected says so) or the probe was inconclusive
+ * (throttled, or the store left CONNECTED between the read and the probe).
+ */
+export const AVAILABLE_METRIC = 'Available';
+
+/** How long the probe's one KMS call took, in milliseconds, whatever its outcome. */
+export const PROBE_LATENCY_METRIC = 'ProbeLatency';
+
+/** 1 for each probe that failed, with the exception's name as a dimension. */
+export const PROBE_ERROR_METRIC = 'ProbeError';
+
 export const STORE_ID_DIMENSION = 'CustomKeyStoreId';
+export const EXCEPTION_NAME_DIMENSION = 'ExceptionName';
 export const ERROR_CODE_DIMENSION = 'ConnectionErrorCode';
 
 /** The watcher's environment: a JSON array of store ids. */
 export const WATCHED_STORES_ENV = 'WATCHED_CUSTOM_KEY_STORE_IDS';
+
+/** The watcher's environment: a JSON object from store id to the ARN of its probe key (external key stores that have one). */
+export const PROBE_KEYS_ENV = 'HEALTH_PROBE_KEYS';
 
 /** The credential sync's environment: a JSON array of SyncTarget. */
 export const SYNC_TARGETS_ENV = 'PROXY_CREDENTIAL_SYNC_TARGETS';

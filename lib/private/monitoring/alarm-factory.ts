@@ -17,13 +17,24 @@
  * - instance counts by state (external key manager, CloudHSM's HsmUnhealthy): the series of a
  *   state with no instance in it may not be published at all, so a gap means "none"
  *   (NOT_BREACHING), and the alarm clears once the instance recovers or is replaced.
- * - the connection watcher's Connected: a gap means the watcher is not running or cannot reach
- *   KMS, and then nothing else would tell that a store dropped: BREACHING.
+ * - the connection watcher's Connected and Available: NOT_BREACHING, so that an alarm made with a
+ *   fresh store cannot fire before the watcher's first run. CloudWatch evaluates a new alarm at
+ *   once ("the alarm state is immediately set to INSUFFICIENT_DATA. The alarm is then evaluated
+ *   and its state is set appropriately. Any actions associated with the new state are then
+ *   executed": PutMetricAlarm), and with BREACHING a range of missing data is an ALARM: every
+ *   first deploy and every store replacement would page. Available is not published for a store
+ *   that is not CONNECTED (NotConnected speaks for it) or when a probe is inconclusive
+ *   (throttling), so a gap is not unavailability either.
+ * - the watcher itself: a watcher that fails (its DescribeCustomKeyStores is refused, it times
+ *   out) publishes nothing, which NOT_BREACHING would read as healthy. The WatcherFailing alarm
+ *   counts the watcher function's own errors (AWS/Lambda Errors), which exist only once it runs:
+ *   no run, no error, no false alarm on a fresh deploy.
  */
 import { Duration, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct, IConstruct } from 'constructs';
 import type { CustomKeyStore } from '../../custom-key-store';
+import { ConnectionWatcher } from '../operations/connection-watcher';
 import { CustomKeyStoreType } from '../../custom-key-store-type';
 import { CustomKeyStoreErrorCode, CustomKeyStoreValidationError } from '../../errors';
 import { RecommendedAlarmsOptions, XksExternalKeyManagerState, XksProxyErrorType } from '../../monitoring';
@@ -36,6 +47,10 @@ const CERTIFICATE_THRESHOLD_DAYS = 10;
 const ERRORS_PER_MINUTE_THRESHOLD = 5;
 const DEFAULT_CREDENTIAL_MAX_AGE = Duration.days(90);
 const DEFAULT_NOT_CONNECTED_FOR = Duration.minutes(30);
+/** Three failed probes in a row: one may be a transient KMS error (KMSInternalException is retryable), three minutes is an outage. */
+const UNAVAILABLE_MINUTES = 3;
+/** The watcher runs once a minute: five failed runs in five minutes, twice in a row, is a watcher that stopped working, not a hiccup. */
+const WATCHER_ERRORS_PER_5_MINUTES = 5;
 /** CloudWatch: an alarm with a period under an hour evaluates at most one day (period x evaluation periods <= 86,400 s). */
 const MAX_NOT_CONNECTED_MINUTES = 24 * 60;
 
@@ -44,6 +59,8 @@ export interface AlarmedStoreFacts {
   readonly wantsConnected: boolean;
   readonly clusterId?: string;
   readonly credentialSynced: boolean;
+  /** The watcher probes the store (a CloudHSM key store, or an external key store with a probe key). */
+  readonly probed: boolean;
 }
 
 interface AlarmSpec {
@@ -90,10 +107,26 @@ export function addRecommendedAlarms(store: CustomKeyStore, facts: AlarmedStoreF
         threshold: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
         periods: notConnectedMinutes,
-        treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
         description:
-          `The ${what} has not been CONNECTED for ${notConnectedMinutes} minutes, or the connection watcher stopped reporting (metric KmsCustomKeyStores Connected, from the KmsCustomKeyStoreConnectionWatcher function of stack ${store.stack.stackName}). ` +
+          `The connection watcher has reported the ${what} not CONNECTED for ${notConnectedMinutes} minutes (metric KmsCustomKeyStores Connected, from the KmsCustomKeyStoreConnectionWatcher function of stack ${store.stack.stackName}). ` +
           'Its KMS keys cannot be used while it is disconnected. Find why in the ConnectionError metric (by ConnectionErrorCode) or DescribeCustomKeyStores, fix it, then connect the store again (deploy the stack, or ConnectCustomKeyStore).',
+      },
+    ]);
+    specs.push(['WatcherFailing', watcherFailing(store, what)]);
+  }
+  if (facts.probed) {
+    specs.push([
+      'Unavailable',
+      {
+        metric: store.metricAvailable({ period: Duration.minutes(1) }),
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+        periods: UNAVAILABLE_MINUTES,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        description:
+          `KMS could not use the ${what} in ${UNAVAILABLE_MINUTES} probes in a row although it is CONNECTED (metric KmsCustomKeyStores Available, from the KmsCustomKeyStoreConnectionWatcher function of stack ${store.stack.stackName}): ` +
+          'requests for its keys are failing. The ProbeError metric (by ExceptionName) and the watcher\'s log say what failed and what it means: for a CloudHSM key store check the cluster\'s HSMs and kmsuser, for an external key store the proxy and the external key manager.',
       },
     ]);
   }
@@ -115,6 +148,19 @@ export function addRecommendedAlarms(store: CustomKeyStore, facts: AlarmedStoreF
     }
     return alarm;
   });
+}
+
+function watcherFailing(store: CustomKeyStore, what: string): AlarmSpec {
+  return {
+    metric: ConnectionWatcher.of(store).handler.function.metricErrors({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }),
+    threshold: WATCHER_ERRORS_PER_5_MINUTES,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    periods: 2,
+    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    description:
+      `The connection watcher of stack ${store.stack.stackName} (function KmsCustomKeyStoreConnectionWatcher) failed every run for 10 minutes (AWS/Lambda Errors): nothing reports whether the ${what} is connected or available. ` +
+      'Its log says why (often a refused DescribeCustomKeyStores, or a timeout); fix it or redeploy the stack.',
+  };
 }
 
 function externalAlarms(store: CustomKeyStore, facts: AlarmedStoreFacts, what: string, credentialMaxAgeDays: number): Array<[string, AlarmSpec]> {

@@ -1,8 +1,10 @@
 import { Duration, Lazy, Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { WATCHED_STORES_ENV } from '../contract/operations-metrics';
+import { PROBE_KEYS_ENV, WATCHED_STORES_ENV } from '../contract/operations-metrics';
 import { OperationsFunction } from './operations-function';
 import { stackSingleton } from '../stack-singleton';
 
@@ -22,6 +24,8 @@ export class ConnectionWatcher extends Construct {
 
   public readonly handler: OperationsFunction;
   private readonly storeIds: string[] = [];
+  private readonly probeKeys: Record<string, string> = {};
+  private probesInClusters = false;
 
   private constructor(scope: Construct, id: string) {
     super(scope, id);
@@ -36,10 +40,29 @@ export class ConnectionWatcher extends Construct {
     });
   }
 
-  /** Adds a store (by its id, a token at synth time) to those watched; once each. */
-  public watch(storeId: string): void {
+  /**
+   * Adds a store (by its id, a token at synth time) to those watched; once each. A CloudHSM key
+   * store is probed with GenerateRandom in its cluster, which needs kms:GenerateRandom.
+   */
+  public watch(storeId: string, cloudHsm: boolean): void {
     if (!this.storeIds.includes(storeId)) {
       this.storeIds.push(storeId);
     }
+    if (cloudHsm && !this.probesInClusters) {
+      this.probesInClusters = true;
+      // GenerateRandom has no resource-level permission (it uses no key): "*" is the only resource it takes.
+      this.handler.role.addToPolicy(new iam.PolicyStatement({ sid: 'ProbeCloudHsmKeyStores', actions: ['kms:GenerateRandom'], resources: ['*'] }));
+    }
+  }
+
+  /** Probes an external key store with Encrypt under `key` each run: kms:Encrypt on that key only. */
+  public probeWith(storeId: string, key: kms.IKey): void {
+    if (Object.keys(this.probeKeys).length === 0) {
+      // Added with the first probe key, so that a stack without one keeps its template.
+      const stack = Stack.of(this);
+      this.handler.function.addEnvironment(PROBE_KEYS_ENV, Lazy.string({ produce: () => stack.toJsonString(this.probeKeys) }));
+    }
+    this.probeKeys[storeId] = key.keyArn;
+    key.grant(this.handler.role, 'kms:Encrypt');
   }
 }

@@ -50,7 +50,7 @@ export class OperationsFunction extends Construct {
     });
     Validations.of(this.role.node.findChild('DefaultPolicy')).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: `kms:DescribeCustomKeyStores, and for the credential sync kms:UpdateCustomKeyStore, have no resource-level permissions (kms:CallerAccount limits them to this account); cloudwatch:PutMetricData has none either (cloudwatch:namespace limits it to ${OPERATIONS_NAMESPACE}).`,
+      reason: `kms:DescribeCustomKeyStores, for the connection watcher's probe kms:GenerateRandom, and for the credential sync kms:UpdateCustomKeyStore, have no resource-level permissions (kms:CallerAccount limits them to this account); cloudwatch:PutMetricData has none either (cloudwatch:namespace limits it to ${OPERATIONS_NAMESPACE}).`,
     });
   }
 }

@@ -76,6 +76,7 @@ export class Connections {
       if (cluster.hsmCount === 0) return fail('INSUFFICIENT_CLOUDHSM_HSMS');
       if (cluster.kmsUserExists === false) return fail('USER_NOT_FOUND');
       if (cluster.kmsUserLoggedIn) return fail('USER_LOGGED_IN');
+      if (cluster.kmsUserLocked) return fail('USER_LOCKED_OUT');
       const inCluster = world.kmsUserPassword(clusterId) ?? store.password;
       if (inCluster !== store.password) return fail('INVALID_CREDENTIALS');
       if (this.account.rotateKmsUserPassword) {

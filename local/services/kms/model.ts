@@ -26,6 +26,7 @@ import { randomUUID } from 'crypto';
 import { Clock } from '../../clock';
 import { KmsAccount, ModelOptions } from './account';
 import { Connections } from './connection';
+import { Crypto } from './crypto';
 import { defaultKeyPolicy } from './inputs';
 import { Keys } from './keys';
 import { ConnectionState, Json } from './records';
@@ -48,6 +49,7 @@ export class KmsModel {
   private readonly stores: CustomKeyStores;
   private readonly connections: Connections;
   private readonly keys: Keys;
+  private readonly crypto: Crypto;
 
   constructor(
     public readonly clock: Clock,
@@ -57,6 +59,7 @@ export class KmsModel {
     this.stores = new CustomKeyStores(this.account);
     this.connections = new Connections(this.account);
     this.keys = new Keys(this.account);
+    this.crypto = new Crypto(this.account, this.keys);
     this.accountId = this.account.accountId;
     this.region = this.account.region;
     const world = this.account.world;
@@ -106,6 +109,11 @@ export class KmsModel {
   public ListResourceTags(input: Json): Json { return this.keys.ListResourceTags(input); }
   public ScheduleKeyDeletion(input: Json): Json { return this.keys.ScheduleKeyDeletion(input); }
   public CancelKeyDeletion(input: Json): Json { return this.keys.CancelKeyDeletion(input); }
+
+  // ---- Cryptographic operations a health probe uses (crypto.ts) ----------------------------------
+
+  public GenerateRandom(input: Json): Json { return this.crypto.GenerateRandom(input); }
+  public Encrypt(input: Json): Json { return this.crypto.Encrypt(input); }
 
   // ---- Inspection (tests and the demo; not KMS API) -----------------------------------------------
 

@@ -19,6 +19,11 @@ export interface ClusterSpec {
   readonly kmsUserPassword?: string;
   /** False: the cluster has no kmsuser crypto user (USER_NOT_FOUND). Default true. */
   readonly kmsUserExists?: boolean;
+  /**
+   * kmsuser is locked out of the cluster (too many failed logins): a CONNECTED store stays CONNECTED
+   * while every cryptographic operation fails (the next connect fails with USER_LOCKED_OUT).
+   */
+  readonly kmsUserLocked?: boolean;
   /** kmsuser is logged in to the cluster, which blocks KMS (USER_LOGGED_IN). */
   readonly kmsUserLoggedIn?: boolean;
   /** A subnet of the cluster's configuration was deleted (SUBNET_NOT_FOUND). */
