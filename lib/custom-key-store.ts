@@ -133,7 +133,7 @@ export interface ICustomKeyStore extends IResource {
    * not, published every minute in the `KmsCustomKeyStores` namespace by the connection watcher of
    * the stack that declares the store, for a CONNECTED store it probes: every watched CloudHSM key
    * store (GenerateRandom in its cluster), and an external key store with a health probe key
-   * (`setHealthProbeKey()`). A store that is not CONNECTED publishes nothing here (`metricConnected()`
+   * (`useHealthProbeKey()`). A store that is not CONNECTED publishes nothing here (`metricConnected()`
    * says so). ConnectionState is not health: a store whose cluster or proxy broke stays CONNECTED.
    *
    * @default - statistic Minimum, period 1 minute
@@ -518,18 +518,18 @@ export class CustomKeyStore extends CustomKeyStoreBase {
    *
    * CloudHSM key stores need no key: the watcher probes them with GenerateRandom in their cluster.
    */
-  public setHealthProbeKey(key: CustomKeyStoreKey): void {
+  public useHealthProbeKey(key: CustomKeyStoreKey): void {
     if (this.customKeyStoreType !== CustomKeyStoreType.EXTERNAL_KEY_STORE) {
       throw new CustomKeyStoreValidationError(
         CustomKeyStoreErrorCode.STORE_TYPE_MISMATCH,
-        'setHealthProbeKey: the store is a CloudHSM key store, which the connection watcher probes with GenerateRandom in its cluster, without a key; expected an external key store',
+        'useHealthProbeKey: the store is a CloudHSM key store, which the connection watcher probes with GenerateRandom in its cluster, without a key; expected an external key store',
         this,
       );
     }
     if (this.node.tryFindChild('RecommendedAlarms')) {
       throw new CustomKeyStoreValidationError(
         CustomKeyStoreErrorCode.ALREADY_ADDED,
-        'setHealthProbeKey: addRecommendedAlarms() was already called for this store, without its Unavailable alarm; expected setHealthProbeKey() first',
+        'useHealthProbeKey: addRecommendedAlarms() was already called for this store, without its Unavailable alarm; expected useHealthProbeKey() first',
         this,
       );
     }

@@ -252,7 +252,7 @@ async function watcherCalls(): Promise<void> {
         : KeyStoreBackend.externalPublicEndpoint({ proxyUriEndpoint: `https://xks${i}.example.com`, proxyUriPath: '/kms/xks/v1', proxyCredential: credential }),
       monitorConnection: true,
     });
-    if (!hsm && i < hsmStores + probedExternal) store.setHealthProbeKey(store.addKey('Probe', { xksKeyId: `probe-${i}` }));
+    if (!hsm && i < hsmStores + probedExternal) store.useHealthProbeKey(store.addKey('Probe', { xksKeyId: `probe-${i}` }));
   }
   app.synth();
   const kms = await startLocalKms({ connectMs: 100, disconnectMs: 100, clusters });

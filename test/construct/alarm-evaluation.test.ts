@@ -49,7 +49,7 @@ function everyAlarm(): Record<string, AlarmRule> {
   const stack = newStack();
   const hsm = new CustomKeyStore(stack, 'Hsm', { customKeyStoreName: 'hsm', backend: cloudHsmBackend(stack) });
   const xks = new CustomKeyStore(stack, 'Xks', { customKeyStoreName: 'xks', backend: publicBackend(stack) });
-  xks.setHealthProbeKey(xks.addKey('Probe', { xksKeyId: 'probe-key' }));
+  xks.useHealthProbeKey(xks.addKey('Probe', { xksKeyId: 'probe-key' }));
   const alarms = [...hsm.addRecommendedAlarms(), ...xks.addRecommendedAlarms()];
   return { ...rules(stack, alarms.slice(0, 4)), ...rules(stack, alarms.slice(4)) };
 }

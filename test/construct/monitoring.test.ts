@@ -435,7 +435,7 @@ describe('addRecommendedAlarms', () => {
   test('an external key store with a health probe key: the Unavailable alarm too; without one, none', () => {
     const stack = newStack();
     const probed = externalStore(stack, 'Probed');
-    probed.setHealthProbeKey(probed.addKey('Probe', { xksKeyId: 'probe-key' }));
+    probed.useHealthProbeKey(probed.addKey('Probe', { xksKeyId: 'probe-key' }));
     const props = alarmProperties(stack, probed.addRecommendedAlarms());
     expect(withoutDescription(props.Unavailable)).toEqual(availableExpected(ref(probed)));
     expect(JSON.stringify(props.Unavailable.AlarmDescription)).toContain('ProbeError metric (by ExceptionName)');

@@ -67,7 +67,7 @@ describe('connection watcher', () => {
     const stack = newStack();
     const xks = new CustomKeyStore(stack, 'Xks', { customKeyStoreName: 'xks', backend: publicBackend(stack), monitorConnection: true });
     const probeKey = xks.addKey('Probe', { xksKeyId: 'probe-key' });
-    xks.setHealthProbeKey(probeKey);
+    xks.useHealthProbeKey(probeKey);
     const template = Template.fromStack(stack);
     const watcherStatements = JSON.stringify(statements(template, 'KmsCustomKeyStoreConnectionWatcher'));
     expect(watcherStatements).not.toContain('kms:GenerateRandom');
@@ -79,10 +79,10 @@ describe('connection watcher', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: Match.objectLike({ HEALTH_PROBE_KEYS: { 'Fn::Join': ['', ['{"', { Ref: Match.stringLikeRegexp('^Xks') }, '":"', keyArn, '"}']] } }) },
     });
-    expect(() => { new CustomKeyStore(stack, 'Hsm', { customKeyStoreName: 'hsm', backend: cloudHsmBackend(stack) }).setHealthProbeKey(probeKey); }).toThrow(/setHealthProbeKey: the store is a CloudHSM key store, which the connection watcher probes with GenerateRandom/);
+    expect(() => { new CustomKeyStore(stack, 'Hsm', { customKeyStoreName: 'hsm', backend: cloudHsmBackend(stack) }).useHealthProbeKey(probeKey); }).toThrow(/useHealthProbeKey: the store is a CloudHSM key store, which the connection watcher probes with GenerateRandom/);
     const late = new CustomKeyStore(stack, 'Late', { customKeyStoreName: 'late', backend: publicBackend(stack, { proxyUriEndpoint: 'https://late.example.com' }) });
     late.addRecommendedAlarms();
-    expect(() => { late.setHealthProbeKey(late.addKey('LateProbe', { xksKeyId: 'late-probe' })); }).toThrow(/addRecommendedAlarms\(\) was already called for this store, without its Unavailable alarm/);
+    expect(() => { late.useHealthProbeKey(late.addKey('LateProbe', { xksKeyId: 'late-probe' })); }).toThrow(/addRecommendedAlarms\(\) was already called for this store, without its Unavailable alarm/);
   });
 });
 
