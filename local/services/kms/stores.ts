@@ -195,13 +195,15 @@ export class CustomKeyStores {
   private checkXksUnique(xks: XksConfig, self: string | undefined): void {
     for (const other of this.account.stores.values()) {
       if (other.id === self || !other.xks) continue;
-      if (other.xks.endpoint === xks.endpoint && other.xks.path === xks.path) {
-        throw new ServiceError('XksProxyUriInUseException', 'The combination of XksProxyUriEndpoint and XksProxyUriPath is already in use by another external key store.');
-      }
       if (other.xks.endpoint === xks.endpoint && (xks.connectivity === 'VPC_ENDPOINT_SERVICE' || other.xks.connectivity === 'VPC_ENDPOINT_SERVICE')) {
         // A store with VPC endpoint service connectivity needs a proxy URI endpoint (the service's
         // private DNS name) of its own, whatever the path (XksProxyUriEndpointInUseException).
+        // Which check KMS makes first is not documented: this one, so a retried create of such a
+        // store meets this exception rather than XksProxyUriInUse (the less convenient answer).
         throw new ServiceError('XksProxyUriEndpointInUseException', 'The XksProxyUriEndpoint is already associated with another external key store in this Region.');
+      }
+      if (other.xks.endpoint === xks.endpoint && other.xks.path === xks.path) {
+        throw new ServiceError('XksProxyUriInUseException', 'The combination of XksProxyUriEndpoint and XksProxyUriPath is already in use by another external key store.');
       }
       if (xks.vpcServiceName !== undefined && other.xks.vpcServiceName === xks.vpcServiceName) {
         throw new ServiceError('XksProxyVpcEndpointServiceInUseException', 'The VPC endpoint service is already associated with another external key store.');
