@@ -83,7 +83,7 @@ export class ExampleKeyStoresStack extends Stack {
         vpcEndpointServiceName: 'com.amazonaws.vpce.us-east-1.vpce-svc-0123456789abcdef0',
         proxyCredential,
       }),
-      // Declared but kept disconnected until the proxy is in service.
+      // Kept out of use (no keys, disconnected). KMS checks the proxy at create, so it is in service.
       connected: false,
       removalPolicy: RemovalPolicy.DESTROY,
     });

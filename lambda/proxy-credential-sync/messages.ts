@@ -7,6 +7,11 @@ export function credentialSyncRejectedReason(errorName: string, detail: string, 
   );
 }
 
+/** KMS could not check the new credential on the proxy for a passing reason: nothing changed. */
+export function proxyUnavailableReason(errorName: string, detail: string): string {
+  return `${errorName}: ${detail} KMS could not check the new credential on the XKS proxy just now (unreachable, no external key manager available, or an answer it could not interpret), so it kept the credential it had; this says nothing against the credential. The next run tries again; if it keeps happening, check the proxy's health.`;
+}
+
 /** A store KMS accepts no change in right now. */
 export function credentialSyncDeferredReason(state: string): string {
   return `the store is ${state}; KMS changes a credential only while CONNECTED or DISCONNECTED, so the next run tries again`;

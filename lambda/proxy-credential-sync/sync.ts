@@ -35,6 +35,14 @@ export interface SyncDeps {
 }
 
 /**
+ * KMS's answers to an UpdateCustomKeyStore whose check of the proxy met a passing condition: the
+ * proxy's retryable errors (timeouts, throttling, internal errors, unreachable) reach it as
+ * XksProxyUriUnreachableException (Developer Guide, "Monitoring an external key store", the top
+ * exceptions table), and XksProxyInvalidResponseException "could also be a transient network
+ * issue" (kms model). Neither says the credential is wrong.
+ */
+const PASSING_PROXY_CONDITIONS: ReadonlySet<string> = new Set(['XksProxyUriUnreachableException', 'XksProxyInvalidResponseException']);
+/**
  * What became of one store: `in-sync` (KMS has the current version), `updated`, `rejected` (KMS
  * refused the credential, or the secret is unusable: the failure metric goes to 1), `deferred`
  * (the store is connecting, disconnecting or FAILED, when KMS accepts no change, or a call failed
@@ -142,6 +150,10 @@ async function syncOne(target: SyncTarget, store: StoreView | undefined, deps: R
       if (errorName(err) === 'CustomKeyStoreInvalidStateException') {
         // The store began connecting or disconnecting since it was read.
         return { storeId, outcome: 'deferred', reason: deps.redactor.redact(messages.awsErrorReason(errorName(err), (err as Error).message)) };
+      }
+      if (PASSING_PROXY_CONDITIONS.has(errorName(err))) {
+        // KMS could not check the credential on the proxy just now: not a verdict on the credential.
+        return { storeId, outcome: 'deferred', reason: deps.redactor.redact(messages.proxyUnavailableReason(errorName(err), (err as Error).message)) };
       }
       return failed(err, messages.credentialSyncRejectedReason(errorName(err), (err as Error).message, target.secretArn));
     }

@@ -21,7 +21,7 @@ import { RetryOptions, withRetry } from './retry';
 export type StoreView = CustomKeyStoresListEntry;
 
 /** The errors a retried create meets when its first attempt did create the store. */
-const IN_USE_BY_A_RETRY = new Set(['CustomKeyStoreNameInUseException', 'XksProxyUriInUseException', 'XksProxyVpcEndpointServiceInUseException']);
+const IN_USE_BY_A_RETRY = new Set(['CustomKeyStoreNameInUseException', 'XksProxyUriInUseException', 'XksProxyUriEndpointInUseException', 'XksProxyVpcEndpointServiceInUseException']);
 
 export interface CreateOutcome {
   readonly id: string;
@@ -79,8 +79,8 @@ export class StoreApi {
   /**
    * Creates the store, or finds the one an earlier attempt of this very create made (its answer
    * lost to a dropped connection, or the event replayed). KMS then answers NameInUse, or for an
-   * external key store XksProxyUriInUse / XksProxyVpcEndpointServiceInUse first (it checks the
-   * proxy before the name); `isOurs` decides whether the store of that name is ours.
+   * external key store XksProxyUriInUse / XksProxyUriEndpointInUse (VPC endpoint service
+   * connectivity) / XksProxyVpcEndpointServiceInUse first (it checks the proxy before the name); `isOurs` decides whether the store of that name is ours.
    *
    * A CloudHSM create whose values all match a DISCONNECTED store may return that store's id
    * instead of a new one: `isOurs` decides that case too, and a store that is not ours is refused.

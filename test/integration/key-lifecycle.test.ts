@@ -124,7 +124,15 @@ describe('create', () => {
   test('XksKeyAlreadyInUseException: two keys on one external key', async () => {
     w = await world();
     const report = await w.stack.deploy(synthKeys([{ id: 'A', store: 'xks', xksKeyId: 'shared' }, { id: 'B', store: 'xks', xksKeyId: 'shared' }]));
-    expect(report.events.find((e) => e.status === 'CREATE_FAILED')?.reason).toMatch(/XksKeyAlreadyInUseException: .*already backs another KMS key .*give this key a different xksKeyId/);
+    expect(report.events.find((e) => e.status === 'CREATE_FAILED')?.reason).toMatch(/XksKeyAlreadyInUseException: .*already backs another KMS key .*Give this key a different xksKeyId/);
+  });
+
+  test('XksKeyAlreadyInUseException after a rename of the key construct: the advice names the rename and a key pending deletion', async () => {
+    w = await world();
+    await w.stack.deploy(synthKeys([{ id: 'Old', store: 'xks', xksKeyId: 'payments-key-1', removalPolicy: RemovalPolicy.DESTROY }]));
+    const report = await w.stack.deploy(synthKeys([{ id: 'Renamed', store: 'xks', xksKeyId: 'payments-key-1', removalPolicy: RemovalPolicy.DESTROY }]));
+    expect(report.events.find((e) => e.status === 'CREATE_FAILED')?.reason).toMatch(/^XksKeyAlreadyInUseException: .*the key construct was renamed or moved \(CloudFormation creates the new key before it deletes the old one.*pending deletion/);
+    expect(report.stackStatus).toBe('UPDATE_ROLLBACK_COMPLETE');
   });
 
   test('CloudHsmClusterInvalidConfigurationException: a cluster down to one HSM', async () => {

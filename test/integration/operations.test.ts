@@ -158,6 +158,18 @@ describe('proxy credential sync', () => {
     expect(accessKeyId()).toBe(ROTATED.accessKeyId);
   });
 
+  test('a rotation that meets a proxy KMS cannot reach for a moment is deferred without raising the failure metric, and the next run catches it up', async () => {
+    const { kms, stack, id, events, accessKeyId } = await syncedStore(ROTATED);
+    kms.model.blipProxy('https://xks.example.com', 'unreachable', 1);
+    kms.secrets.PutSecretValue({ SecretId: 'it/xks', SecretString: credential(ROTATED.accessKeyId, ROTATED.secretAccessKey) });
+    expect(await stack.deliverEvent(events[0])).toEqual([[{ storeId: id, outcome: 'deferred', reason: expect.stringMatching(/^XksProxyUriUnreachableException: .*says nothing against the credential/) as unknown }]]);
+    expect(metric(kms, CREDENTIAL_SYNC_FAILED_METRIC, id)).toEqual([]);
+    expect(accessKeyId()).toBe(CANARY_ACCESS_KEY_ID);
+    expect(await stack.runSchedules()).toContainEqual([{ storeId: id, outcome: 'updated' }]);
+    expect(accessKeyId()).toBe(ROTATED.accessKeyId);
+    expect(metric(kms, CREDENTIAL_SYNC_FAILED_METRIC, id)).toEqual([0]);
+  });
+
   test('a new secret access key under the same access key id reaches KMS through the event', async () => {
     const sameId = { accessKeyId: CANARY_ACCESS_KEY_ID, secretAccessKey: ROTATED.secretAccessKey };
     const { kms, stack, id, events } = await syncedStore(sameId);

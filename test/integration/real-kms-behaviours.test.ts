@@ -20,7 +20,9 @@ test('a proxy credential rejected at create: the hint (a new secret, pointed at)
   const v2 = JSON.parse(SECRETS['it/xks-v2']) as { accessKeyId: string; secretAccessKey: string };
   w = await world({ proxies: { 'https://xks.example.com': { accessKeyId: v2.accessKeyId, secretAccessKey: v2.secretAccessKey } } });
   const failed = await w.stack.deploy(synth([{ id: 'Xks', name: 'xks', kind: 'xks', endpoint: 'https://xks.example.com' }]));
-  expect(reasonOf(failed, 'CREATE_FAILED')).toMatch(/INVALID_CREDENTIALS\): .* in a new secret .* point proxyCredential at it and deploy/);
+  // KMS tries the credential on the proxy before it creates the store: no store is made.
+  expect(reasonOf(failed, 'CREATE_FAILED')).toMatch(/^XksProxyIncorrectAuthenticationCredentialException: .* no store was created\. .* in a new secret .* point proxyCredential at it and deploy/);
+  expect(states(w.kms)).toEqual({});
   const fixed = await w.stack.deploy(synth([{ id: 'Xks', name: 'xks', kind: 'xks', endpoint: 'https://xks.example.com', credential: 'it/xks-v2' }]));
   expect(fixed.stackStatus).toMatch(/^(CREATE|UPDATE)_COMPLETE$/);
   expect(states(w.kms)).toEqual({ xks: 'CONNECTED' });
@@ -149,7 +151,11 @@ describe('connection failures say what to fix for the store type', () => {
   });
 
   test('external XKS_VPC_ENDPOINT_SERVICE_INVALID_CONFIGURATION: the allowed principal cks.kms.<region>.amazonaws.com', async () => {
-    w = await world({ vpcEndpointServices: { 'com.amazonaws.vpce.us-east-1.vpce-svc-0vpc': { allowsKms: false } } });
+    // KMS checks the service at create: it was in order then, and changed before the connect.
+    w = await world();
+    w.kms.beforeOperation = (operation) => {
+      if (operation === 'ConnectCustomKeyStore') w?.kms.model.vpcEndpointServices.set('com.amazonaws.vpce.us-east-1.vpce-svc-0vpc', { allowsKms: false });
+    };
     const report = await w.stack.deploy(synth([{ id: 'Vpc', name: 'vpc', kind: 'vpc' }]));
     expect(reasonOf(report, 'CREATE_FAILED')).toMatch(/XKS_VPC_ENDPOINT_SERVICE_INVALID_CONFIGURATION\): .*allowed principals must include cks\.kms\.<region>\.amazonaws\.com/);
   });

@@ -50,8 +50,13 @@ describe('create', () => {
     expect(states(w.kms)).toEqual({});
   });
 
-  test('a proxy credential the proxy does not accept fails with INVALID_CREDENTIALS and the external store\'s hint', async () => {
-    w = await world({ proxies: { 'https://xks.example.com': { accessKeyId: 'AAAAAAAAAAAAAAAAAAAA' } } });
+  test('a proxy credential the proxy does not accept at the connect fails with INVALID_CREDENTIALS and the external store\'s hint', async () => {
+    w = await world();
+    // KMS tries the credential at create, so the proxy accepts it then; its operator issues another
+    // before the connect (the proxy changes between the two calls).
+    w.kms.beforeOperation = (operation) => {
+      if (operation === 'ConnectCustomKeyStore') w?.kms.model.proxies.set('https://xks.example.com', { accessKeyId: 'AAAAAAAAAAAAAAAAAAAA' });
+    };
     const report = await w.stack.deploy(synth([{ id: 'Xks', name: 'xks', kind: 'xks', endpoint: 'https://xks.example.com' }]));
     expect(report.events.find((e) => e.status === 'CREATE_FAILED')?.reason).toMatch(/ConnectionErrorCode INVALID_CREDENTIALS\): the XKS proxy does not accept the proxy authentication credential .* in a new secret/);
     expect(states(w.kms)).toEqual({});

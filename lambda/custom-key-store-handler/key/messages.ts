@@ -9,8 +9,12 @@ const CREATE_KEY_HINTS: Partial<Record<string, (store: string, xksKeyId: string 
     `the CloudHSM cluster of custom key store ${store} does not meet KMS's requirements (at least two active HSMs in different Availability Zones, and the cluster's security group and kmsuser as KMS set them up): fix the cluster and deploy again`,
   XksKeyNotFoundException: (store, xksKeyId) =>
     `the external key manager behind custom key store ${store} has no key with id '${xksKeyId ?? ''}': create that key in the external key manager, or correct xksKeyId, and deploy again`,
+  // A key pending deletion is still a KMS key of the store, so its external key stays taken until
+  // the waiting period ends; CloudFormation creates a renamed or moved key before it deletes the old.
   XksKeyAlreadyInUseException: (store, xksKeyId) =>
-    `external key '${xksKeyId ?? ''}' already backs another KMS key in custom key store ${store}, and each KMS key needs an external key of its own: give this key a different xksKeyId`,
+    `external key '${xksKeyId ?? ''}' already backs another KMS key in custom key store ${store}, and each KMS key needs an external key of its own. ` +
+    'The usual causes: the key construct was renamed or moved (CloudFormation creates the new key before it deletes the old one, which still holds the external key), or an earlier key with this xksKeyId is pending deletion (it holds the external key until its waiting period ends). ' +
+    'Give this key a different xksKeyId; or, to keep this external key, deploy the removal of the old key first and cancel its deletion or wait out its waiting period (CancelKeyDeletion leaves it Disabled) before adding the new one',
   XksKeyInvalidConfigurationException: (store, xksKeyId) =>
     `external key '${xksKeyId ?? ''}' of custom key store ${store} cannot back a KMS key: it must be a 256-bit AES key that is enabled and allowed to encrypt and decrypt in the external key manager; fix it there and deploy again`,
   CustomKeyStoreNotFoundException: (store) =>

@@ -232,9 +232,10 @@ function createAdvice(name: string): string {
     case 'LimitExceededException':
       return 'The account already has 10 custom key stores in this Region (the quota counts every type and state): delete one first.';
     case 'XksProxyUriInUseException':
-    case 'XksProxyUriEndpointInUseException':
     case 'XksProxyVpcEndpointServiceInUseException':
       return 'Another external key store in this account and Region already uses this proxy endpoint and path (or VPC endpoint service): each proxy URI and endpoint service serves one store.';
+    case 'XksProxyUriEndpointInUseException':
+      return 'Another external key store in this account and Region already uses this proxyUriEndpoint: a store with VPC endpoint service connectivity needs an endpoint (the private DNS name of its VPC endpoint service) of its own, whatever the path. Give this store its own endpoint, or delete the other store first.';
     case 'CloudHsmClusterNotFoundException':
     case 'CloudHsmClusterInUseException':
     case 'CloudHsmClusterNotActiveException':
@@ -242,7 +243,7 @@ function createAdvice(name: string): string {
     case 'IncorrectTrustAnchorException':
       return 'Fix the CloudHSM cluster (it must be active, unused by another store, with two active HSMs in different Availability Zones and the trust anchor of customerCA.crt) and deploy again.';
     default:
-      return 'Fix the cause and deploy again.';
+      return proxyCheckAdvice(name, 'create') ?? 'Fix the cause and deploy again.';
   }
 }
 
@@ -255,7 +256,33 @@ function updateAdvice(name: string): string {
     case 'XksProxyIncorrectAuthenticationCredentialException':
       return 'The XKS proxy refused the new credential, so KMS kept the old one: make the proxy accept the new credential first (keep the old one valid until KMS has switched), then deploy again.';
     default:
-      return 'Fix the cause and deploy again.';
+      return proxyCheckAdvice(name, 'update') ?? 'Fix the cause and deploy again.';
+  }
+}
+
+/**
+ * KMS checks an external key store's proxy before it creates the store or changes its proxy
+ * settings (CreateCustomKeyStore and UpdateCustomKeyStore in the kms model), so these refusals
+ * come before the store exists or the change is made. Unreachable and invalid response can be a
+ * passing condition of the proxy: the handler retried them within waitTimeout before giving up.
+ */
+function proxyCheckAdvice(name: string, step: 'create' | 'update'): string | undefined {
+  const why = step === 'create' ? 'KMS checks the proxy before it creates an external key store, even one declared connected: false, so the proxy must be in service first' : 'KMS checks the proxy with the new settings before it applies them';
+  switch (name) {
+    case 'XksProxyUriUnreachableException':
+      return `${why}: it could not reach proxyUriEndpoint + proxyUriPath, or the proxy's GetHealthStatus said every external key manager is unavailable. The handler retried for up to waitTimeout. Put the proxy in service (DNS name, TLS certificate, network path or VPC endpoint service, at least one external key manager available), then deploy again.`;
+    case 'XksProxyInvalidResponseException':
+      return `${why}: it could not interpret the proxy's answer, which a passing network problem can cause; the handler retried for up to waitTimeout. If it persists, check the proxy's logs and report it to the proxy vendor, then deploy again.`;
+    case 'XksProxyInvalidConfigurationException':
+      return `${why}: the proxy is not configured correctly (KMS's text above names the problem; a proxyUriPath other than the path the proxy serves is a common one). Fix the proxy or proxyUriPath, then deploy again.`;
+    case 'XksProxyIncorrectAuthenticationCredentialException':
+      return `${why}: the proxy rejected the credential in proxyCredential's secret (or the endpoint is not this store's proxy). Make the proxy accept that credential, or ${NEW_CREDENTIAL_SECRET}.`;
+    case 'XksProxyVpcEndpointServiceNotFoundException':
+      return `${why}: KMS could not find the VPC endpoint service. Check vpcEndpointServiceName (and vpcEndpointServiceOwner), and that the service's allowed principals include cks.kms.<region>.amazonaws.com, then deploy again.`;
+    case 'XksProxyVpcEndpointServiceInvalidConfigurationException':
+      return `${why}: the VPC endpoint service does not meet the requirements for an external key store (KMS's text above names the problem): a verified private DNS name equal to proxyUriEndpoint, acceptance not required, the KMS service principal allowed, a Network Load Balancer in at least two Availability Zones. Fix it, then deploy again.`;
+    default:
+      return undefined;
   }
 }
 

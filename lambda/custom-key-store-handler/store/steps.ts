@@ -20,6 +20,16 @@ const { DISCONNECTED } = ConnectionStateType;
 export const NOT_YET: IsCompleteResult = { IsComplete: false };
 /** How onEvent polls for a disconnect: briefly, or up to 8 minutes for a value only onEvent may send. */
 const DEFAULT_SETTLE = { intervalMs: 1000, timeoutMs: 20_000, longTimeoutMs: 8 * 60 * 1000 };
+/**
+ * KMS checks an external key store's proxy at CreateCustomKeyStore and UpdateCustomKeyStore. Two of
+ * its refusals can be a passing condition of the proxy: XksProxyUriUnreachableException (the
+ * Developer Guide's "Monitoring an external key store" table: UpdateCustomKeyStore gets the
+ * retryable proxy errors, timeouts, throttling and internal errors as this exception) and
+ * XksProxyInvalidResponseException ("could also be a transient network issue", kms model).
+ */
+export const PASSING_PROXY_FAILURES: ReadonlySet<string> = new Set(['XksProxyUriUnreachableException', 'XksProxyInvalidResponseException']);
+/** The longest pause between two tries of a call a passing proxy condition refused. */
+const MAX_PROXY_RETRY_DELAY_MS = 30_000;
 /** A store holding our name may be our own earlier attempt only if it is this young. */
 const ADOPT_WINDOW_MS = 15 * 60 * 1000;
 
@@ -41,7 +51,7 @@ export class StoreSteps {
   public async createStore(desired: DesiredStore): Promise<string> {
     const input = await createInput(desired, this.deps.secrets);
     const created = this.now();
-    const outcome = await this.stores.create(input, (existing) => isOwnRecentStore(existing, desired, created)).catch((err: unknown) => {
+    const outcome = await this.retryingPassingProxyFailures(desired, 'create', async () => this.stores.create(input, (existing) => isOwnRecentStore(existing, desired, created))).catch((err: unknown) => {
       throw explain(err, messages.stepFailedContext('create', '', desired.name, '', errorName(err)));
     });
     if (outcome.foreign) {
@@ -49,6 +59,29 @@ export class StoreSteps {
     }
     this.log({ step: outcome.adopted ? 'adopted' : 'created', store: outcome.id, name: desired.name, type: desired.type });
     return outcome.id;
+  }
+
+  /**
+   * Runs `call` (from onEvent), trying it again while KMS's check of the proxy meets a passing
+   * condition, with growing pauses, for up to the store's waitTimeout (and no longer than onEvent
+   * may wait); then the last refusal is rethrown as it came.
+   */
+  public async retryingPassingProxyFailures<T>(desired: DesiredStore, step: string, call: () => Promise<T>): Promise<T> {
+    const sleep = this.deps.sleep ?? realSleep;
+    const deadline = this.now() + Math.min(this.settle().longTimeoutMs, desired.waitTimeoutSeconds * 1000);
+    let delay = this.settle().intervalMs;
+    for (;;) {
+      try {
+        return await call();
+      } catch (err) {
+        if (!PASSING_PROXY_FAILURES.has(errorName(err)) || this.now() + delay > deadline) {
+          throw err;
+        }
+        this.log({ step: 'proxy-check-retry', operation: step, error: errorName(err), delayMs: delay });
+        await sleep(delay);
+        delay = Math.min(delay * 2, MAX_PROXY_RETRY_DELAY_MS);
+      }
+    }
   }
 
   public async disconnectIgnoringState(id: string): Promise<void> {

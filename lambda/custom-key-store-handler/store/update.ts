@@ -16,7 +16,7 @@ import { DesiredStore } from './desired';
 import { requireExternal, updateInput } from './kms-input';
 import * as messages from './messages';
 import { StackActivity, UNKNOWN_ACTIVITY } from './stack-status';
-import { NOT_YET, StoreSteps } from './steps';
+import { NOT_YET, PASSING_PROXY_FAILURES, StoreSteps } from './steps';
 import { changesXksConnection, hasUnobservable, planForState, planUpdate, samePem, UNOBSERVABLE_FIELDS, UpdatePlan, withoutPassword } from './update-plan';
 
 const { CONNECTED, CONNECTING, DISCONNECTED, DISCONNECTING, FAILED } = ConnectionStateType;
@@ -182,11 +182,12 @@ function passwordFailure(id: string, desired: DesiredStore, store: StoreView): s
     : messages.connectionFailedMessage(id, desired.name, desired.type, store.ConnectionErrorCode);
 }
 
-async function applyUpdate(s: StoreSteps, id: string, desired: DesiredStore, plan: UpdatePlan, includeOffline: boolean, state: string): Promise<void> {
+/** onEvent retries a passing proxy condition itself; isComplete is polled again instead (applyUpdateOrNotYet). */
+async function applyUpdate(s: StoreSteps, id: string, desired: DesiredStore, plan: UpdatePlan, includeOffline: boolean, state: string, fromOnEvent = true): Promise<void> {
   const input = await updateInput(id, desired, plan, includeOffline, s.deps.secrets, s.request.stackAccount());
   s.log({ step: 'update', store: id, state, fields: [...plan.online, ...(includeOffline ? plan.offline : [])].join(',') });
   try {
-    await s.stores.update(input);
+    await (fromOnEvent ? s.retryingPassingProxyFailures(desired, 'update', async () => s.stores.update(input)) : s.stores.update(input));
   } catch (err) {
     throw explain(err, messages.stepFailedContext('update', id, desired.name, state, errorName(err)));
   }
@@ -195,10 +196,15 @@ async function applyUpdate(s: StoreSteps, id: string, desired: DesiredStore, pla
 /** isComplete's update step: false when KMS says the store is not DISCONNECTED after all. */
 async function applyUpdateOrNotYet(s: StoreSteps, id: string, desired: DesiredStore, plan: UpdatePlan): Promise<boolean> {
   try {
-    await applyUpdate(s, id, desired, plan, true, DISCONNECTED);
+    await applyUpdate(s, id, desired, plan, true, DISCONNECTED, false);
     return true;
   } catch (err) {
     if (err instanceof KeyStoreError && err.message.startsWith('CustomKeyStoreInvalidStateException')) {
+      return false;
+    }
+    if (err instanceof KeyStoreError && [...PASSING_PROXY_FAILURES].some((name) => err.message.startsWith(`${name}:`))) {
+      // A passing proxy condition: the next poll tries again, until waitTimeout (checkDeadline) ends it.
+      s.log({ step: 'proxy-check-retry', operation: 'update', error: err.message.split(':')[0] });
       return false;
     }
     const prior = s.request.event.PriorConnectionState;

@@ -22,6 +22,8 @@ export interface ModelOptions extends WorldOptions {
   readonly visibilityLagMs?: number;
   /** A CloudHSM create whose values all match a DISCONNECTED store returns that store's id. Default true. */
   readonly createReturnsMatchingStore?: boolean;
+  /** KMS checks an external key store's proxy at CreateCustomKeyStore and UpdateCustomKeyStore (proxy-checks.ts). Default true, as KMS always does. */
+  readonly checkProxyAtCreateAndUpdate?: boolean;
 }
 
 export class KmsAccount {
@@ -34,6 +36,7 @@ export class KmsAccount {
   public xksPropagationMs: number;
   public visibilityLagMs: number;
   public createReturnsMatchingStore: boolean;
+  public checkProxyAtCreateAndUpdate: boolean;
   public readonly stores = new Map<string, Store>();
   public readonly keys = new Map<string, Key>();
 
@@ -50,6 +53,7 @@ export class KmsAccount {
     this.xksPropagationMs = options.xksPropagationMs ?? 1000;
     this.visibilityLagMs = options.visibilityLagMs ?? 0;
     this.createReturnsMatchingStore = options.createReturnsMatchingStore ?? true;
+    this.checkProxyAtCreateAndUpdate = options.checkProxyAtCreateAndUpdate ?? true;
   }
 
   /** The store an input's CustomKeyStoreId names: ValidationException or NotFound otherwise. */

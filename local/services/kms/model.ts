@@ -31,7 +31,7 @@ import { defaultKeyPolicy } from './inputs';
 import { Keys } from './keys';
 import { ConnectionState, Json } from './records';
 import { CustomKeyStores } from './stores';
-import { ClusterSpec, ProxySpec, VpcEndpointServiceSpec } from './world';
+import { ClusterSpec, ProxyBlip, ProxySpec, VpcEndpointServiceSpec } from './world';
 
 export type { ModelOptions } from './account';
 
@@ -84,6 +84,8 @@ export class KmsModel {
   public set visibilityLagMs(ms: number) { this.account.visibilityLagMs = ms; }
   public get createReturnsMatchingStore(): boolean { return this.account.createReturnsMatchingStore; }
   public set createReturnsMatchingStore(on: boolean) { this.account.createReturnsMatchingStore = on; }
+  public get checkProxyAtCreateAndUpdate(): boolean { return this.account.checkProxyAtCreateAndUpdate; }
+  public set checkProxyAtCreateAndUpdate(on: boolean) { this.account.checkProxyAtCreateAndUpdate = on; }
 
   // ---- Custom key stores (stores.ts) and their connection (connection.ts) --------------------------
 
@@ -128,6 +130,11 @@ export class KmsModel {
   /** What an operator does in the cluster: sets kmsuser's password (KMS is not told). */
   public setKmsUserPassword(clusterId: string, password: string): void {
     this.account.world.setKmsUserPassword(clusterId, password);
+  }
+
+  /** A passing proxy condition: KMS's next `checks` checks of the proxy at `endpoint` meet `kind`. */
+  public blipProxy(endpoint: string, kind: ProxyBlip, checks: number): void {
+    this.account.world.blipProxy(endpoint, kind, checks);
   }
 
   /** kmsuser's password in the cluster now: after a connect, one only KMS knows. */

@@ -45,7 +45,14 @@ export interface ProxySpec {
   readonly reachable?: boolean;
   /** The proxy's authorization rules deny KMS (XKS_PROXY_ACCESS_DENIED). */
   readonly deniesKms?: boolean;
+  /** False: GetHealthStatus reports every external key manager instance unavailable. Default true. */
+  readonly keyManagersAvailable?: boolean;
+  /** The proxy answers in a way KMS cannot interpret (XksProxyInvalidResponseException at create or update). */
+  readonly invalidResponses?: boolean;
 }
+
+/** A passing proxy condition: the next few checks KMS makes of the proxy fail, then it answers again. */
+export type ProxyBlip = 'unreachable' | 'invalid-response';
 
 /** A VPC endpoint service in front of an XKS proxy, by its service name. */
 export interface VpcEndpointServiceSpec {
@@ -71,6 +78,8 @@ export class OutsideWorld {
   public readonly invalidExternalKeys = new Set<string>();
   /** kmsuser's current password in each cluster, once KMS or an operator has set one. */
   private readonly kmsUserPasswords = new Map<string, string>();
+  /** Passing proxy conditions, by URI endpoint: what the next checks meet, and how many more. */
+  private readonly proxyBlips = new Map<string, { kind: ProxyBlip; remaining: number }>();
 
   constructor(options: WorldOptions) {
     this.clusters = new Map(Object.entries(options.clusters ?? {}));
@@ -86,6 +95,19 @@ export class OutsideWorld {
   /** kmsuser's password in the cluster now: after a connect, one only KMS knows. */
   public kmsUserPassword(clusterId: string): string | undefined {
     return this.kmsUserPasswords.get(clusterId) ?? this.clusters.get(clusterId)?.kmsUserPassword;
+  }
+
+  /** The proxy at `endpoint` fails KMS's next `checks` checks with `kind`, then answers again. */
+  public blipProxy(endpoint: string, kind: ProxyBlip, checks: number): void {
+    this.proxyBlips.set(endpoint, { kind, remaining: checks });
+  }
+
+  /** The passing condition the next check of the proxy meets, if any (it uses one up). */
+  public takeProxyBlip(endpoint: string): ProxyBlip | undefined {
+    const blip = this.proxyBlips.get(endpoint);
+    if (!blip) return undefined;
+    if (--blip.remaining <= 0) this.proxyBlips.delete(endpoint);
+    return blip.kind;
   }
 
   /** The cluster's backup lineage: clusters of one lineage are related. */

@@ -113,7 +113,7 @@ describe('create', () => {
   test.each([
     ['CloudHsmClusterInvalidConfigurationException', /at least two active HSMs in different Availability Zones.*fix the cluster/],
     ['XksKeyNotFoundException', /has no key with id 'xk-1': create that key in the external key manager, or correct xksKeyId/],
-    ['XksKeyAlreadyInUseException', /external key 'xk-1' already backs another KMS key .* give this key a different xksKeyId/],
+    ['XksKeyAlreadyInUseException', /external key 'xk-1' already backs another KMS key .*the key construct was renamed or moved \(CloudFormation creates the new key before it deletes the old one.*an earlier key with this xksKeyId is pending deletion.*Give this key a different xksKeyId/],
     ['XksKeyInvalidConfigurationException', /external key 'xk-1' .* must be a 256-bit AES key that is enabled/],
     ['CustomKeyStoreNotFoundException', /does not exist in this account and Region/],
     ['MalformedPolicyDocumentException', /lockout safety check/],

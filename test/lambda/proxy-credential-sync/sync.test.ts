@@ -170,6 +170,22 @@ describe('syncProxyCredentials', () => {
     expect(kmsMock.commandCalls(UpdateCustomKeyStoreCommand)).toHaveLength(3);
   });
 
+  test.each(['XksProxyUriUnreachableException', 'XksProxyInvalidResponseException'])('%s (KMS could not check the proxy just now) is deferred, not counted as a rejected credential, and never names the value', async (name) => {
+    secretHolds('v3', NEW_KEY_ID, NEW_SECRET);
+    applied('v2');
+    kmsHolds(CANARY_ACCESS_KEY_ID);
+    kmsMock.on(UpdateCustomKeyStoreCommand).rejects(awsError(name, `No answer for ${NEW_KEY_ID}.`));
+    const [result] = await run();
+    expect(result).toEqual({
+      storeId: 'cks-x',
+      outcome: 'deferred',
+      reason: `${name}: No answer for *****. KMS could not check the new credential on the XKS proxy just now (unreachable, no external key manager available, or an answer it could not interpret), so it kept the credential it had; this says nothing against the credential. The next run tries again; if it keeps happening, check the proxy's health.`,
+    });
+    expect(published()).toEqual([]);
+    expect(ssmMock.commandCalls(PutParameterCommand)).toEqual([]);
+    expect(everything()).not.toContain(NEW_KEY_ID);
+  });
+
   test('a store that starts connecting between the read and the update is deferred, not counted as a rejected credential', async () => {
     secretHolds('v3', NEW_KEY_ID, NEW_SECRET);
     applied('v2');

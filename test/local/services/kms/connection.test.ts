@@ -133,7 +133,7 @@ describe('where real KMS is less convenient than a naive model', () => {
       arrange();
       expect(await connect(id)).toMatchObject({ ConnectionState: 'FAILED', ConnectionErrorCode: code });
     }
-    kms.model.vpcEndpointServices.set('com.amazonaws.vpce.us-east-1.vpce-svc-0abc', { allowsKms: false });
+    // KMS checks the proxy at create: each condition arises after the store was made.
     const { CustomKeyStoreId: v = '' } = await client.send(
       new CreateCustomKeyStoreCommand({
         CustomKeyStoreName: 'v',
@@ -145,9 +145,10 @@ describe('where real KMS is less convenient than a naive model', () => {
         XksProxyAuthenticationCredential: { AccessKeyId: 'ABCDEFGHIJKLMNOPQRST', RawSecretAccessKey: 'a'.repeat(43) },
       }),
     );
+    kms.model.vpcEndpointServices.set('com.amazonaws.vpce.us-east-1.vpce-svc-0abc', { allowsKms: false });
     expect(await connect(v)).toMatchObject({ ConnectionErrorCode: 'XKS_VPC_ENDPOINT_SERVICE_INVALID_CONFIGURATION' });
-    kms.model.proxies.set('https://w.example.com', { accessKeyId: 'ZZZZZZZZZZZZZZZZZZZZ' });
     const { CustomKeyStoreId: w = '' } = await client.send(xks('w', 'https://w.example.com'));
+    kms.model.proxies.set('https://w.example.com', { accessKeyId: 'ZZZZZZZZZZZZZZZZZZZZ' });
     expect(await connect(w)).toMatchObject({ ConnectionErrorCode: 'INVALID_CREDENTIALS' });
   });
 });

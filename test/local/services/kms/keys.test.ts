@@ -85,6 +85,15 @@ describe('CreateKey in custom key stores', () => {
     expect(await rejection(create({ Origin: 'EXTERNAL_KEY_STORE', CustomKeyStoreId: xksStore, XksKeyId: 'three' }))).toBe('XksKeyInvalidConfigurationException');
   });
 
+  test('a key pending deletion holds its external key until its waiting period ends', async () => {
+    const held = { Origin: 'EXTERNAL_KEY_STORE', CustomKeyStoreId: xksStore, XksKeyId: 'held' } as const;
+    const first = await create(held);
+    await client.send(new ScheduleKeyDeletionCommand({ KeyId: first, PendingWindowInDays: 7 }));
+    expect(await rejection(create(held))).toBe('XksKeyAlreadyInUseException');
+    kms.clock.advance(7 * 86_400_000 + 1);
+    expect(await rejection(create(held))).toBe('resolved');
+  });
+
   test('a CloudHSM cluster with fewer than two HSMs', async () => {
     kms.model.clusters.set('cluster-2a23b4cdefg', { hsmCount: 1 });
     expect(await rejection(create())).toBe('CloudHsmClusterInvalidConfigurationException');
