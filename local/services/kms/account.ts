@@ -22,7 +22,17 @@ export interface ModelOptions extends WorldOptions {
   readonly visibilityLagMs?: number;
   /** A CloudHSM create whose values all match a DISCONNECTED store returns that store's id. Default true. */
   readonly createReturnsMatchingStore?: boolean;
+  /**
+   * How long a new key stays out of reads (ListKeys omits it; DescribeKey, ListResourceTags and the
+   * key operations answer NotFoundException) after CreateKey, in clock ms. Default DEFAULT_KEY_VISIBILITY_LAG_MS:
+   * KMS is eventually consistent ("Eventual consistency" in the Developer Guide), and CreateKey's own checks
+   * (XksKeyAlreadyInUseException) see the key at once.
+   */
+  readonly keyVisibilityLagMs?: number;
 }
+
+/** A small lag, on by default as KMS always has one; tests that read a new key at once move the clock. */
+const DEFAULT_KEY_VISIBILITY_LAG_MS = 100;
 
 export class KmsAccount {
   public readonly accountId: string;
@@ -34,6 +44,9 @@ export class KmsAccount {
   public xksPropagationMs: number;
   public visibilityLagMs: number;
   public createReturnsMatchingStore: boolean;
+  public keyVisibilityLagMs: number;
+  /** Set while the model is inspected (not KMS API): reads see every key as it really is. */
+  public inspecting = false;
   public readonly stores = new Map<string, Store>();
   public readonly keys = new Map<string, Key>();
 
@@ -50,6 +63,12 @@ export class KmsAccount {
     this.xksPropagationMs = options.xksPropagationMs ?? 1000;
     this.visibilityLagMs = options.visibilityLagMs ?? 0;
     this.createReturnsMatchingStore = options.createReturnsMatchingStore ?? true;
+    this.keyVisibilityLagMs = options.keyVisibilityLagMs ?? DEFAULT_KEY_VISIBILITY_LAG_MS;
+  }
+
+  /** Whether reads show the key yet: a new key is invisible for keyVisibilityLagMs after CreateKey. */
+  public visible(key: Key): boolean {
+    return this.inspecting || key.createdAt + this.keyVisibilityLagMs <= this.clock.now();
   }
 
   /** The store an input's CustomKeyStoreId names: ValidationException or NotFound otherwise. */

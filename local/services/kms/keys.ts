@@ -154,7 +154,8 @@ export class Keys {
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
       throw validation(`1 validation error detected: Value '${limit}' at 'limit' failed to satisfy constraint: Member must have value between 1 and 1000`);
     }
-    const all = [...this.account.liveKeys()];
+    // Eventually consistent: a key made in the last keyVisibilityLagMs is not listed yet.
+    const all = [...this.account.liveKeys()].filter((k) => this.account.visible(k));
     const start = input.Marker !== undefined ? Number(input.Marker) : 0;
     const page = all.slice(start, start + limit);
     const truncated = start + limit < all.length;
@@ -202,6 +203,10 @@ export class Keys {
     if (!key || (key.deletionDate !== undefined && key.deletionDate <= this.account.clock.now())) {
       if (key) this.account.keys.delete(key.id);
       throw new ServiceError('NotFoundException', `Key '${ref}' does not exist`);
+    }
+    if (!this.account.visible(key)) {
+      // Eventual consistency: right after CreateKey, KMS may answer NotFound for the new key.
+      throw new ServiceError('NotFoundException', `Key '${key.arn}' does not exist`);
     }
     return key;
   }

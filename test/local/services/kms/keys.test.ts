@@ -26,7 +26,8 @@ let hsmStore: string;
 let xksStore: string;
 
 beforeEach(async () => {
-  kms = await startLocalKms({ quotas: false });
+  // New keys are readable at once here: their visibility lag has tests of its own (key-visibility.test.ts).
+  kms = await startLocalKms({ quotas: false, keyVisibilityLagMs: 0 });
   client = new KMSClient({ ...kms.clientConfig(), maxAttempts: 1 });
   kms.clock.freeze();
   const { model } = kms;
