@@ -223,13 +223,14 @@ export class Keys {
     return key;
   }
 
-  /** EnableKey and DisableKey: refused while pending deletion or Unavailable (store disconnected). */
+  /**
+   * EnableKey and DisableKey: refused while pending deletion. On an Unavailable key (its store not
+   * CONNECTED) they succeed, and the key shows the new state once available again (Guide, "Key states
+   * of AWS KMS keys": "the operation succeeds, but the key state of the KMS key does not change until
+   * it becomes available").
+   */
   private enabledState(input: Json, op: string): Key {
-    const key = this.usableKey(input, op, true);
-    if (this.keyState(key) === 'Unavailable') {
-      throw new ServiceError('KMSInvalidStateException', `${key.arn} is unavailable.`);
-    }
-    return key;
+    return this.usableKey(input, op, true);
   }
 
   private keyState(key: Key): string {
