@@ -199,6 +199,24 @@ describe('update', () => {
   });
 });
 
+describe('a key whose store is disconnected (Unavailable)', () => {
+  test('enabled: false succeeds, as KMS documents, and the key shows Disabled once its store is CONNECTED again', async () => {
+    w = await world();
+    await w.stack.deploy(synthKeys([{ id: 'K', store: 'hsm' }]));
+    const keyId = keyIn('K');
+    const storeId = keyView(keyId).CustomKeyStoreId as string;
+    // An operator takes the store offline outside the stack.
+    w.kms.model.DisconnectCustomKeyStore({ CustomKeyStoreId: storeId });
+    w.kms.clock.advance(1_000);
+    const report = await w.stack.deploy(synthKeys([{ id: 'K', store: 'hsm', enabled: false }]));
+    expect(report.stackStatus).toBe('UPDATE_COMPLETE');
+    expect(keyView(keyId)).toMatchObject({ KeyState: 'Unavailable' });
+    w.kms.model.ConnectCustomKeyStore({ CustomKeyStoreId: storeId });
+    w.kms.clock.advance(1_000);
+    expect(keyView(keyId)).toMatchObject({ KeyState: 'Disabled' });
+  });
+});
+
 describe('the teardown story', () => {
   test('RETAIN: the key stays and the store delete fails cleanly naming it (Enabled)', async () => {
     w = await world();

@@ -40,7 +40,7 @@ export function storeNotConnectedMessage(store: string, name: string | undefined
 /** What to do after an in-place update that KMS refused with these errors. */
 const UPDATE_HINTS: Partial<Record<string, string>> = {
   NotFoundException: ' The key no longer exists: remove the CustomKeyStoreKey from the stack, or change its xksKeyId or store so that a new key is made.',
-  KMSInvalidStateException: ' The key is pending deletion or unavailable (its store disconnected): cancel its deletion or connect its store, then deploy again.',
+  KMSInvalidStateException: ' The key is pending deletion: cancel its deletion (aws kms cancel-key-deletion), then deploy again.',
   MalformedPolicyDocumentException: " Fix the key policy; it must let the handler's role manage the key (KMS's policy lockout safety check).",
 };
 

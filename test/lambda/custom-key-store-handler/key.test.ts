@@ -273,7 +273,7 @@ describe('update', () => {
     kmsMock.on(UpdateKeyDescriptionCommand).resolves({});
     kmsMock.on(PutKeyPolicyCommand).rejects(awsError('KMSInvalidStateException', `${KEY} is pending deletion.`));
     await expect(run(update({}, { Description: 'v2', Policy: { ...POLICY, Id: 'x' } }))).rejects.toThrow(
-      `KMSInvalidStateException: ${KEY} is pending deletion. (updating KMS key ${KEY}, step PutKeyPolicy. Already applied: UpdateKeyDescription; CloudFormation's rollback reverts them.) The key is pending deletion or unavailable`,
+      `KMSInvalidStateException: ${KEY} is pending deletion. (updating KMS key ${KEY}, step PutKeyPolicy. Already applied: UpdateKeyDescription; CloudFormation's rollback reverts them.) The key is pending deletion: cancel its deletion`,
     );
   });
 
