@@ -20,6 +20,8 @@ export interface KeyInStore {
   readonly keyState: string;
   /** When a key pending deletion is deleted. */
   readonly deletionDate?: Date;
+  /** The external key that backs it (external key stores). */
+  readonly xksKeyId?: string;
 }
 
 export interface KeyScanOptions {
@@ -76,7 +78,7 @@ export async function findKeysInStore(kms: KMSClient, customKeyStoreId: string, 
     }
     scanned++;
     if (metadata?.CustomKeyStoreId === customKeyStoreId) {
-      found.push({ keyId: metadata.KeyId ?? keyId, keyState: metadata.KeyState ?? 'Unknown', deletionDate: metadata.DeletionDate });
+      found.push({ keyId: metadata.KeyId ?? keyId, keyState: metadata.KeyState ?? 'Unknown', deletionDate: metadata.DeletionDate, xksKeyId: metadata.XksKeyConfiguration?.Id });
     }
   };
 

@@ -61,17 +61,21 @@ function keyIn(construct: string): string {
   return w?.stack.physicalId(logicalId) ?? '';
 }
 
+// The test's view of a key, as it really is (model.inspect: no visibility lag), not a caller's.
 function keyView(keyId: string): Record<string, unknown> {
-  return w?.kms.model.DescribeKey({ KeyId: keyId }).KeyMetadata as Record<string, unknown>;
+  const model = w?.kms.model;
+  return model?.inspect(() => model.DescribeKey({ KeyId: keyId })).KeyMetadata as Record<string, unknown>;
 }
 
 function tagsOf(keyId: string): Record<string, string> {
-  const out = w?.kms.model.ListResourceTags({ KeyId: keyId }).Tags as Array<{ TagKey: string; TagValue: string }>;
+  const model = w?.kms.model;
+  const out = model?.inspect(() => model.ListResourceTags({ KeyId: keyId })).Tags as Array<{ TagKey: string; TagValue: string }>;
   return Object.fromEntries(out.map((t) => [t.TagKey, t.TagValue]));
 }
 
 function policyOf(keyId: string): { Statement: Array<Record<string, unknown>> } {
-  return JSON.parse(w?.kms.model.GetKeyPolicy({ KeyId: keyId }).Policy as string) as { Statement: Array<Record<string, unknown>> };
+  const model = w?.kms.model;
+  return JSON.parse(model?.inspect(() => model.GetKeyPolicy({ KeyId: keyId })).Policy as string) as { Statement: Array<Record<string, unknown>> };
 }
 
 describe('create', () => {
@@ -203,6 +207,24 @@ describe('update', () => {
   });
 });
 
+describe('a key whose store is disconnected (Unavailable)', () => {
+  test('enabled: false succeeds, as KMS documents, and the key shows Disabled once its store is CONNECTED again', async () => {
+    w = await world();
+    await w.stack.deploy(synthKeys([{ id: 'K', store: 'hsm' }]));
+    const keyId = keyIn('K');
+    const storeId = keyView(keyId).CustomKeyStoreId as string;
+    // An operator takes the store offline outside the stack.
+    w.kms.model.DisconnectCustomKeyStore({ CustomKeyStoreId: storeId });
+    w.kms.clock.advance(1_000);
+    const report = await w.stack.deploy(synthKeys([{ id: 'K', store: 'hsm', enabled: false }]));
+    expect(report.stackStatus).toBe('UPDATE_COMPLETE');
+    expect(keyView(keyId)).toMatchObject({ KeyState: 'Unavailable' });
+    w.kms.model.ConnectCustomKeyStore({ CustomKeyStoreId: storeId });
+    w.kms.clock.advance(1_000);
+    expect(keyView(keyId)).toMatchObject({ KeyState: 'Disabled' });
+  });
+});
+
 describe('the teardown story', () => {
   test('RETAIN: the key stays and the store delete fails cleanly naming it (Enabled)', async () => {
     w = await world();
@@ -221,6 +243,8 @@ describe('the teardown story', () => {
     await w.stack.deploy(synthKeys([{ id: 'K', store: 'hsm', removalPolicy: RemovalPolicy.DESTROY, pendingWindow: Duration.days(7) }, { id: 'X', store: 'xks', xksKeyId: 'x-1', removalPolicy: RemovalPolicy.DESTROY }]));
     const hsmKey = w.stack.keyIds().find((k) => keyView(k).Origin === 'AWS_CLOUDHSM') ?? '';
     const xksKey = w.stack.keyIds().find((k) => k !== hsmKey) ?? '';
+    // A second later, KMS's reads show the new keys (their visibility lag is over).
+    w.kms.clock.advance(1_000);
     // Frozen, so that the deletion dates can be stated exactly; the stores' delete checks need no transition.
     w.kms.clock.freeze();
     const first = await w.stack.destroy();
@@ -257,6 +281,8 @@ describe('the teardown story', () => {
     w = await world();
     await w.stack.deploy(synthKeys([{ id: 'A', store: 'hsm', removalPolicy: RemovalPolicy.DESTROY }, { id: 'B', store: 'xks', xksKeyId: 'b', removalPolicy: RemovalPolicy.DESTROY }], { storeRemoval: RemovalPolicy.RETAIN }));
     const [a, b] = w.stack.keyIds();
+    // Later, once KMS's reads show the new keys, someone schedules their deletion.
+    w.kms.clock.advance(1_000);
     w.kms.model.ScheduleKeyDeletion({ KeyId: a, PendingWindowInDays: 7 });
     w.kms.model.ScheduleKeyDeletion({ KeyId: b, PendingWindowInDays: 30 });
     w.kms.clock.advance(8 * DAY);
@@ -274,3 +300,87 @@ describe('the teardown story', () => {
     expect(stateOf(b)).toBe('PendingDeletion');
   });
 });
+
+describe('new keys are eventually consistent (KMS reads may miss a key for a while after CreateKey)', () => {
+  test('enabled: false: DisableKey right after CreateKey meets NotFound and is tried again until KMS shows the key', async () => {
+    w = await world({ keyVisibilityLagMs: 1_000 });
+    const report = await w.stack.deploy(synthKeys([{ id: 'K', store: 'hsm', enabled: false }]));
+    expect(report.stackStatus).toBe('CREATE_COMPLETE');
+    expect(keyView(keyIn('K'))).toMatchObject({ KeyState: 'Disabled' });
+    expect(w.kms.calls.filter((c) => c.operation === 'DisableKey').map((c) => c.outcome)).toEqual(expect.arrayContaining(['NotFoundException', 'ok']));
+  });
+
+  test('a lost CreateKey answer in a CloudHSM store: the search runs again until ListKeys shows the key, and no second key is made', async () => {
+    w = await world({ keyVisibilityLagMs: 60_000 });
+    const { kms } = w;
+    let lost = false;
+    let searches = 0;
+    kms.beforeOperation = (op, body) => {
+      if (op === 'CreateKey' && !lost) {
+        lost = true;
+        kms.model.CreateKey(body); // It took effect...
+        throw new ServiceError('KMSInternalException', 'An internal error occurred.', 500); // ...and the answer was lost.
+      }
+      // KMS shows the new key only from the third search on (held with the endpoint's clock).
+      if (op === 'ListKeys' && lost && ++searches === 3) kms.clock.advance(60_000);
+    };
+    const report = await w.stack.deploy(synthKeys([{ id: 'K', store: 'hsm' }]));
+    expect(report.stackStatus).toBe('CREATE_COMPLETE');
+    const storeId = w.stack.keyStoreIds().find((id) => kms.model.keysIn(id).length > 0) ?? '';
+    expect(kms.model.keysIn(storeId)).toEqual([keyIn('K')]);
+    expect(kms.count('CreateKey')).toBe(1);
+    expect(searches).toBe(3);
+  });
+
+  test('a lost CreateKey answer in an external store, key not yet listed: the retry meets XksKeyAlreadyInUse and adopts the key holding the xksKeyId with this request\'s creation tag', async () => {
+    w = await world({ keyVisibilityLagMs: 60_000 });
+    const { kms } = w;
+    let creates = 0;
+    kms.beforeOperation = (op, body) => {
+      if (op !== 'CreateKey') return;
+      if (++creates === 1) {
+        kms.model.CreateKey(body);
+        throw new ServiceError('KMSInternalException', 'An internal error occurred.', 500);
+      }
+      // The searches before it found nothing; by the time KMS refuses the second key, reads show the first.
+      kms.clock.advance(60_000);
+    };
+    const report = await w.stack.deploy(synthKeys([{ id: 'X', store: 'xks', xksKeyId: 'x-1' }]));
+    expect(report.stackStatus).toBe('CREATE_COMPLETE');
+    const storeId = w.stack.keyStoreIds().find((id) => kms.model.keysIn(id).length > 0) ?? '';
+    expect(kms.model.keysIn(storeId)).toEqual([keyIn('X')]);
+    expect(callsOfKms('CreateKey')).toEqual(['CreateKey:KMSInternalException', 'CreateKey:XksKeyAlreadyInUseException']);
+    expect(keyView(keyIn('X'))).toMatchObject({ XksKeyConfiguration: { Id: 'x-1' } });
+  });
+
+  test('a replayed Create event of an external key adopts the key the first delivery made; another resource\'s key on that xksKeyId is never adopted', async () => {
+    w = await world();
+    await w.stack.deploy(synthKeys([{ id: 'X', store: 'xks', xksKeyId: 'x-1' }]));
+    const keyId = keyIn('X');
+    const replay = await w.stack.replayLastEvent();
+    expect(replay).toMatchObject({ status: 'SUCCESS', physicalResourceId: keyId });
+    const storeId = w.stack.keyStoreIds().find((id) => w?.kms.model.keysIn(id).length) ?? '';
+    expect(w.kms.model.keysIn(storeId)).toEqual([keyId]);
+    // A second resource on the same external key carries another creation tag: refused, with the usual advice.
+    const report = await w.stack.deploy(synthKeys([{ id: 'X', store: 'xks', xksKeyId: 'x-1' }, { id: 'Y', store: 'xks', xksKeyId: 'x-1' }]));
+    expect(report.events.find((e) => e.status === 'CREATE_FAILED')?.reason).toMatch(/^XksKeyAlreadyInUseException: /);
+    expect(w.kms.model.keysIn(storeId)).toEqual([keyId]);
+  });
+
+  test('a failed cleanup says so: the key was not scheduled for deletion, and how to do it', async () => {
+    w = await world({ keyVisibilityLagMs: 0 });
+    const { kms } = w;
+    kms.beforeOperation = (op) => {
+      if (op === 'DisableKey') throw new ServiceError('AccessDeniedException', 'not authorized to perform kms:DisableKey');
+      if (op === 'ScheduleKeyDeletion') throw new ServiceError('AccessDeniedException', 'not authorized to perform kms:ScheduleKeyDeletion');
+    };
+    const report = await w.stack.deploy(synthKeys([{ id: 'K', store: 'hsm', enabled: false }]));
+    const reason = report.events.find((e) => e.status === 'CREATE_FAILED')?.reason ?? '';
+    expect(reason).toMatch(/^AccessDeniedException: .*scheduling its deletion failed too \(AccessDeniedException: .*\), so the key is left Enabled .*aws kms schedule-key-deletion --key-id [0-9a-f-]{36} --pending-window-in-days 7/);
+    expect(reason).not.toMatch(/was scheduled for deletion/);
+  });
+});
+
+function callsOfKms(...names: string[]): string[] {
+  return (w?.kms.calls ?? []).filter((c) => names.includes(c.operation)).map((c) => `${c.operation}:${c.outcome}`);
+}

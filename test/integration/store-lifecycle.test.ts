@@ -165,6 +165,8 @@ describe('delete', () => {
     const [id] = w.stack.keyStoreIds();
     const kms = kmsClient(w.kms);
     const key = await kms.send(new CreateKeyCommand({ Origin: 'AWS_CLOUDHSM', CustomKeyStoreId: id }));
+    // A second later KMS's reads show the new key (its visibility lag is over).
+    w.kms.clock.advance(1_000);
     await kms.send(new ScheduleKeyDeletionCommand({ KeyId: key.KeyMetadata?.KeyId, PendingWindowInDays: 7 }));
 
     const blocked = await w.stack.destroy();

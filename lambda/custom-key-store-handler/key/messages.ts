@@ -44,7 +44,7 @@ export function storeNotConnectedMessage(store: string, name: string | undefined
 /** What to do after an in-place update that KMS refused with these errors. */
 const UPDATE_HINTS: Partial<Record<string, string>> = {
   NotFoundException: ' The key no longer exists: remove the CustomKeyStoreKey from the stack, or change its xksKeyId or store so that a new key is made.',
-  KMSInvalidStateException: ' The key is pending deletion or unavailable (its store disconnected): cancel its deletion or connect its store, then deploy again.',
+  KMSInvalidStateException: ' The key is pending deletion: cancel its deletion (aws kms cancel-key-deletion), then deploy again.',
   MalformedPolicyDocumentException: " Fix the key policy; it must let the handler's role manage the key (KMS's policy lockout safety check).",
 };
 
@@ -54,8 +54,17 @@ export function updateFailedMessage(errorName: string, detail: string, keyId: st
   return `${errorName}: ${detail} (updating KMS key ${keyId}, step ${step}. ${applied})${UPDATE_HINTS[errorName] ?? ''}`;
 }
 
-/** A new key that could not be disabled: the context of the KMS error, which is named first. */
-export function disableFailedContext(keyId: string, cleanupWindowDays: number): string {
+/**
+ * A new key that could not be disabled: the context of the KMS error, which is named first.
+ * `cleanupFailure` is the error of the cleanup's ScheduleKeyDeletion, when it failed too.
+ */
+export function disableFailedContext(keyId: string, cleanupWindowDays: number, cleanupFailure?: string): string {
+  if (cleanupFailure !== undefined) {
+    return (
+      `disabling new KMS key ${keyId}: scheduling its deletion failed too (${cleanupFailure}), so the key is left Enabled and no stack owns it; ` +
+      `schedule its deletion in KMS (aws kms schedule-key-deletion --key-id ${keyId} --pending-window-in-days ${cleanupWindowDays}), then deploy again`
+    );
+  }
   return `disabling new KMS key ${keyId}: the key was scheduled for deletion in ${cleanupWindowDays} days; deploy again`;
 }
 

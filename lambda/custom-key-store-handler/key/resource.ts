@@ -85,12 +85,17 @@ export class KeyResource extends ResourceHandler<KeyOnEventResult, KeyIsComplete
     this.log({ step: 'create-key', key: keyId, store: desired.storeId });
     if (!desired.enabled) {
       try {
-        await this.keys.setEnabled(keyId, false);
+        // A key made in this invocation: KMS may not show it yet (eventual consistency).
+        await this.keys.onNewKey(async () => this.keys.setEnabled(keyId, false));
       } catch (err) {
         // The framework ignores the rollback Delete of a Create that failed, so the key would be
         // left behind: schedule its deletion now, with the shortest waiting period.
-        await this.keys.scheduleDeletion(keyId, CLEANUP_WINDOW_DAYS).catch(() => undefined);
-        throw explain(err, disableFailedContext(keyId, CLEANUP_WINDOW_DAYS));
+        const cleanup = await this.keys.onNewKey(async () => this.keys.scheduleDeletion(keyId, CLEANUP_WINDOW_DAYS)).then(
+          () => undefined,
+          (cleanupErr: unknown) => `${errorName(cleanupErr)}: ${cleanupErr instanceof Error ? cleanupErr.message : String(cleanupErr)}`,
+        );
+        this.log({ step: 'cleanup-new-key', key: keyId, outcome: cleanup ?? 'scheduled for deletion' });
+        throw explain(err, disableFailedContext(keyId, CLEANUP_WINDOW_DAYS, cleanup));
       }
     }
     return { PhysicalResourceId: keyId, StartedAt: this.startedAt(), Data: { Arn: key.Arn ?? this.keyArn(keyId), KeyId: keyId } };

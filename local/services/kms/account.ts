@@ -24,7 +24,17 @@ export interface ModelOptions extends WorldOptions {
   readonly createReturnsMatchingStore?: boolean;
   /** KMS checks an external key store's proxy at CreateCustomKeyStore and UpdateCustomKeyStore (proxy-checks.ts). Default true, as KMS always does. */
   readonly checkProxyAtCreateAndUpdate?: boolean;
+  /**
+   * How long a new key stays out of reads (ListKeys omits it; DescribeKey, ListResourceTags and the
+   * key operations answer NotFoundException) after CreateKey, in clock ms. Default DEFAULT_KEY_VISIBILITY_LAG_MS:
+   * KMS is eventually consistent ("Eventual consistency" in the Developer Guide), and CreateKey's own checks
+   * (XksKeyAlreadyInUseException) see the key at once.
+   */
+  readonly keyVisibilityLagMs?: number;
 }
+
+/** A small lag, on by default as KMS always has one; tests that read a new key at once move the clock. */
+const DEFAULT_KEY_VISIBILITY_LAG_MS = 100;
 
 export class KmsAccount {
   public readonly accountId: string;
@@ -37,6 +47,9 @@ export class KmsAccount {
   public visibilityLagMs: number;
   public createReturnsMatchingStore: boolean;
   public checkProxyAtCreateAndUpdate: boolean;
+  public keyVisibilityLagMs: number;
+  /** Set while the model is inspected (not KMS API): reads see every key as it really is. */
+  public inspecting = false;
   public readonly stores = new Map<string, Store>();
   public readonly keys = new Map<string, Key>();
 
@@ -54,6 +67,12 @@ export class KmsAccount {
     this.visibilityLagMs = options.visibilityLagMs ?? 0;
     this.createReturnsMatchingStore = options.createReturnsMatchingStore ?? true;
     this.checkProxyAtCreateAndUpdate = options.checkProxyAtCreateAndUpdate ?? true;
+    this.keyVisibilityLagMs = options.keyVisibilityLagMs ?? DEFAULT_KEY_VISIBILITY_LAG_MS;
+  }
+
+  /** Whether reads show the key yet: a new key is invisible for keyVisibilityLagMs after CreateKey. */
+  public visible(key: Key): boolean {
+    return this.inspecting || key.createdAt + this.keyVisibilityLagMs <= this.clock.now();
   }
 
   /** The store an input's CustomKeyStoreId names: ValidationException or NotFound otherwise. */

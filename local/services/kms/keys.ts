@@ -154,7 +154,8 @@ export class Keys {
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
       throw validation(`1 validation error detected: Value '${limit}' at 'limit' failed to satisfy constraint: Member must have value between 1 and 1000`);
     }
-    const all = [...this.account.liveKeys()];
+    // Eventually consistent: a key made in the last keyVisibilityLagMs is not listed yet.
+    const all = [...this.account.liveKeys()].filter((k) => this.account.visible(k));
     const start = input.Marker !== undefined ? Number(input.Marker) : 0;
     const page = all.slice(start, start + limit);
     const truncated = start + limit < all.length;
@@ -203,6 +204,10 @@ export class Keys {
       if (key) this.account.keys.delete(key.id);
       throw new ServiceError('NotFoundException', `Key '${ref}' does not exist`);
     }
+    if (!this.account.visible(key)) {
+      // Eventual consistency: right after CreateKey, KMS may answer NotFound for the new key.
+      throw new ServiceError('NotFoundException', `Key '${key.arn}' does not exist`);
+    }
     return key;
   }
 
@@ -218,13 +223,14 @@ export class Keys {
     return key;
   }
 
-  /** EnableKey and DisableKey: refused while pending deletion or Unavailable (store disconnected). */
+  /**
+   * EnableKey and DisableKey: refused while pending deletion. On an Unavailable key (its store not
+   * CONNECTED) they succeed, and the key shows the new state once available again (Guide, "Key states
+   * of AWS KMS keys": "the operation succeeds, but the key state of the KMS key does not change until
+   * it becomes available").
+   */
   private enabledState(input: Json, op: string): Key {
-    const key = this.usableKey(input, op, true);
-    if (this.keyState(key) === 'Unavailable') {
-      throw new ServiceError('KMSInvalidStateException', `${key.arn} is unavailable.`);
-    }
-    return key;
+    return this.usableKey(input, op, true);
   }
 
   private keyState(key: Key): string {

@@ -82,6 +82,8 @@ export class KmsModel {
   public set xksPropagationMs(ms: number) { this.account.xksPropagationMs = ms; }
   public get visibilityLagMs(): number { return this.account.visibilityLagMs; }
   public set visibilityLagMs(ms: number) { this.account.visibilityLagMs = ms; }
+  public get keyVisibilityLagMs(): number { return this.account.keyVisibilityLagMs; }
+  public set keyVisibilityLagMs(ms: number) { this.account.keyVisibilityLagMs = ms; }
   public get createReturnsMatchingStore(): boolean { return this.account.createReturnsMatchingStore; }
   public set createReturnsMatchingStore(on: boolean) { this.account.createReturnsMatchingStore = on; }
   public get checkProxyAtCreateAndUpdate(): boolean { return this.account.checkProxyAtCreateAndUpdate; }
@@ -147,7 +149,17 @@ export class KmsModel {
    * still lists it and DeleteCustomKeyStore still counts it, but DescribeKey is denied.
    */
   public lockKey(keyId: string): void {
-    this.keys.key({ KeyId: keyId }).locked = true;
+    this.inspect(() => this.keys.key({ KeyId: keyId })).locked = true;
+  }
+
+  /** Runs reads of the KMS API as things really are now: no key visibility lag (a test's view, not a caller's). */
+  public inspect<T>(read: () => T): T {
+    this.account.inspecting = true;
+    try {
+      return read();
+    } finally {
+      this.account.inspecting = false;
+    }
   }
 
   public keysIn(storeId: string): string[] {

@@ -165,6 +165,64 @@ describe('create', () => {
     expect(Math.max(...sleeps)).toBeGreaterThanOrEqual(1000);
   });
 
+  describe('eventual consistency: KMS may not show a new key for a while', () => {
+    const OWN_TAG = { TagKey: CREATION_TAG_KEY, TagValue: 'PaymentsKey1A2B3C4D/a1b2c3d4-0000-0000-0000-000000000001' };
+
+    test('DisableKey right after CreateKey meets NotFound: tried again, no cleanup', async () => {
+      created();
+      kmsMock.on(DisableKeyCommand).rejectsOnce(awsError('NotFoundException', `Key '${KEY}' does not exist`)).resolves({});
+      expect((await run(event('Create', { ResourceProperties: props({ Enabled: 'false' }) }))).PhysicalResourceId).toBe(KEY);
+      expect(kmsCalls()).toEqual(['CreateKey', 'DisableKey', 'DisableKey']);
+    });
+
+    test('a key that never shows: bounded tries, then a cleanup whose failure is said as it is', async () => {
+      created();
+      kmsMock.on(DisableKeyCommand).rejects(awsError('NotFoundException', 'not found'));
+      kmsMock.on(ScheduleKeyDeletionCommand).rejects(awsError('NotFoundException', 'still not found'));
+      const error = (await run(event('Create', { ResourceProperties: props({ Enabled: 'false' }) })).then(() => new Error('no error'), (err: unknown) => err)) as Error;
+      expect(error.message).toMatch(/^NotFoundException: not found \(disabling new KMS key .*: scheduling its deletion failed too \(NotFoundException: still not found\), so the key is left Enabled/);
+      expect(error.message).not.toMatch(/was scheduled for deletion/);
+      expect(kmsMock.commandCalls(DisableKeyCommand).length).toBe(kmsMock.commandCalls(ScheduleKeyDeletionCommand).length);
+      expect(kmsMock.commandCalls(DisableKeyCommand).length).toBeGreaterThan(1);
+      expect(kmsMock.commandCalls(DisableKeyCommand).length).toBeLessThan(10);
+    });
+
+    test('a lost answer: the search runs again while ListKeys does not show the key yet, and finds it', async () => {
+      kmsMock.on(CreateKeyCommand).rejects(awsError('KMSInternalException', 'internal', 500));
+      kmsMock
+        .on(ListKeysCommand)
+        .resolvesOnce({ Keys: [], Truncated: false })
+        .resolves({ Keys: [{ KeyId: KEY }], Truncated: false });
+      kmsMock.on(DescribeKeyCommand).resolves({ KeyMetadata: { KeyId: KEY, CustomKeyStoreId: STORE, KeyState: 'Enabled' } });
+      kmsMock.on(ListResourceTagsCommand).resolves({ Tags: [OWN_TAG] });
+      expect((await run(event('Create'))).PhysicalResourceId).toBe(KEY);
+      expect(kmsCalls()).toEqual(['CreateKey', 'ListKeys', 'ListKeys', 'DescribeKey', 'ListResourceTags']);
+    });
+
+    test('XksKeyAlreadyInUse (a replayed Create, or a lost answer): the key holding the xksKeyId with this request\'s creation tag is adopted', async () => {
+      kmsMock.on(CreateKeyCommand).rejects(awsError('XksKeyAlreadyInUseException', 'in use'));
+      kmsMock.on(ListKeysCommand).resolves({ Keys: [{ KeyId: NEW_KEY }, { KeyId: KEY }], Truncated: false });
+      kmsMock.on(DescribeKeyCommand).callsFake((input: { KeyId: string }) => ({
+        KeyMetadata: { KeyId: input.KeyId, CustomKeyStoreId: STORE, KeyState: 'Enabled', XksKeyConfiguration: { Id: input.KeyId === KEY ? 'xk-1' : 'xk-2' } },
+      }));
+      kmsMock.on(ListResourceTagsCommand).resolves({ Tags: [OWN_TAG] });
+      const result = await run(event('Create', { ResourceProperties: props({ Origin: 'EXTERNAL_KEY_STORE', XksKeyId: 'xk-1' }) }));
+      expect(result.PhysicalResourceId).toBe(KEY);
+      // Only the key holding xk-1 is read for tags.
+      expect(kmsMock.commandCalls(ListResourceTagsCommand).map((c) => c.args[0].input.KeyId)).toEqual([KEY]);
+      expect(kmsMock.commandCalls(CreateKeyCommand)).toHaveLength(1);
+    });
+
+    test('XksKeyAlreadyInUse and the key holding the xksKeyId carries another creation tag: not adopted, the advice stands', async () => {
+      kmsMock.on(CreateKeyCommand).rejects(awsError('XksKeyAlreadyInUseException', 'in use'));
+      kmsMock.on(ListKeysCommand).resolves({ Keys: [{ KeyId: KEY }], Truncated: false });
+      kmsMock.on(DescribeKeyCommand).resolves({ KeyMetadata: { KeyId: KEY, CustomKeyStoreId: STORE, KeyState: 'Enabled', XksKeyConfiguration: { Id: 'xk-1' } } });
+      kmsMock.on(ListResourceTagsCommand).resolves({ Tags: [{ TagKey: CREATION_TAG_KEY, TagValue: 'OtherKey/another-request' }] });
+      await expect(run(event('Create', { ResourceProperties: props({ Origin: 'EXTERNAL_KEY_STORE', XksKeyId: 'xk-1' }) }))).rejects.toThrow(/^XksKeyAlreadyInUseException: in use \(.*give this key a different xksKeyId/);
+      expect(kmsMock.commandCalls(CreateKeyCommand)).toHaveLength(1);
+    });
+  });
+
   test('CreateKey without KeyMetadata is an error, not a key', async () => {
     kmsMock.on(CreateKeyCommand).resolves({});
     await expect(run(event('Create'))).rejects.toThrow(/CreateKey returned no KeyMetadata/);
@@ -215,7 +273,7 @@ describe('update', () => {
     kmsMock.on(UpdateKeyDescriptionCommand).resolves({});
     kmsMock.on(PutKeyPolicyCommand).rejects(awsError('KMSInvalidStateException', `${KEY} is pending deletion.`));
     await expect(run(update({}, { Description: 'v2', Policy: { ...POLICY, Id: 'x' } }))).rejects.toThrow(
-      `KMSInvalidStateException: ${KEY} is pending deletion. (updating KMS key ${KEY}, step PutKeyPolicy. Already applied: UpdateKeyDescription; CloudFormation's rollback reverts them.) The key is pending deletion or unavailable`,
+      `KMSInvalidStateException: ${KEY} is pending deletion. (updating KMS key ${KEY}, step PutKeyPolicy. Already applied: UpdateKeyDescription; CloudFormation's rollback reverts them.) The key is pending deletion: cancel its deletion`,
     );
   });
 

@@ -25,7 +25,8 @@ let kms: LocalKms;
 let client: KMSClient;
 
 beforeEach(async () => {
-  kms = await startLocalKms({ connectMs: 30, disconnectMs: 30, quotas: false });
+  // New keys are readable at once here: their visibility lag has tests of its own (key-visibility.test.ts).
+  kms = await startLocalKms({ connectMs: 30, disconnectMs: 30, quotas: false, keyVisibilityLagMs: 0 });
   client = new KMSClient({ ...kms.clientConfig(), maxAttempts: 1 });
 });
 afterEach(async () => kms.stop());

@@ -26,7 +26,8 @@ let hsmStore: string;
 let xksStore: string;
 
 beforeEach(async () => {
-  kms = await startLocalKms({ quotas: false });
+  // New keys are readable at once here: their visibility lag has tests of its own (key-visibility.test.ts).
+  kms = await startLocalKms({ quotas: false, keyVisibilityLagMs: 0 });
   client = new KMSClient({ ...kms.clientConfig(), maxAttempts: 1 });
   kms.clock.freeze();
   const { model } = kms;
@@ -135,11 +136,15 @@ describe('key updates', () => {
     expect(await rejection(client.send(new ScheduleKeyDeletionCommand({ KeyId: keyId, PendingWindowInDays: 7 })))).toBe('KMSInvalidStateException');
   });
 
-  test('a key whose store is disconnected is Unavailable: Enable and Disable are refused', async () => {
+  test('a key whose store is disconnected is Unavailable: Enable and Disable succeed, and the state shows once the store is CONNECTED (key-state table)', async () => {
     const keyId = await create();
     kms.model.DisconnectCustomKeyStore({ CustomKeyStoreId: hsmStore });
     kms.clock.advance(1000);
-    expect(await rejection(client.send(new DisableKeyCommand({ KeyId: keyId })))).toBe('KMSInvalidStateException');
+    await client.send(new DisableKeyCommand({ KeyId: keyId }));
+    expect((await client.send(new DescribeKeyCommand({ KeyId: keyId }))).KeyMetadata?.KeyState).toBe('Unavailable');
+    kms.model.ConnectCustomKeyStore({ CustomKeyStoreId: hsmStore });
+    kms.clock.advance(1000);
+    expect((await client.send(new DescribeKeyCommand({ KeyId: keyId }))).KeyMetadata?.KeyState).toBe('Disabled');
   });
 
   test('a locked key (its policy denies the caller) refuses the key operations with AccessDeniedException', async () => {
