@@ -9,7 +9,10 @@
  *   arrives when the stack is settled is a late duplicate, and re-sending its password would
  *   overwrite the one KMS rotated to since.
  *
- * Only updates ask, so the CloudFormation client is loaded on first use, not at every cold start.
+ * A delete asks too: a store deleted by the rollback of its own create, or by the cleanup after
+ * its replacement, is released rather than left failing when keys remain (release.ts).
+ *
+ * Only updates and deletes ask, so the CloudFormation client is loaded on first use, not at every cold start.
  */
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { errorName } from '../../shared/errors';
@@ -21,6 +24,8 @@ export interface StackActivity {
   readonly rollingBack: boolean;
   /** No operation is in progress: the event is a late duplicate of one already answered. */
   readonly settled: boolean;
+  /** The stack's status, when it could be read. */
+  readonly status?: string;
   /** Why the status is unknown (the error DescribeStacks gave), when it is. */
   readonly unknownBecause?: string;
 }
@@ -46,7 +51,7 @@ export class StackStatusReader {
       if (status === undefined) {
         return UNKNOWN_ACTIVITY;
       }
-      return { rollingBack: ROLLBACK_STATUSES.has(status), settled: !status.endsWith('_IN_PROGRESS') };
+      return { rollingBack: ROLLBACK_STATUSES.has(status), settled: !status.endsWith('_IN_PROGRESS'), status };
     } catch (err) {
       return { ...UNKNOWN_ACTIVITY, unknownBecause: errorName(err) };
     }
