@@ -63,9 +63,13 @@ export interface CustomKeyStoreKeyOptions {
   /**
    * What happens to the key when it leaves the stack. With DESTROY its deletion is scheduled
    * (after `pendingWindow`); with RETAIN CloudFormation forgets the key and KMS keeps it, and the
-   * key then keeps its store from being deleted. SNAPSHOT is not supported.
+   * key then keeps its store from being deleted. With RETAIN_ON_UPDATE_OR_DELETE (the default) the
+   * key is kept as with RETAIN, except when the deployment that created it fails: its rollback
+   * schedules the key's deletion (after `pendingWindow`), so the rollback can release the store
+   * and complete. SNAPSHOT is not supported.
    *
-   * @default RemovalPolicy.RETAIN, as kms.Key
+   * @default RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE: retained as kms.Key's RETAIN, except by the
+   * rollback of the deployment that created it
    */
   readonly removalPolicy?: RemovalPolicy;
 
@@ -146,7 +150,9 @@ export class CustomKeyStoreKey extends Resource implements kms.IKey, ITaggable {
     checkOptionalField(this, 'xksKeyId', props.xksKeyId, rules.XKS_KEY_ID);
     checkOptionalField(this, 'description', props.description, rules.KEY_DESCRIPTION);
     const pendingWindowDays = pendingWindowInDays(this, props.pendingWindow);
-    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    // Not RETAIN: a key kept by the rollback of its own create would keep its store, and the
+    // stack would end in ROLLBACK_FAILED (README, "When a first deployment fails").
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE;
     rejectSnapshot(this, removalPolicy);
 
     this.policy = props.policy ?? defaultKeyPolicy();
@@ -311,7 +317,7 @@ function originFor(scope: IConstruct, store: ICustomKeyStore, xksKeyId: string |
 
 function rejectSnapshot(scope: IConstruct, policy: RemovalPolicy): void {
   if (policy === RemovalPolicy.SNAPSHOT) {
-    throw new CustomKeyStoreValidationError(CustomKeyStoreErrorCode.UNSUPPORTED_SETTING, 'removalPolicy: SNAPSHOT is not supported by KMS keys; expected RETAIN (the default), DESTROY or RETAIN_ON_UPDATE_OR_DELETE', scope);
+    throw new CustomKeyStoreValidationError(CustomKeyStoreErrorCode.UNSUPPORTED_SETTING, 'removalPolicy: SNAPSHOT is not supported by KMS keys; expected RETAIN_ON_UPDATE_OR_DELETE (the default), RETAIN or DESTROY', scope);
   }
 }
 

@@ -16,6 +16,8 @@ type FrameworkFields = Pick<OnEventRequest, 'PhysicalResourceId' | 'StackId' | '
 interface OnEventExtras {
   /** The store's state when onEvent first saw it: a failed delete restores it. */
   readonly PriorConnectionState?: string;
+  /** onEvent of a Delete released the store instead of deleting it (store/release.ts). */
+  readonly Released?: string;
   /** When onEvent started, ISO 8601: isComplete gives up after WaitTimeoutSeconds. */
   readonly StartedAt?: string;
   /** onEvent already made the update that needed the store disconnected. */

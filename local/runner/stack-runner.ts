@@ -2,7 +2,7 @@
  * Plays CloudFormation for the custom key stores, and the KMS keys in them, of one synthesized
  * stack against the local KMS endpoint: deploy (Create, Update with OldResourceProperties, cleanup
  * Deletes, rollback on failure) and destroy, in dependency order (Ref, Fn::GetAtt, DependsOn),
- * honouring DeletionPolicy Retain, and reporting each resource's outcome as a stack event would.
+ * honouring DeletionPolicy Retain and RetainExceptOnCreate and UpdateReplacePolicy Retain, and reporting each resource's outcome as a stack event would.
  */
 import { randomBytes, randomUUID } from 'crypto';
 import { KEY_RESOURCE_TYPE } from '../../lib/private/contract/key-properties';
@@ -45,6 +45,7 @@ interface Deployed {
   properties: Record<string, unknown>;
   data: Record<string, string>;
   deletionPolicy?: string;
+  updateReplacePolicy?: string;
   resourceType: string;
   /** The logical ids of the custom resources it refers to (Ref, Fn::GetAtt, DependsOn). */
   dependsOn: string[];
@@ -65,7 +66,8 @@ export class StackRunner {
   /** Physical ids of the plain resources the runner plays (secrets' ARNs, parameters' names), for Ref. */
   private readonly playedPhysicalIds = new Map<string, string>();
   private handlers?: LoadedHandlers;
-  private readonly stackId: string;
+  private stackId: string;
+  private status?: string;
   private artifact?: StackArtifact;
   private seeded = false;
   private lastEvent?: Record<string, unknown>;
@@ -74,8 +76,7 @@ export class StackRunner {
     public readonly stackName: string,
     private readonly options: StackRunnerOptions,
   ) {
-    const model = options.kms.model;
-    this.stackId = `arn:aws:cloudformation:${model.region}:${model.accountId}:stack/${stackName}/${randomUUID()}`;
+    this.stackId = this.newStackId();
     // The handler finds the endpoint the way it finds AWS: through the SDK's environment.
     Object.assign(process.env, options.kms.sdkEnvironment());
   }
@@ -104,8 +105,15 @@ export class StackRunner {
     return this.deployed.get(logicalId)?.data;
   }
 
-  /** Creates or updates the stack to the template in `assemblyDir`. */
+  /**
+   * Creates or updates the stack to the template in `assemblyDir`. A stack in ROLLBACK_COMPLETE can
+   * only be deleted: the CDK CLI deletes it and creates the stack again, under a new stack id.
+   */
   public async deploy(assemblyDir: string): Promise<StackReport> {
+    if (this.status === 'ROLLBACK_COMPLETE') {
+      this.artifact = undefined;
+      this.stackId = this.newStackId();
+    }
     const artifact = readStack(assemblyDir, this.stackName);
     const creating = this.artifact === undefined;
     this.artifact = artifact;
@@ -133,12 +141,13 @@ export class StackRunner {
             properties,
             data,
             deletionPolicy: resource.DeletionPolicy,
+            updateReplacePolicy: resource.UpdateReplacePolicy,
             resourceType: resource.Type,
             dependsOn: dependencies.get(logicalId) ?? [],
           });
           if (before && JSON.stringify(before.properties) === JSON.stringify(properties)) {
             // Only the DeletionPolicy (or nothing) changed: CloudFormation records it without calling the handler.
-            this.deployed.set(logicalId, { ...before, deletionPolicy: resource.DeletionPolicy });
+            this.deployed.set(logicalId, { ...before, deletionPolicy: resource.DeletionPolicy, updateReplacePolicy: resource.UpdateReplacePolicy });
             return true;
           }
           const requestType = before ? 'Update' : 'Create';
@@ -169,8 +178,9 @@ export class StackRunner {
       // Cleanup: resources gone from the template, and the old physical resources of replacements,
       // dependents before what they depend on.
       const removed = [...this.deployed].filter(([logicalId]) => !ids.includes(logicalId)).map(([logicalId, d]) => ({ logicalId, d }));
+      if (!creating) this.setStatus('UPDATE_COMPLETE_CLEANUP_IN_PROGRESS');
       const replaced = applied.flatMap(({ logicalId, before, after }) => (before && before.physicalId !== after.physicalId ? [{ logicalId, d: before }] : []));
-      const results = await this.deleteInOrder([...removed, ...replaced], events);
+      const results = await this.deleteInOrder([...removed, ...replaced.map((r) => ({ ...r, replaced: true }))], events);
       removed.forEach(({ logicalId }, i) => {
         if (results[i]) this.deployed.delete(logicalId);
       });
@@ -186,13 +196,14 @@ export class StackRunner {
         applied
           .filter((a) => a.wave === wave)
           .map(async ({ logicalId, before, after }) => {
+            // What this operation created is deleted even under RetainExceptOnCreate.
             if (!before) {
               this.deployed.delete(logicalId);
-              return this.deleteResource(logicalId, after, events);
+              return this.deleteResource(logicalId, after, events, 'created');
             }
             this.deployed.set(logicalId, before);
             if (before.physicalId !== after.physicalId) {
-              return this.deleteResource(logicalId, after, events);
+              return this.deleteResource(logicalId, after, events, 'created');
             }
             this.emit(events, { logicalId, status: 'UPDATE_IN_PROGRESS', physicalId: before.physicalId, reason: 'rollback' });
             const outcome = await this.operation(logicalId, 'Update', before.properties, after, before.resourceType);
@@ -221,7 +232,7 @@ export class StackRunner {
    * Deletes `entries` as CloudFormation does: a resource only after everything in the set that
    * depends on it is gone, independent ones at once; what a failed delete depends on is not tried.
    */
-  private async deleteInOrder(entries: Array<{ logicalId: string; d: Deployed }>, events: ResourceEvent[]): Promise<boolean[]> {
+  private async deleteInOrder(entries: Array<{ logicalId: string; d: Deployed; replaced?: boolean }>, events: ResourceEvent[]): Promise<boolean[]> {
     const results = entries.map(() => false);
     const pending = new Set(entries.keys());
     const stuck = new Set<number>();
@@ -229,7 +240,7 @@ export class StackRunner {
     for (;;) {
       const ready = [...pending].filter((j) => ![...pending, ...stuck].some((i) => dependsOn(i, j)));
       if (ready.length === 0) break;
-      const oks = await Promise.all(ready.map(async (i) => this.deleteResource(entries[i].logicalId, entries[i].d, events)));
+      const oks = await Promise.all(ready.map(async (i) => this.deleteResource(entries[i].logicalId, entries[i].d, events, entries[i].replaced ? 'replaced' : 'removed')));
       ready.forEach((i, n) => {
         pending.delete(i);
         results[i] = oks[n];
@@ -239,8 +250,13 @@ export class StackRunner {
     return results;
   }
 
-  private async deleteResource(logicalId: string, d: Deployed, events: ResourceEvent[]): Promise<boolean> {
-    if (d.deletionPolicy === 'Retain') {
+  /**
+   * `created`: the rollback of the operation that created it, where RetainExceptOnCreate deletes;
+   * `replaced`: the old physical resource of a replacement, kept by UpdateReplacePolicy Retain.
+   */
+  private async deleteResource(logicalId: string, d: Deployed, events: ResourceEvent[], why: 'created' | 'replaced' | 'removed'): Promise<boolean> {
+    const retained = why === 'replaced' ? d.updateReplacePolicy === 'Retain' : d.deletionPolicy === 'Retain' || (d.deletionPolicy === 'RetainExceptOnCreate' && why !== 'created');
+    if (retained) {
       this.emit(events, { logicalId, status: 'DELETE_SKIPPED', physicalId: d.physicalId });
       return true;
     }
@@ -391,7 +407,13 @@ export class StackRunner {
     }
   }
 
+  private newStackId(): string {
+    const model = this.options.kms.model;
+    return `arn:aws:cloudformation:${model.region}:${model.accountId}:stack/${this.stackName}/${randomUUID()}`;
+  }
+
   private setStatus(status: string): string {
+    this.status = status;
     this.options.kms.cloudFormation.setStackStatus(this.stackId, this.stackName, status);
     return status;
   }

@@ -31,11 +31,11 @@ function keyResource(stack: Stack): { Properties: Record<string, unknown>; Delet
 const keyArn = (logicalPrefix: string): unknown => ({ 'Fn::GetAtt': [Match.stringLikeRegexp(`^${logicalPrefix}`), 'Arn'] });
 
 describe('the key resource', () => {
-  test('defaults: a CloudHSM key Refs its store, kms.Key\'s default policy, enabled, 30 days, RETAIN', () => {
+  test('defaults: a CloudHSM key Refs its store, kms.Key\'s default policy, enabled, 30 days, RETAIN_ON_UPDATE_OR_DELETE', () => {
     const { stack, hsm } = withStores();
     new CustomKeyStoreKey(stack, 'PaymentsKey', { customKeyStore: hsm, description: 'payments data key' });
     const resource = keyResource(stack);
-    expect(resource.DeletionPolicy).toBe('Retain');
+    expect(resource.DeletionPolicy).toBe('RetainExceptOnCreate');
     expect(resource.UpdateReplacePolicy).toBe('Retain');
     expect(resource.Properties).toEqual({
       ServiceToken: { 'Fn::GetAtt': [expect.stringMatching(/^KmsCustomKeyStoreProviderframeworkonEvent/) as unknown, 'Arn'] },

@@ -19,6 +19,11 @@ function keyResource(stack: ReturnType<typeof newStack>): { Properties: Record<s
 }
 
 describe('CustomKeyStoreKey.applyRemovalPolicy', () => {
+  test('by default a key is RETAIN_ON_UPDATE_OR_DELETE: kept on update and stack delete, deleted by the rollback of the deploy that created it', () => {
+    const resource = keyResource(declareKey().stack);
+    expect([resource.DeletionPolicy, resource.UpdateReplacePolicy]).toEqual(['RetainExceptOnCreate', 'Retain']);
+  });
+
   test.each<[RemovalPolicy, string]>([
     [RemovalPolicy.DESTROY, 'Delete'],
     [RemovalPolicy.RETAIN, 'Retain'],
@@ -49,8 +54,8 @@ describe('CustomKeyStoreKey.applyRemovalPolicy', () => {
 
   test('refuses SNAPSHOT with the construct path, leaving the key as it was', () => {
     const { stack, key } = declareKey();
-    expect(() => { key.applyRemovalPolicy(RemovalPolicy.SNAPSHOT); }).toThrow('removalPolicy: SNAPSHOT is not supported by KMS keys; expected RETAIN (the default), DESTROY or RETAIN_ON_UPDATE_OR_DELETE (at KeyStores/Hsm/Key)');
-    expect(keyResource(stack).DeletionPolicy).toBe('Retain');
+    expect(() => { key.applyRemovalPolicy(RemovalPolicy.SNAPSHOT); }).toThrow('removalPolicy: SNAPSHOT is not supported by KMS keys; expected RETAIN_ON_UPDATE_OR_DELETE (the default), RETAIN or DESTROY (at KeyStores/Hsm/Key)');
+    expect(keyResource(stack).DeletionPolicy).toBe('RetainExceptOnCreate');
   });
 
   test('aws-cdk-lib\'s RemovalPolicies.of(scope) reaches the key too', () => {

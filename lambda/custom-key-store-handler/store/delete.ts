@@ -12,7 +12,8 @@ import { StoreView } from '../../shared/store-api';
 import { IsCompleteResult, OnEventResult } from '../events';
 import { findKeysInStore, KeyScanResult } from '../key-scanner';
 import * as messages from './messages';
-import { isReleaseComplete, releaseIfAdoptionRolledBack } from './release';
+import { isReleaseComplete, releaseIfAdoptionRolledBack } from './adoption-release';
+import { releaseInsteadOfDelete } from './release';
 import { NOT_YET, StoreSteps } from './steps';
 
 const { CONNECTED, CONNECTING, DISCONNECTED, FAILED } = ConnectionStateType;
@@ -44,6 +45,9 @@ export async function onDelete(s: StoreSteps): Promise<OnEventResult> {
     store = { CustomKeyStoreId: id, ConnectionState: CONNECTED };
   }
   const state = store.ConnectionState ?? 'UNKNOWN';
+  if (await releaseInsteadOfDelete(s, store)) {
+    return { PhysicalResourceId: id, Released: 'true', StartedAt: startedAt };
+  }
   if (state === CONNECTED || state === CONNECTING || state === FAILED) {
     await failIfKeysRemain(s, store, state, messages.UNCHANGED_BY_DELETE_NOTE);
     // No wait for KMS to show the disconnect: isDeleteComplete handles a stale CONNECTED by
@@ -58,7 +62,7 @@ export async function onDelete(s: StoreSteps): Promise<OnEventResult> {
 
 export async function isDeleteComplete(s: StoreSteps): Promise<IsCompleteResult> {
   const id = s.request.physicalId();
-  if (!STORE_ID_PATTERN.test(id)) {
+  if (!STORE_ID_PATTERN.test(id) || s.request.event.Released === 'true') {
     return { IsComplete: true };
   }
   if (s.request.event.Release) {

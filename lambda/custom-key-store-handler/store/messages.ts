@@ -209,7 +209,7 @@ export function waitTimedOutMessage(storeId: string, operation: string, minutes:
 }
 
 /** A wrapped KMS error, with the context of the step that failed. */
-export function stepFailedContext(step: 'create' | 'update' | 'delete' | 'disconnect' | 'connect', storeId: string, name: string | undefined, state: string, errorName: string): string {
+export function stepFailedContext(step: 'create' | 'update' | 'delete' | 'disconnect' | 'connect' | 'release' | 'reclaim', storeId: string, name: string | undefined, state: string, errorName: string): string {
   switch (step) {
     case 'create':
       return `creating custom key store '${name ?? ''}'; no store was created. ${createAdvice(errorName)}`;
@@ -219,6 +219,10 @@ export function stepFailedContext(step: 'create' | 'update' | 'delete' | 'discon
       return `deleting custom key store ${storeId}, which is ${state}; it was not deleted. Delete the stack again once the cause is fixed`;
     case 'disconnect':
       return `disconnecting custom key store ${storeId}; its connection state did not change`;
+    case 'release':
+      return `releasing custom key store ${label(storeId, name)}, which is ${state} and still holds keys, by renaming it; it was neither renamed nor deleted. Fix the cause and retry the stack operation`;
+    case 'reclaim':
+      return `taking back custom key store ${label(storeId, name)}, which an earlier rollback of this stack released, by renaming it; it keeps its released name. Fix the cause (e.g. free the declared name) and deploy again`;
     case 'connect':
       return `connecting custom key store ${storeId}; it stays ${state}. ${errorName === 'CloudHsmClusterNotActiveException' ? 'Activate the cluster and deploy again.' : 'Fix the cause and deploy again.'}`;
   }

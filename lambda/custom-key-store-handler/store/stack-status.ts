@@ -9,7 +9,10 @@
  *   arrives when the stack is settled is a late duplicate, and re-sending its password would
  *   overwrite the one KMS rotated to since.
  *
- * Only updates ask, so the CloudFormation client is loaded on first use, not at every cold start.
+ * A delete asks too: a store deleted by the rollback of its own create, or by the cleanup after
+ * its replacement, is released rather than left failing when keys remain (release.ts).
+ *
+ * Only updates and deletes ask, so the CloudFormation client is loaded on first use, not at every cold start.
  */
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { errorName } from '../../shared/errors';

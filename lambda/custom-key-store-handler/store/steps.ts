@@ -12,6 +12,7 @@ import { IsCompleteResult } from '../events';
 import { DesiredStore } from './desired';
 import { createInput } from './kms-input';
 import * as messages from './messages';
+import { reclaimReleased } from './release';
 import { StoreRequest } from './request';
 
 const { DISCONNECTED } = ConnectionStateType;
@@ -51,13 +52,17 @@ export class StoreSteps {
   public async createStore(desired: DesiredStore): Promise<string> {
     const input = await createInput(desired, this.deps.secrets);
     const created = this.now();
-    const outcome = await this.retryingPassingProxyFailures(desired, 'create', async () => this.stores.create(input, (existing) => isOwnRecentStore(existing, desired, created))).catch((err: unknown) => {
-      throw explain(err, messages.stepFailedContext('create', '', desired.name, '', errorName(err)));
+    const outcome = await this.retryingPassingProxyFailures(desired, 'create', async () => this.stores.create(input, (existing) => isOwnRecentStore(existing, desired, created))).catch(async (err: unknown) => {
+      const reclaimed = await reclaimReleased(this, input, err);
+      if (reclaimed === undefined) {
+        throw explain(err, messages.stepFailedContext('create', '', desired.name, '', errorName(err)));
+      }
+      return { id: reclaimed, adopted: false, foreign: undefined, reclaimed: true };
     });
     if (outcome.foreign) {
       throw new KeyStoreError(messages.adoptRefusedMessage(outcome.id, desired.name, outcome.foreign.CreationDate?.toISOString() ?? 'earlier'));
     }
-    this.log({ step: outcome.adopted ? 'adopted' : 'created', store: outcome.id, name: desired.name, type: desired.type });
+    this.log({ step: 'reclaimed' in outcome ? 'reclaimed' : outcome.adopted ? 'adopted' : 'created', store: outcome.id, name: desired.name, type: desired.type });
     return outcome.id;
   }
 
