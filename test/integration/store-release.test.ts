@@ -59,7 +59,7 @@ function storeNamed(name: string): { id: string; name: string; state: string } |
 }
 
 function keyStates(storeId: string): string[] {
-  return (w?.kms.model.keysIn(storeId) ?? []).map((k) => w?.kms.model.DescribeKey({ KeyId: k }).KeyMetadata as { KeyState: string }).map((m) => m.KeyState);
+  return (w?.kms.model.keysIn(storeId) ?? []).map((k) => w?.kms.model.inspect(() => w?.kms.model.DescribeKey({ KeyId: k }).KeyMetadata) as { KeyState: string }).map((m) => m.KeyState);
 }
 
 describe('a failed first deploy with keys', () => {

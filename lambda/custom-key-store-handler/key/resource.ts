@@ -170,7 +170,9 @@ export class KeyResource extends ResourceHandler<KeyOnEventResult, KeyIsComplete
     }
     const days = pendingWindow(this.event.ResourceProperties);
     try {
-      const out = await this.keys.scheduleDeletion(keyId, days);
+      // A key this stack made moments ago (a rollback of the deploy that made it) may not show in
+      // KMS yet: NotFoundException is believed only once the visibility lag has had its time.
+      const out = await this.keys.onNewKey(async () => this.keys.scheduleDeletion(keyId, days));
       this.log({ step: 'schedule-key-deletion', key: keyId, deletionDate: out.DeletionDate?.toISOString() });
       return result;
     } catch (err) {
