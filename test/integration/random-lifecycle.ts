@@ -51,6 +51,8 @@ async function lifecycle(seed: number): Promise<string[]> {
       // Someone else's key that the handler may not read, in the account but in no store.
       const other = await client(kms).send(new CreateKeyCommand({}));
       kms.model.lockKey(other.KeyMetadata?.KeyId ?? '');
+      // KMS's reads show a new key only after a moment: the lifecycle starts once they do.
+      kms.clock.advance(kms.model.keyVisibilityLagMs);
     }
     const deploy = async (): Promise<void> => {
       const report = await stack.deploy(synth([spec]));
@@ -112,6 +114,8 @@ async function lifecycle(seed: number): Promise<string[]> {
             if (key?.KeyMetadata?.KeyId !== undefined && random() < 0.3) {
               kms.model.lockKey(key.KeyMetadata.KeyId);
             }
+            // The operator goes on once KMS's reads show the new key (its visibility lag is over).
+            kms.clock.advance(kms.model.keyVisibilityLagMs);
           }
           break;
         case 'schedule':

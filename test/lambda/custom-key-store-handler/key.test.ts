@@ -218,7 +218,7 @@ describe('create', () => {
       kmsMock.on(ListKeysCommand).resolves({ Keys: [{ KeyId: KEY }], Truncated: false });
       kmsMock.on(DescribeKeyCommand).resolves({ KeyMetadata: { KeyId: KEY, CustomKeyStoreId: STORE, KeyState: 'Enabled', XksKeyConfiguration: { Id: 'xk-1' } } });
       kmsMock.on(ListResourceTagsCommand).resolves({ Tags: [{ TagKey: CREATION_TAG_KEY, TagValue: 'OtherKey/another-request' }] });
-      await expect(run(event('Create', { ResourceProperties: props({ Origin: 'EXTERNAL_KEY_STORE', XksKeyId: 'xk-1' }) }))).rejects.toThrow(/^XksKeyAlreadyInUseException: in use \(.*give this key a different xksKeyId/);
+      await expect(run(event('Create', { ResourceProperties: props({ Origin: 'EXTERNAL_KEY_STORE', XksKeyId: 'xk-1' }) }))).rejects.toThrow(/^XksKeyAlreadyInUseException: in use \(.*Give this key a different xksKeyId/);
       expect(kmsMock.commandCalls(CreateKeyCommand)).toHaveLength(1);
     });
   });

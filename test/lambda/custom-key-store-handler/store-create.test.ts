@@ -157,7 +157,12 @@ describe('a retried create finds its own store, and only its own', () => {
 
   test('external: a store of another name holding the proxy URI is not adopted', async () => {
     kmsMock.on(CreateCustomKeyStoreCommand).rejects(awsError('XksProxyUriInUseException', 'in use'));
-    kmsMock.on(DescribeCustomKeyStoresCommand).rejects(new CustomKeyStoreNotFoundException({ message: 'no such name', ...meta }));
+    // The store holding the proxy URI is another stack's, under another name: a listing shows it,
+    // a lookup by our name finds nothing.
+    kmsMock.on(DescribeCustomKeyStoresCommand).resolves({
+      CustomKeyStores: [store('cks-0fedcba9876543210', 'CONNECTED', { CustomKeyStoreName: 'other-xks', CustomKeyStoreType: 'EXTERNAL_KEY_STORE', XksProxyConfiguration: { UriEndpoint: 'https://xks.example.com', UriPath: '/payments/kms/xks/v1' } })],
+    });
+    kmsMock.on(DescribeCustomKeyStoresCommand, { CustomKeyStoreName: 'payments-xks' }).rejects(new CustomKeyStoreNotFoundException({ message: 'no such name', ...meta }));
     await expect(harness().onEvent(createEvent(externalProps()))).rejects.toThrow(/^XksProxyUriInUseException: in use \(creating custom key store 'payments-xks'; no store was created\. Another external key store/);
   });
 

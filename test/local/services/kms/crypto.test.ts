@@ -71,6 +71,8 @@ test.each([
 test('Encrypt: a key in a CONNECTED external store goes through its proxy: a proxy that is down fails it while the store stays CONNECTED', async () => {
   const id = await connected(xks('x', PROXY));
   const keyId = (await client.send(new CreateKeyCommand({ Origin: 'EXTERNAL_KEY_STORE', CustomKeyStoreId: id, XksKeyId: 'probe-key' }))).KeyMetadata?.KeyId;
+  // The key is usable once KMS's reads show it (its visibility lag is over).
+  kms.clock.advance(kms.model.keyVisibilityLagMs);
   const encrypt = (): Promise<unknown> => client.send(new EncryptCommand({ KeyId: keyId, Plaintext: Buffer.from('probe') }));
   await expect(encrypt()).resolves.toMatchObject({ EncryptionAlgorithm: 'SYMMETRIC_DEFAULT' });
   kms.model.proxies.set(PROXY, { reachable: false });
