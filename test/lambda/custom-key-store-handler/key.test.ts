@@ -306,9 +306,20 @@ describe('delete', () => {
     expect(logs.join('\n')).toContain('"deletionDate":"2026-11-29T12:00:00.000Z"');
   });
 
-  test('a key that is gone is success', async () => {
+  test('a key that is gone is success, once the new-key visibility lag has had its time', async () => {
     kmsMock.on(ScheduleKeyDeletionCommand).rejects(awsError('NotFoundException', 'gone'));
     await expect(run(del())).resolves.toMatchObject({ PhysicalResourceId: KEY });
+    expect(kmsMock.commandCalls(ScheduleKeyDeletionCommand).length).toBeGreaterThan(1);
+    expect(logs.join('\n')).toContain('"outcome":"already gone"');
+  });
+
+  test('a key made moments ago (a rollback of its own create) that KMS does not show yet is scheduled once it does', async () => {
+    kmsMock.on(ScheduleKeyDeletionCommand)
+      .rejectsOnce(awsError('NotFoundException', 'not yet'))
+      .resolves({ KeyId: KEY, DeletionDate: new Date('2026-12-22T12:00:00Z'), KeyState: 'PendingDeletion' });
+    await expect(run(del())).resolves.toMatchObject({ PhysicalResourceId: KEY });
+    expect(kmsMock.commandCalls(ScheduleKeyDeletionCommand)).toHaveLength(2);
+    expect(logs.join('\n')).toContain('"deletionDate":"2026-12-22T12:00:00.000Z"');
   });
 
   test('a key already pending deletion is success', async () => {
