@@ -47,8 +47,8 @@ describe('keys whose key policy denies the handler DescribeKey', () => {
     w = await world();
     await w.stack.deploy(synth([{ id: 'Hsm', name: 'hsm', kind: 'hsm' }]));
     const elsewhere = await kmsClient(w.kms).send(new CreateKeyCommand({}));
-    // A second later KMS's reads show the new key (its visibility lag is over).
-    w.kms.clock.advance(1_000);
+    // KMS's reads show the new key once its visibility lag is over.
+    w.kms.clock.advance(w.kms.model.keyVisibilityLagMs);
     w.kms.model.lockKey(elsewhere.KeyMetadata?.KeyId ?? '');
     expect((await w.stack.destroy()).stackStatus).toBe('DELETE_COMPLETE');
     expect(w.stack.handlerLogs.join('\n')).toMatch(/"step":"key-scan".*"found":0,"unreadable":1/);
@@ -201,7 +201,7 @@ test('a CloudHSM store blocked by keys pending deletion: keep it connected while
   await w.stack.deploy(synth([{ id: 'Hsm', name: 'hsm', kind: 'hsm' }]));
   const kms = kmsClient(w.kms);
   const key = await kms.send(new CreateKeyCommand({ Origin: 'AWS_CLOUDHSM', CustomKeyStoreId: w.stack.keyStoreIds()[0] }));
-  w.kms.clock.advance(1_000);
+  w.kms.clock.advance(w.kms.model.keyVisibilityLagMs);
   await kms.send(new ScheduleKeyDeletionCommand({ KeyId: key.KeyMetadata?.KeyId, PendingWindowInDays: 7 }));
   const report = await w.stack.destroy();
   expect(reasonOf(report, 'DELETE_FAILED')).toMatch(/keep the store connected while they wait \(KMS deletes the key material from the cluster only while it is connected\)/);
