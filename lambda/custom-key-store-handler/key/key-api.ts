@@ -140,8 +140,9 @@ export class KeyApi {
   }
 
   /**
-   * `call` on a key made in this invocation: NotFoundException means KMS does not show the new key
-   * yet (eventual consistency), so it is tried again within NEW_KEY_VISIBILITY's bounds.
+   * `call` on a key made in this invocation, or moments earlier by the same deployment (a rollback's
+   * Delete): NotFoundException means KMS does not show the new key yet (eventual consistency), so
+   * it is tried again within NEW_KEY_VISIBILITY's bounds.
    * Costs nothing more when the key is visible at once.
    */
   public async onNewKey<T>(call: () => Promise<T>): Promise<T> {
