@@ -185,6 +185,23 @@ describe('update', () => {
     expect(calls).toEqual(['UpdateKeyDescription', 'PutKeyPolicy', 'TagResource', 'UntagResource', 'DisableKey']);
   });
 
+  test('an update that KMS does not show the new key to yet waits for it: UPDATE_COMPLETE, not a rollback', async () => {
+    w = await world();
+    const { kms } = w;
+    await w.stack.deploy(synthKeys([{ id: 'K', store: 'hsm', description: 'v1' }]));
+    const keyId = keyIn('K');
+    // The key is new again to every reader until the handler has met NotFound once.
+    const lag = kms.model.keyVisibilityLagMs;
+    kms.model.keyVisibilityLagMs = 3_600_000;
+    kms.beforeOperation = (op) => {
+      if (op === 'UpdateKeyDescription' && kms.count('UpdateKeyDescription') > 0) kms.model.keyVisibilityLagMs = lag;
+    };
+    const report = await w.stack.deploy(synthKeys([{ id: 'K', store: 'hsm', description: 'v2' }]));
+    expect(report.stackStatus).toBe('UPDATE_COMPLETE');
+    expect(keyView(keyId)).toMatchObject({ Description: 'v2' });
+    expect(kms.count('UpdateKeyDescription', 'NotFoundException')).toBe(1);
+  });
+
   test('a different xksKeyId is a new key; the old one is deleted by its removal policy (DESTROY)', async () => {
     w = await world();
     await w.stack.deploy(synthKeys([{ id: 'K', store: 'xks', xksKeyId: 'key-1', removalPolicy: RemovalPolicy.DESTROY, pendingWindow: Duration.days(7) }]));

@@ -132,7 +132,9 @@ export class KeyResource extends ResourceHandler<KeyOnEventResult, KeyIsComplete
     const done: string[] = [];
     const step = async (name: string, action: () => Promise<void>): Promise<void> => {
       try {
-        await action();
+        // A deploy moments after the one that made the key (or the rollback of such a deploy) may
+        // meet KMS's new-key visibility lag: NotFoundException is believed only once it has passed.
+        await this.keys.onNewKey(action);
         done.push(name);
       } catch (err) {
         throw new KeyStoreError(updateFailedMessage(errorName(err), err instanceof Error ? err.message : String(err), keyId, name, done));

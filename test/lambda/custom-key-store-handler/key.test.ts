@@ -286,6 +286,13 @@ describe('update', () => {
     await expect(run(update({}, { Description: 'v2' }))).rejects.toThrow(expected);
   });
 
+  test('an update moments after the create, that KMS does not show the key to yet, is applied once it does', async () => {
+    kmsMock.on(UpdateKeyDescriptionCommand).rejectsOnce(awsError('NotFoundException', 'not yet')).resolves({});
+    kmsMock.on(DisableKeyCommand).resolves({});
+    await expect(run(update({}, { Description: 'v2', Enabled: 'false' }))).resolves.toMatchObject({ PhysicalResourceId: KEY });
+    expect(kmsCalls()).toEqual(['UpdateKeyDescription', 'UpdateKeyDescription', 'DisableKey']);
+  });
+
   test('enabling a disabled key', async () => {
     await run(update({ Enabled: 'false' }, {}));
     expect(kmsCalls()).toEqual(['EnableKey']);
