@@ -31,6 +31,12 @@ export interface ModelOptions extends WorldOptions {
    * (XksKeyAlreadyInUseException) see the key at once.
    */
   readonly keyVisibilityLagMs?: number;
+  /**
+   * CreateKey in a CONNECTED external key store calls its proxy, and a proxy that rejects or fails
+   * the request makes CreateKey answer CustomKeyStoreInvalidStateException while the store stays
+   * CONNECTED (proxy-requests.ts). Default true, as KMS always does.
+   */
+  readonly checkProxyAtCreateKey?: boolean;
 }
 
 /** A small lag, on by default as KMS always has one; tests that read a new key at once move the clock. */
@@ -48,6 +54,7 @@ export class KmsAccount {
   public createReturnsMatchingStore: boolean;
   public checkProxyAtCreateAndUpdate: boolean;
   public keyVisibilityLagMs: number;
+  public checkProxyAtCreateKey: boolean;
   /** Set while the model is inspected (not KMS API): reads see every key as it really is. */
   public inspecting = false;
   public readonly stores = new Map<string, Store>();
@@ -68,6 +75,7 @@ export class KmsAccount {
     this.createReturnsMatchingStore = options.createReturnsMatchingStore ?? true;
     this.checkProxyAtCreateAndUpdate = options.checkProxyAtCreateAndUpdate ?? true;
     this.keyVisibilityLagMs = options.keyVisibilityLagMs ?? DEFAULT_KEY_VISIBILITY_LAG_MS;
+    this.checkProxyAtCreateKey = options.checkProxyAtCreateKey ?? true;
   }
 
   /** Whether reads show the key yet: a new key is invisible for keyVisibilityLagMs after CreateKey. */

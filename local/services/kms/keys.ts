@@ -10,6 +10,7 @@ import { ServiceError } from '../../endpoint/service-error';
 import type { KmsAccount } from './account';
 import { invalidState, validation } from './errors';
 import { checkPolicy, checkTags, defaultKeyPolicy, field } from './inputs';
+import { proxyErrorNow, proxyRejectedCreateKey } from './proxy-requests';
 import { Json, Key, Store } from './records';
 
 export class Keys {
@@ -54,6 +55,11 @@ export class Keys {
         const id = xksKeyId as string;
         if ([...this.account.liveKeys()].some((k) => k.storeId === store?.id && k.xksKeyId === id)) {
           throw new ServiceError('XksKeyAlreadyInUseException', `The external key ${id} is already associated with a KMS key in this external key store.`);
+        }
+        // KMS now asks the proxy about the external key: what the proxy fails, KMS reports as an invalid state.
+        const proxyError = this.account.checkProxyAtCreateKey && store.xks ? proxyErrorNow(world, store.xks) : undefined;
+        if (proxyError !== undefined) {
+          throw proxyRejectedCreateKey(store.id, proxyError);
         }
         if (world.missingExternalKeys.has(id)) {
           throw new ServiceError('XksKeyNotFoundException', `The external key store proxy could not find the external key ${id}.`);

@@ -13,7 +13,9 @@
  *   Developer Guide, editing an external key store), and a connect meanwhile uses the old ones;
  * - reads are eventually consistent: DescribeCustomKeyStores may not show a store, or its latest
  *   state, for a while after a change;
- * - a CloudHSM create whose values all match a DISCONNECTED store returns that store's id.
+ * - a CloudHSM create whose values all match a DISCONNECTED store returns that store's id;
+ * - CreateKey in a CONNECTED external key store fails (CustomKeyStoreInvalidStateException) while its
+ *   proxy rejects or fails requests (proxy-requests.ts).
  *
  * This class is the model's face: the operations the endpoint routes to it, and the inspection the
  * tests and the demo use. The rules live in the parts, as KMS documents them: stores.ts (create,
@@ -88,6 +90,8 @@ export class KmsModel {
   public set createReturnsMatchingStore(on: boolean) { this.account.createReturnsMatchingStore = on; }
   public get checkProxyAtCreateAndUpdate(): boolean { return this.account.checkProxyAtCreateAndUpdate; }
   public set checkProxyAtCreateAndUpdate(on: boolean) { this.account.checkProxyAtCreateAndUpdate = on; }
+  public get checkProxyAtCreateKey(): boolean { return this.account.checkProxyAtCreateKey; }
+  public set checkProxyAtCreateKey(on: boolean) { this.account.checkProxyAtCreateKey = on; }
 
   // ---- Custom key stores (stores.ts) and their connection (connection.ts) --------------------------
 
