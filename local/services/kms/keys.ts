@@ -28,6 +28,7 @@ export class Keys {
       throw validation("1 validation error detected: Value at 'description' failed to satisfy constraint: Member must have length less than or equal to 8192");
     }
     const policy = input.Policy === undefined ? defaultKeyPolicy(accountId) : checkPolicy(input.Policy);
+    this.account.checkPrincipalsVisible(policy);
     const tags = checkTags(input.Tags ?? []);
     const xksKeyId = input.XksKeyId as string | undefined;
     if (xksKeyId !== undefined && origin !== 'EXTERNAL_KEY_STORE') {
@@ -93,7 +94,9 @@ export class Keys {
     if ((input.PolicyName ?? 'default') !== 'default') {
       throw validation("1 validation error detected: Value at 'policyName' failed to satisfy constraint: the only valid policy name is 'default'");
     }
-    key.policy = checkPolicy(input.Policy);
+    const policy = checkPolicy(input.Policy);
+    this.account.checkPrincipalsVisible(policy);
+    key.policy = policy;
     return {};
   }
 
