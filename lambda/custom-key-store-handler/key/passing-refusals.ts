@@ -18,7 +18,7 @@ import { errorName } from '../../shared/errors';
 import { Sleep } from '../../shared/retry';
 
 export interface RefusalWindow {
-  /** How long to keep trying, from the first refusal of this kind. */
+  /** How long to keep trying: the sum of the waits after refusals of this kind. */
   readonly budgetMs: number;
   readonly firstDelayMs: number;
   readonly maxDelayMs: number;
@@ -41,8 +41,8 @@ export interface RefusalRetryOptions {
 
 /**
  * Runs `call`; while it fails with an error for which `windowFor` gives a window, waits (doubling
- * from the window's first delay, capped) and tries again, as long as the wait ends within the window,
- * counted from the first refusal of that kind, and before the deadline. Then the last error is
+ * from the window's first delay, capped) and tries again, as long as the waits after refusals of
+ * that kind stay within the window and the wait ends before the deadline. Then the last error is
  * rethrown as it came.
  */
 export async function retryingPassingRefusals<T>(
@@ -50,20 +50,20 @@ export async function retryingPassingRefusals<T>(
   windowFor: (err: unknown) => Promise<RefusalWindow | undefined>,
   options: RefusalRetryOptions,
 ): Promise<T> {
-  const seen = new Map<RefusalWindow, { started: number; delay: number }>();
+  const seen = new Map<RefusalWindow, { waited: number; delay: number }>();
   for (;;) {
     try {
       return await call();
     } catch (err) {
       const window = await windowFor(err);
       if (!window) throw err;
-      const now = options.now();
-      const kind = seen.get(window) ?? { started: now, delay: window.firstDelayMs };
+      const kind = seen.get(window) ?? { waited: 0, delay: window.firstDelayMs };
       seen.set(window, kind);
-      const end = Math.min(kind.started + window.budgetMs, options.deadline ?? Infinity);
-      if (now + kind.delay > end) throw err;
+      // The window counts the waits only, so that the calls' own time does not cut the last wait.
+      if (kind.waited + kind.delay > window.budgetMs || options.now() + kind.delay > (options.deadline ?? Infinity)) throw err;
       options.onRetry?.(errorName(err), kind.delay);
       await options.sleep(kind.delay);
+      kind.waited += kind.delay;
       kind.delay = Math.min(kind.delay * 2, window.maxDelayMs);
     }
   }
