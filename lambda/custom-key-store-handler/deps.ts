@@ -35,6 +35,8 @@ export interface ResourceDeps {
    */
   readonly settle?: { readonly intervalMs: number; readonly timeoutMs: number; readonly longTimeoutMs?: number };
   readonly log?: (entry: LogEntry) => void;
+  /** The invocation's remaining time (the Lambda context's getRemainingTimeInMillis): retries end before it does. */
+  readonly remainingTimeMs?: () => number;
 }
 
 /** Builds the handler's collaborators around the given clients: the seam tests use. */

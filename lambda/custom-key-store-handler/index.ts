@@ -47,8 +47,13 @@ function awsClients(): Clients {
   return clients;
 }
 
-export async function onEvent(event: KeyStoreEvent): Promise<OnEventResult> {
-  if (isKeyEvent(event)) return runKey(event, 'onEvent', async (key) => key.onEvent());
+/** What the handler reads of the Lambda context. */
+interface InvocationContext {
+  getRemainingTimeInMillis(): number;
+}
+
+export async function onEvent(event: KeyStoreEvent, context?: InvocationContext): Promise<OnEventResult> {
+  if (isKeyEvent(event)) return runKey(event, 'onEvent', async (key) => key.onEvent(), context);
   return run(event, 'onEvent', async (resource) => resource.onEvent());
 }
 
@@ -65,8 +70,10 @@ async function run<T>(event: KeyStoreEvent, phase: string, body: (resource: Cust
 }
 
 /** KMS keys in custom key stores (Custom::KmsCustomKeyStoreKey) share the provider: see key/resource.ts. */
-async function runKey<T>(event: KeyEvent, phase: string, body: (key: KeyResource) => Promise<T>): Promise<T> {
+async function runKey<T>(event: KeyEvent, phase: string, body: (key: KeyResource) => Promise<T>, context?: InvocationContext): Promise<T> {
   const redactor = new SecretRedactor();
   const { kms, secrets } = awsClients();
-  return runKeyWith(makeDeps(kms, secrets, redactor), redactor, event, phase, body);
+  // A key's retries of passing refusals must leave the invocation time to report.
+  const remaining = context ? { remainingTimeMs: () => context.getRemainingTimeInMillis() } : {};
+  return runKeyWith(makeDeps(kms, secrets, redactor, {}, remaining), redactor, event, phase, body);
 }

@@ -9,6 +9,8 @@ export interface ResolveContext {
   readonly physicalIds: ReadonlyMap<string, string>;
   /** Logical id -> attributes (a custom resource's Data). */
   readonly attributes: ReadonlyMap<string, Record<string, string>>;
+  /** Logical id -> attributes of the plain resources the runner plays (a role's Arn). */
+  readonly playedAttributes?: ReadonlyMap<string, Record<string, string>>;
 }
 
 export function resolve(value: unknown, ctx: ResolveContext): unknown {
@@ -32,6 +34,8 @@ export function resolve(value: unknown, ctx: ResolveContext): unknown {
       }
       case 'Fn::GetAtt': {
         const [id, attr] = arg as [string, string];
+        const played = ctx.playedAttributes?.get(id)?.[attr];
+        if (played !== undefined) return played;
         if (attr === 'Arn') {
           return `arn:aws:lambda:${ctx.region}:${ctx.accountId}:function:${id}`;
         }

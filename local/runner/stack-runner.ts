@@ -65,6 +65,8 @@ export class StackRunner {
   private readonly deployed = new Map<string, Deployed>();
   /** Physical ids of the plain resources the runner plays (secrets' ARNs, parameters' names), for Ref. */
   private readonly playedPhysicalIds = new Map<string, string>();
+  /** Attributes of the plain resources the runner plays (a role's Arn), for Fn::GetAtt. */
+  private readonly playedAttributes = new Map<string, Record<string, string>>();
   private handlers?: LoadedHandlers;
   private stackId: string;
   private status?: string;
@@ -121,6 +123,7 @@ export class StackRunner {
     this.seedImportedSecrets();
     this.deploySecrets(artifact);
     this.deployParameters(artifact);
+    this.deployRoles(artifact);
     const events: ResourceEvent[] = [];
     const ids = customResourceLogicalIds(artifact.template);
     this.handlers ??= ids.length ? loadHandlers(findHandlers(artifact, ids[0]), (line) => this.handlerLogs.push(line)) : undefined;
@@ -372,6 +375,7 @@ export class StackRunner {
       stackName: this.stackName,
       physicalIds: new Map([...this.playedPhysicalIds, ...[...this.deployed].map(([id, d]) => [id, d.physicalId] as [string, string])]),
       attributes: new Map([...this.deployed].map(([id, d]) => [id, d.data])),
+      playedAttributes: this.playedAttributes,
     };
     return resolve(value, ctx);
   }
@@ -404,6 +408,26 @@ export class StackRunner {
       const name = typeof props.Name === 'string' ? props.Name : `CFN-${logicalId}-${randomBytes(6).toString('hex')}`;
       this.options.kms.ssm.PutParameter({ Name: name, Value: this.resolveValue(props.Value), Type: props.Type });
       this.playedPhysicalIds.set(logicalId, name);
+    }
+  }
+
+  /**
+   * AWS::IAM::Role resources: created once, at the start, as CloudFormation creates what depends on
+   * nothing first. The KMS model learns of each at that moment: a key policy naming it is refused
+   * until the principal is visible to KMS (principalVisibilityLagMs).
+   */
+  private deployRoles(artifact: StackArtifact): void {
+    const { accountId } = this.options.kms.model;
+    for (const [logicalId, resource] of Object.entries(artifact.template.Resources)) {
+      if (resource.Type !== 'AWS::IAM::Role' || this.playedPhysicalIds.has(logicalId)) continue;
+      const props = resource.Properties ?? {};
+      // CloudFormation's generated name: stack name, logical id and a random suffix, 64 characters at most.
+      const name = typeof props.RoleName === 'string' ? props.RoleName : `${this.stackName}-${logicalId}`.slice(0, 51) + `-${randomBytes(6).toString('hex').toUpperCase()}`;
+      const rolePath = typeof props.Path === 'string' ? props.Path : '/';
+      const arn = `arn:aws:iam::${accountId}:role${rolePath}${name}`;
+      this.options.kms.model.registerPrincipal(arn);
+      this.playedPhysicalIds.set(logicalId, name);
+      this.playedAttributes.set(logicalId, { Arn: arn });
     }
   }
 

@@ -2,6 +2,14 @@
  * The texts of key failures a user acts on: each says what happened, what state things are in
  * and what to fix. One line each, far below CloudFormation's 4,096-byte response limit.
  */
+import { POLICY_REFUSAL_WINDOW } from './passing-refusals';
+
+const POLICY_RETRY_SECONDS = Math.round(POLICY_REFUSAL_WINDOW.budgetMs / 1000);
+
+/** The two causes of a MalformedPolicyDocumentException that lasted, and what to do about each. */
+const POLICY_CAUSES =
+  'Either the policy names a principal that KMS cannot see yet (one created in the same deployment, such as a role the key policy grants to: IAM takes a while to show a new principal to KMS; deploy again, or create the principal in an earlier deployment), ' +
+  "or the policy is malformed: check its statements and principals (each must exist), and that it lets the handler's role manage the key (KMS's policy lockout safety check); the default policy does";
 
 /** What to fix for each CreateKey error specific to custom key stores. */
 const CREATE_KEY_HINTS: Partial<Record<string, (store: string, xksKeyId: string | undefined) => string>> = {
@@ -19,8 +27,7 @@ const CREATE_KEY_HINTS: Partial<Record<string, (store: string, xksKeyId: string 
     `external key '${xksKeyId ?? ''}' of custom key store ${store} cannot back a KMS key: it must be a 256-bit AES key that is enabled and allowed to encrypt and decrypt in the external key manager; fix it there and deploy again`,
   CustomKeyStoreNotFoundException: (store) =>
     `custom key store ${store} does not exist in this account and Region: check the store id (an imported store) or the order of the stack's resources`,
-  MalformedPolicyDocumentException: () =>
-    "KMS rejected the key policy: check its statements, and that it lets the handler's role manage the key (KMS's policy lockout safety check); the default policy does",
+  MalformedPolicyDocumentException: () => `KMS rejected the key policy, also when the handler tried again for about ${POLICY_RETRY_SECONDS} s. ${POLICY_CAUSES}`,
   TagException: () => 'KMS rejected the tags: tag keys are 1-128 characters, values at most 256, and keys starting with aws: are reserved',
   LimitExceededException: () => 'the account has reached a KMS quota (keys per Region, or aliases or grants): raise the quota or delete unused keys, and deploy again',
 };
@@ -41,11 +48,26 @@ export function storeNotConnectedMessage(store: string, name: string | undefined
   );
 }
 
+/**
+ * A CONNECTED external key store whose proxy kept rejecting or failing CreateKey: KMS reports it as
+ * CustomKeyStoreInvalidStateException, which alone would read as "not connected".
+ */
+export function proxyRejectedCreateKeyMessage(detail: string, store: string, name: string | undefined, retriedSeconds: number): string {
+  const named = name ? ` ('${name}')` : '';
+  return (
+    `CustomKeyStoreInvalidStateException: ${detail} (creating a KMS key in external key store ${store}${named}, which is CONNECTED: KMS answers CreateKey so when the store's proxy rejects or fails the request. ` +
+    `The handler tried again for ${retriedSeconds} s. No key was created. ` +
+    "Check the proxy, then deploy again: that it accepts the proxy credential KMS holds (the store's proxyCredential; a rotation may not have reached the proxy or KMS yet), " +
+    "that its authorization rules allow KMS, that proxyUriPath is the path it serves, and that the proxy and its external key manager are in service. " +
+    "The proxy's logs, and KMS's XksProxyErrors metric (AWS/KMS, by ExceptionName), say which.)"
+  );
+}
+
 /** What to do after an in-place update that KMS refused with these errors. */
 const UPDATE_HINTS: Partial<Record<string, string>> = {
   NotFoundException: ' The key no longer exists: remove the CustomKeyStoreKey from the stack, or change its xksKeyId or store so that a new key is made.',
   KMSInvalidStateException: ' The key is pending deletion: cancel its deletion (aws kms cancel-key-deletion), then deploy again.',
-  MalformedPolicyDocumentException: " Fix the key policy; it must let the handler's role manage the key (KMS's policy lockout safety check).",
+  MalformedPolicyDocumentException: ` KMS kept rejecting the key policy (the handler tries PutKeyPolicy again for about ${POLICY_RETRY_SECONDS} s). ${POLICY_CAUSES}.`,
 };
 
 /** An in-place update that KMS refused part-way. */

@@ -8,16 +8,21 @@
  */
 import { KeyMetadata, Tag } from '@aws-sdk/client-kms';
 import { CREATION_TAG_KEY } from '../../../lib/private/contract/key-properties';
+import { EXTERNAL_KEY_STORE } from '../../../lib/private/contract/store-properties';
 import { errorName, explain, KeyStoreError } from '../../shared/errors';
+import { realSleep } from '../../shared/retry';
+import { StoreView } from '../../shared/store-api';
 import { ResourceHandler } from '../common';
 import { ResourceDeps } from '../deps';
 import { KeyEvent, KeyIsCompleteResult, KeyOnEventResult } from '../events';
 import { DesiredKey, needsNewKey, parseDesiredKey, samePolicy, tagChanges } from './desired';
 import { asOrigin, KeyApi } from './key-api';
+import { POLICY_REFUSAL_WINDOW, PROXY_REFUSAL_WINDOW, RefusalWindow, retryingPassingRefusals } from './passing-refusals';
 import {
   createKeyFailedMessage,
   disableFailedContext,
   notAKeyIdMessage,
+  proxyRejectedCreateKeyMessage,
   scheduleFailedMessage,
   storeNotConnectedMessage,
   updateFailedMessage,
@@ -29,6 +34,15 @@ const KEY_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f
 const CLEANUP_WINDOW_DAYS = 7;
 
 const DONE: KeyIsCompleteResult = { IsComplete: true };
+/** Time left to report a failure after the last retry of a passing refusal. */
+const REPORT_MARGIN_MS = 10_000;
+const CONNECTED = 'CONNECTED';
+
+/** What CreateKey's CustomKeyStoreInvalidStateExceptions found: the store's last read, and the first refusal's time. */
+interface InvalidStateRefusals {
+  store?: StoreView;
+  since?: number;
+}
 
 export class KeyResource extends ResourceHandler<KeyOnEventResult, KeyIsCompleteResult> {
   private readonly keys: KeyApi;
@@ -64,22 +78,27 @@ export class KeyResource extends ResourceHandler<KeyOnEventResult, KeyIsComplete
 
   private async createKey(desired: DesiredKey): Promise<KeyOnEventResult> {
     let key: KeyMetadata;
+    const refusals: InvalidStateRefusals = {};
     try {
-      key = await this.keys.createKey(
-        {
-          Origin: asOrigin(desired.origin),
-          CustomKeyStoreId: desired.storeId,
-          ...(desired.xksKeyId !== undefined ? { XksKeyId: desired.xksKeyId } : {}),
-          Description: desired.description,
-          Policy: desired.policy,
-          KeySpec: 'SYMMETRIC_DEFAULT',
-          KeyUsage: 'ENCRYPT_DECRYPT',
-          Tags: desired.tags,
-        },
-        this.creationTag(),
+      key = await this.retryingRefusals(
+        async () =>
+          this.keys.createKey(
+            {
+              Origin: asOrigin(desired.origin),
+              CustomKeyStoreId: desired.storeId,
+              ...(desired.xksKeyId !== undefined ? { XksKeyId: desired.xksKeyId } : {}),
+              Description: desired.description,
+              Policy: desired.policy,
+              KeySpec: 'SYMMETRIC_DEFAULT',
+              KeyUsage: 'ENCRYPT_DECRYPT',
+              Tags: desired.tags,
+            },
+            this.creationTag(),
+          ),
+        async (err) => this.createRefusalWindow(err, desired, refusals),
       );
     } catch (err) {
-      throw await this.createError(err, desired);
+      throw await this.createError(err, desired, refusals);
     }
     const keyId = key.KeyId as string;
     this.log({ step: 'create-key', key: keyId, store: desired.storeId });
@@ -107,14 +126,46 @@ export class KeyResource extends ResourceHandler<KeyOnEventResult, KeyIsComplete
     return { TagKey: CREATION_TAG_KEY, TagValue: value.slice(-256) };
   }
 
-  private async createError(err: unknown, desired: DesiredKey): Promise<KeyStoreError> {
+  /**
+   * Which CreateKey refusals may pass: a policy naming a principal KMS cannot see yet, and an external
+   * store's CustomKeyStoreInvalidStateException while the store reads CONNECTED (its proxy rejected or
+   * failed the request). A store that is not CONNECTED will not become so by waiting: no retry.
+   */
+  private async createRefusalWindow(err: unknown, desired: DesiredKey, refusals: InvalidStateRefusals): Promise<RefusalWindow | undefined> {
+    const name = errorName(err);
+    if (name === 'MalformedPolicyDocumentException') return POLICY_REFUSAL_WINDOW;
+    if (name !== 'CustomKeyStoreInvalidStateException' || desired.origin !== EXTERNAL_KEY_STORE) return undefined;
+    refusals.store = await this.deps.stores.describe(desired.storeId).catch(() => undefined);
+    refusals.since ??= this.now();
+    return refusals.store?.ConnectionState === CONNECTED ? PROXY_REFUSAL_WINDOW : undefined;
+  }
+
+  private async createError(err: unknown, desired: DesiredKey, refusals: InvalidStateRefusals): Promise<KeyStoreError> {
     const name = errorName(err);
     const detail = err instanceof Error ? err.message : String(err);
     if (name === 'CustomKeyStoreInvalidStateException') {
-      const store = await this.deps.stores.describe(desired.storeId).catch(() => undefined);
+      // The store as the last refusal found it, when that was read already.
+      const store = refusals.since !== undefined ? refusals.store : await this.deps.stores.describe(desired.storeId).catch(() => undefined);
+      if (store?.ConnectionState === CONNECTED && desired.origin === EXTERNAL_KEY_STORE) {
+        const retried = Math.round((this.now() - (refusals.since ?? this.now())) / 1000);
+        return new KeyStoreError(proxyRejectedCreateKeyMessage(detail, desired.storeId, store.CustomKeyStoreName, retried));
+      }
       return new KeyStoreError(storeNotConnectedMessage(desired.storeId, store?.CustomKeyStoreName, store?.ConnectionState ?? 'not CONNECTED'));
     }
     return new KeyStoreError(createKeyFailedMessage(name, detail, desired.storeId, desired.xksKeyId));
+  }
+
+  /** `call`, tried again while `windowFor` says its refusal may pass, within the invocation's time. */
+  private async retryingRefusals<T>(call: () => Promise<T>, windowFor: (err: unknown) => Promise<RefusalWindow | undefined>): Promise<T> {
+    const remaining = this.deps.remainingTimeMs?.();
+    return retryingPassingRefusals(call, windowFor, {
+      now: this.now,
+      sleep: this.deps.sleep ?? realSleep,
+      deadline: remaining === undefined ? undefined : this.now() + remaining - REPORT_MARGIN_MS,
+      onRetry: (error, delayMs) => {
+        this.log({ step: 'key-refusal-retry', error, delayMs });
+      },
+    });
   }
 
   // ---- Update ----------------------------------------------------------------------------------
@@ -144,7 +195,13 @@ export class KeyResource extends ResourceHandler<KeyOnEventResult, KeyIsComplete
       await step('UpdateKeyDescription', async () => this.keys.updateDescription(keyId, desired.description));
     }
     if (!samePolicy(old.policy, desired.policy)) {
-      await step('PutKeyPolicy', async () => this.keys.putPolicy(keyId, desired.policy));
+      await step('PutKeyPolicy', async () =>
+        this.retryingRefusals(
+          async () => this.keys.putPolicy(keyId, desired.policy),
+          // A principal the new policy names may have been created in this deployment.
+          async (err) => Promise.resolve(errorName(err) === 'MalformedPolicyDocumentException' ? POLICY_REFUSAL_WINDOW : undefined),
+        ),
+      );
     }
     const tags = tagChanges(old.tags, desired.tags);
     if (tags.set.length > 0) {

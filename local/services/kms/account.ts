@@ -5,6 +5,7 @@
 import { Clock } from '../../clock';
 import { stateAt } from './connection';
 import { notFound, validation } from './errors';
+import { Principals } from './principals';
 import { Json, Key, StateStep, Store } from './records';
 import { OutsideWorld, WorldOptions } from './world';
 
@@ -31,10 +32,24 @@ export interface ModelOptions extends WorldOptions {
    * (XksKeyAlreadyInUseException) see the key at once.
    */
   readonly keyVisibilityLagMs?: number;
+  /**
+   * CreateKey in a CONNECTED external key store calls its proxy, and a proxy that rejects or fails
+   * the request makes CreateKey answer CustomKeyStoreInvalidStateException while the store stays
+   * CONNECTED (proxy-requests.ts). Default true, as KMS always does.
+   */
+  readonly checkProxyAtCreateKey?: boolean;
+  /**
+   * How long a principal made while the model runs (the runner's AWS::IAM::Role resources) stays
+   * invisible to KMS, in clock ms: CreateKey and PutKeyPolicy with a policy naming it answer
+   * MalformedPolicyDocumentException meanwhile (principals.ts). Default DEFAULT_PRINCIPAL_VISIBILITY_LAG_MS.
+   */
+  readonly principalVisibilityLagMs?: number;
 }
 
 /** A small lag, on by default as KMS always has one; tests that read a new key at once move the clock. */
 const DEFAULT_KEY_VISIBILITY_LAG_MS = 100;
+/** IAM's eventual consistency usually passes within seconds; tests that need more set it, or move the clock. */
+const DEFAULT_PRINCIPAL_VISIBILITY_LAG_MS = 5_000;
 
 export class KmsAccount {
   public readonly accountId: string;
@@ -48,6 +63,10 @@ export class KmsAccount {
   public createReturnsMatchingStore: boolean;
   public checkProxyAtCreateAndUpdate: boolean;
   public keyVisibilityLagMs: number;
+  public checkProxyAtCreateKey: boolean;
+  public principalVisibilityLagMs: number;
+  /** The IAM principals made while the model runs, and when. */
+  public readonly principals = new Principals();
   /** Set while the model is inspected (not KMS API): reads see every key as it really is. */
   public inspecting = false;
   public readonly stores = new Map<string, Store>();
@@ -68,11 +87,18 @@ export class KmsAccount {
     this.createReturnsMatchingStore = options.createReturnsMatchingStore ?? true;
     this.checkProxyAtCreateAndUpdate = options.checkProxyAtCreateAndUpdate ?? true;
     this.keyVisibilityLagMs = options.keyVisibilityLagMs ?? DEFAULT_KEY_VISIBILITY_LAG_MS;
+    this.checkProxyAtCreateKey = options.checkProxyAtCreateKey ?? true;
+    this.principalVisibilityLagMs = options.principalVisibilityLagMs ?? DEFAULT_PRINCIPAL_VISIBILITY_LAG_MS;
   }
 
   /** Whether reads show the key yet: a new key is invisible for keyVisibilityLagMs after CreateKey. */
   public visible(key: Key): boolean {
     return this.inspecting || key.createdAt + this.keyVisibilityLagMs <= this.clock.now();
+  }
+
+  /** MalformedPolicyDocumentException for a policy naming a principal KMS cannot see yet. */
+  public checkPrincipalsVisible(policy: string): void {
+    this.principals.checkVisible(policy, this.clock.now(), this.principalVisibilityLagMs);
   }
 
   /** The store an input's CustomKeyStoreId names: ValidationException or NotFound otherwise. */

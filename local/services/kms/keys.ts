@@ -10,6 +10,7 @@ import { ServiceError } from '../../endpoint/service-error';
 import type { KmsAccount } from './account';
 import { invalidState, validation } from './errors';
 import { checkPolicy, checkTags, defaultKeyPolicy, field } from './inputs';
+import { proxyErrorNow, proxyRejectedCreateKey } from './proxy-requests';
 import { Json, Key, Store } from './records';
 
 export class Keys {
@@ -27,6 +28,7 @@ export class Keys {
       throw validation("1 validation error detected: Value at 'description' failed to satisfy constraint: Member must have length less than or equal to 8192");
     }
     const policy = input.Policy === undefined ? defaultKeyPolicy(accountId) : checkPolicy(input.Policy);
+    this.account.checkPrincipalsVisible(policy);
     const tags = checkTags(input.Tags ?? []);
     const xksKeyId = input.XksKeyId as string | undefined;
     if (xksKeyId !== undefined && origin !== 'EXTERNAL_KEY_STORE') {
@@ -54,6 +56,11 @@ export class Keys {
         const id = xksKeyId as string;
         if ([...this.account.liveKeys()].some((k) => k.storeId === store?.id && k.xksKeyId === id)) {
           throw new ServiceError('XksKeyAlreadyInUseException', `The external key ${id} is already associated with a KMS key in this external key store.`);
+        }
+        // KMS now asks the proxy about the external key: what the proxy fails, KMS reports as an invalid state.
+        const proxyError = this.account.checkProxyAtCreateKey && store.xks ? proxyErrorNow(world, store.xks) : undefined;
+        if (proxyError !== undefined) {
+          throw proxyRejectedCreateKey(store.id, proxyError);
         }
         if (world.missingExternalKeys.has(id)) {
           throw new ServiceError('XksKeyNotFoundException', `The external key store proxy could not find the external key ${id}.`);
@@ -87,7 +94,9 @@ export class Keys {
     if ((input.PolicyName ?? 'default') !== 'default') {
       throw validation("1 validation error detected: Value at 'policyName' failed to satisfy constraint: the only valid policy name is 'default'");
     }
-    key.policy = checkPolicy(input.Policy);
+    const policy = checkPolicy(input.Policy);
+    this.account.checkPrincipalsVisible(policy);
+    key.policy = policy;
     return {};
   }
 

@@ -13,7 +13,10 @@
  *   Developer Guide, editing an external key store), and a connect meanwhile uses the old ones;
  * - reads are eventually consistent: DescribeCustomKeyStores may not show a store, or its latest
  *   state, for a while after a change;
- * - a CloudHSM create whose values all match a DISCONNECTED store returns that store's id.
+ * - a CloudHSM create whose values all match a DISCONNECTED store returns that store's id;
+ * - CreateKey in a CONNECTED external key store fails (CustomKeyStoreInvalidStateException) while its
+ *   proxy rejects or fails requests (proxy-requests.ts);
+ * - a key policy naming a principal made moments ago is malformed until KMS sees it (principals.ts).
  *
  * This class is the model's face: the operations the endpoint routes to it, and the inspection the
  * tests and the demo use. The rules live in the parts, as KMS documents them: stores.ts (create,
@@ -88,6 +91,10 @@ export class KmsModel {
   public set createReturnsMatchingStore(on: boolean) { this.account.createReturnsMatchingStore = on; }
   public get checkProxyAtCreateAndUpdate(): boolean { return this.account.checkProxyAtCreateAndUpdate; }
   public set checkProxyAtCreateAndUpdate(on: boolean) { this.account.checkProxyAtCreateAndUpdate = on; }
+  public get checkProxyAtCreateKey(): boolean { return this.account.checkProxyAtCreateKey; }
+  public set checkProxyAtCreateKey(on: boolean) { this.account.checkProxyAtCreateKey = on; }
+  public get principalVisibilityLagMs(): number { return this.account.principalVisibilityLagMs; }
+  public set principalVisibilityLagMs(ms: number) { this.account.principalVisibilityLagMs = ms; }
 
   // ---- Custom key stores (stores.ts) and their connection (connection.ts) --------------------------
 
@@ -137,6 +144,11 @@ export class KmsModel {
   /** A passing proxy condition: KMS's next `checks` checks of the proxy at `endpoint` meet `kind`. */
   public blipProxy(endpoint: string, kind: ProxyBlip, checks: number): void {
     this.account.world.blipProxy(endpoint, kind, checks);
+  }
+
+  /** IAM made the principal `arn` now (the runner's AWS::IAM::Role): KMS sees it principalVisibilityLagMs later. */
+  public registerPrincipal(arn: string): void {
+    this.account.principals.register(arn, this.clock.now());
   }
 
   /** kmsuser's password in the cluster now: after a connect, one only KMS knows. */

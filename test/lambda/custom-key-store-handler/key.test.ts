@@ -19,6 +19,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { CREATION_TAG_KEY, KEY_RESOURCE_TYPE } from '../../../lib/private/contract/key-properties';
 import { isComplete, makeDeps, onEvent } from '../../../lambda/custom-key-store-handler/index';
 import { runKeyWith } from '../../../lambda/custom-key-store-handler/phase';
+import { ResourceDeps } from '../../../lambda/custom-key-store-handler/deps';
 import { KeyEvent, KeyOnEventResult } from '../../../lambda/custom-key-store-handler/events';
 import { DEFAULT_RETRY_POLICY } from '../../../lambda/shared/retry';
 import { SecretRedactor } from '../../../lambda/shared/secrets/redactor';
@@ -45,11 +46,21 @@ const noSleep = (ms: number): Promise<void> => {
   return Promise.resolve();
 };
 
-async function run(e: KeyEvent): Promise<KeyOnEventResult> {
+const START = Date.parse('2026-11-22T12:00:00Z');
+/** The handler's clock: its own waits (not the SDK retries') move it, so a retry window ends without real time passing. */
+const clock = { now: START, waits: [] as number[] };
+
+async function run(e: KeyEvent, extra: Partial<ResourceDeps> = {}): Promise<KeyOnEventResult> {
   const redactor = new SecretRedactor();
   const deps = makeDeps(new KMSClient({ region: 'us-east-1' }), new SecretsManagerClient({ region: 'us-east-1' }), redactor, { sleep: noSleep, random: () => 0.5 }, {
-    now: () => Date.parse('2026-11-22T12:00:00Z'),
+    now: () => clock.now,
+    sleep: (ms) => {
+      clock.waits.push(ms);
+      clock.now += ms;
+      return Promise.resolve();
+    },
     scan: { describeRatePerSecond: 100_000, retry: { sleep: noSleep } },
+    ...extra,
   });
   return runKeyWith({ ...deps, log: (entry) => logs.push(JSON.stringify(entry)) }, redactor, e, 'onEvent', async (r) => r.onEvent());
 }
@@ -62,6 +73,8 @@ beforeEach(() => {
   resetMocks();
   logs.length = 0;
   sleeps.length = 0;
+  clock.now = START;
+  clock.waits.length = 0;
 });
 
 describe('create', () => {
@@ -279,7 +292,7 @@ describe('update', () => {
 
   test.each([
     ['NotFoundException', /Nothing was changed\.\) The key no longer exists: remove the CustomKeyStoreKey/],
-    ['MalformedPolicyDocumentException', /Fix the key policy/],
+    ['MalformedPolicyDocumentException', /Nothing was changed\.\) KMS kept rejecting the key policy .*names a principal that KMS cannot see yet .*or the policy is malformed/],
     ['AccessDeniedException', /Nothing was changed\.\)$/],
   ])('%s on the first step', async (name, expected) => {
     kmsMock.on(UpdateKeyDescriptionCommand).rejects(awsError(name, 'no'));
@@ -408,5 +421,100 @@ describe('entry points and malformed events', () => {
   ])('malformed properties fail before any call: %#', async (extra, expected) => {
     await expect(run(event('Create', extra))).rejects.toThrow(expected);
     expect(kmsCalls()).toEqual([]);
+  });
+});
+
+describe('refusals that pass: tried again within a window of their own, at no cost when not met', () => {
+  const XKS = props({ Origin: 'EXTERNAL_KEY_STORE', XksKeyId: 'xk-1' });
+  const PROXY_SAYS = `The request was rejected because the external key store proxy rejected the authentication credential (AuthenticationFailed) for custom key store '${STORE}'.`;
+  const invalidState = (): Error => awsError('CustomKeyStoreInvalidStateException', PROXY_SAYS);
+  const failure = async (e: KeyEvent, extra: Partial<ResourceDeps> = {}): Promise<string> => run(e, extra).then(() => 'no error', (err: unknown) => (err as Error).message);
+
+  describe("CreateKey's CustomKeyStoreInvalidStateException in an external key store", () => {
+    test('the store reads CONNECTED (its proxy failed the request): tried again, and the key is made', async () => {
+      kmsMock.on(CreateKeyCommand).rejectsOnce(invalidState()).rejectsOnce(invalidState()).resolves({ KeyMetadata: { KeyId: KEY } });
+      storeStates(STORE, 'CONNECTED');
+      expect((await run(event('Create', { ResourceProperties: XKS }))).PhysicalResourceId).toBe(KEY);
+      expect(kmsCalls()).toEqual(['CreateKey', 'DescribeCustomKeyStores', 'CreateKey', 'DescribeCustomKeyStores', 'CreateKey']);
+      expect(clock.waits).toEqual([1000, 2000]);
+      expect(logs.join('\n')).toContain('"step":"key-refusal-retry","error":"CustomKeyStoreInvalidStateException","delayMs":1000');
+    });
+
+    test('a proxy that keeps failing: about 15 s of tries, then KMS\'s own text, the store CONNECTED, and what to check on the proxy', async () => {
+      kmsMock.on(CreateKeyCommand).rejects(invalidState());
+      storeStates(STORE, 'CONNECTED');
+      const message = await failure(event('Create', { ResourceProperties: XKS }));
+      expect(message).toMatch(
+        new RegExp(`^CustomKeyStoreInvalidStateException: ${PROXY_SAYS.replace(/[()]/g, '\\$&')} \\(creating a KMS key in external key store ${STORE} \\('payments-hsm'\\), which is CONNECTED: KMS answers CreateKey so when the store's proxy rejects or fails the request\\. The handler tried again for 15 s\\. No key was created\\.`),
+      );
+      expect(message).toMatch(/accepts the proxy credential KMS holds .*authorization rules allow KMS, that proxyUriPath is the path it serves, and that the proxy and its external key manager are in service/);
+      expect(message).not.toMatch(/KMS creates keys only in a CONNECTED store/);
+      expect(clock.waits).toEqual([1000, 2000, 4000, 8000]);
+      expect(kmsMock.commandCalls(CreateKeyCommand)).toHaveLength(5);
+    });
+
+    test('a store that is not CONNECTED: no retry, the not-connected message as before', async () => {
+      kmsMock.on(CreateKeyCommand).rejects(awsError('CustomKeyStoreInvalidStateException', 'not connected'));
+      storeStates(STORE, 'DISCONNECTED');
+      expect(await failure(event('Create', { ResourceProperties: XKS }))).toBe(
+        `CustomKeyStoreInvalidStateException: cannot create a KMS key in custom key store ${STORE} ('payments-hsm'), which is DISCONNECTED: KMS creates keys only in a CONNECTED store. No key was created. Connect the store (connected: true on its CustomKeyStore) and deploy again.`,
+      );
+      expect(kmsCalls()).toEqual(['CreateKey', 'DescribeCustomKeyStores']);
+      expect(clock.waits).toEqual([]);
+    });
+
+    test('a store that disconnects during the tries: the not-connected message, at once', async () => {
+      kmsMock.on(CreateKeyCommand).rejects(invalidState());
+      storeStates(STORE, 'CONNECTED', 'DISCONNECTING');
+      expect(await failure(event('Create', { ResourceProperties: XKS }))).toMatch(/^CustomKeyStoreInvalidStateException: cannot create a KMS key in custom key store .*, which is DISCONNECTING: KMS creates keys only in a CONNECTED store/);
+      expect(clock.waits).toEqual([1000]);
+    });
+
+    test('the tries end before the invocation does, leaving it time to report', async () => {
+      kmsMock.on(CreateKeyCommand).rejects(invalidState());
+      storeStates(STORE, 'CONNECTED');
+      expect(await failure(event('Create', { ResourceProperties: XKS }), { remainingTimeMs: () => 13_000 })).toMatch(/which is CONNECTED: .*The handler tried again for 3 s\./);
+      expect(clock.waits).toEqual([1000, 2000]);
+    });
+  });
+
+  describe('MalformedPolicyDocumentException: a principal the policy names may not be visible to KMS yet', () => {
+    test('CreateKey is tried again with growing waits until KMS accepts the policy', async () => {
+      const policyRefused = awsError('MalformedPolicyDocumentException', 'Policy contains a statement with one or more invalid principals.');
+      kmsMock.on(CreateKeyCommand).rejectsOnce(policyRefused).rejectsOnce(policyRefused).resolves({ KeyMetadata: { KeyId: KEY } });
+      expect((await run(event('Create'))).PhysicalResourceId).toBe(KEY);
+      expect(kmsCalls()).toEqual(['CreateKey', 'CreateKey', 'CreateKey']);
+      expect(clock.waits).toEqual([1000, 2000]);
+    });
+
+    test('a policy refused for about 25 s: KMS\'s text, then both likely causes', async () => {
+      kmsMock.on(CreateKeyCommand).rejects(awsError('MalformedPolicyDocumentException', 'Policy contains a statement with one or more invalid principals.'));
+      const message = await failure(event('Create'));
+      expect(message).toMatch(/^MalformedPolicyDocumentException: Policy contains a statement with one or more invalid principals\. \(creating a KMS key in custom key store .*: KMS rejected the key policy, also when the handler tried again for about 25 s\. /);
+      expect(message).toMatch(/names a principal that KMS cannot see yet \(one created in the same deployment.*\), or the policy is malformed: .*lockout safety check.* No key was created\.\)$/);
+      expect(clock.waits).toEqual([1000, 2000, 4000, 8000, 8000]);
+    });
+
+    const update = (): KeyEvent => event('Update', { PhysicalResourceId: KEY, OldResourceProperties: props(), ResourceProperties: props({ Policy: { ...POLICY, Id: 'v2' } }) });
+
+    test('PutKeyPolicy on an update is tried again the same way, then applied', async () => {
+      kmsMock.on(PutKeyPolicyCommand).rejectsOnce(awsError('MalformedPolicyDocumentException', 'invalid principals')).resolves({});
+      await run(update());
+      expect(kmsCalls()).toEqual(['PutKeyPolicy', 'PutKeyPolicy']);
+      expect(clock.waits).toEqual([1000]);
+    });
+
+    test('PutKeyPolicy refused throughout: the update fails naming both causes', async () => {
+      kmsMock.on(PutKeyPolicyCommand).rejects(awsError('MalformedPolicyDocumentException', 'invalid principals'));
+      expect(await failure(update())).toMatch(/^MalformedPolicyDocumentException: invalid principals \(updating KMS key .*, step PutKeyPolicy\. Nothing was changed\.\) KMS kept rejecting the key policy \(the handler tries PutKeyPolicy again for about 25 s\)\. Either the policy names a principal that KMS cannot see yet/);
+      expect(kmsMock.commandCalls(PutKeyPolicyCommand)).toHaveLength(6);
+    });
+  });
+
+  test('other refusals are not tried again', async () => {
+    kmsMock.on(CreateKeyCommand).rejects(awsError('XksKeyNotFoundException', 'not found'));
+    await expect(run(event('Create', { ResourceProperties: XKS }))).rejects.toThrow(/^XksKeyNotFoundException/);
+    expect(kmsCalls()).toEqual(['CreateKey']);
+    expect(clock.waits).toEqual([]);
   });
 });
