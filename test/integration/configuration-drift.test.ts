@@ -4,9 +4,10 @@
  * them with what the local KMS shows, after changes made behind the stack's back with the SDK.
  */
 import { DescribeCustomKeyStoresCommand, DescribeKeyCommand, DisableKeyCommand, EnableKeyCommand, KMSClient, UpdateCustomKeyStoreCommand } from '@aws-sdk/client-kms';
+import { GetParametersByPathCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { CONFIGURATION_DRIFT_METRIC, DRIFTED_KEYS_METRIC, OPERATIONS_NAMESPACE } from '../../lib/private/contract/operations-metrics';
 import { CANARY_SECRET_KEY } from '../fixtures/events';
-import { callsOf, removeAssemblies, SECRETS, synth, World, world } from './harness';
+import { callsOf, removeAssemblies, SECRETS, STACK_NAME, synth, World, world } from './harness';
 
 const CLUSTER = 'cluster-2a23b4cdefg';
 let w: World | undefined;
@@ -65,4 +66,20 @@ test('a console rename shows as drift naming the field and clears when put back;
 
   const published = JSON.stringify(w.kms.cloudWatch.data) + w.stack.functionLogs.join('\n');
   for (const secret of [...Object.values(SECRETS), CANARY_SECRET_KEY]) expect(published).not.toContain(secret);
+});
+
+test("a deployment's own change is no drift: the declaration CloudFormation writes (store id resolved) follows the store's update", async () => {
+  w = await world({ quotas: false });
+  expect((await w.stack.deploy(synth([{ id: 'Xks', name: 'xks', kind: 'xks', monitorConnection: true }]))).stackStatus).toBe('CREATE_COMPLETE');
+  const [xks] = w.stack.keyStoreIds();
+  const ssm = new SSMClient({ ...w.kms.clientConfig(), maxAttempts: 1 });
+  const declared = async (): Promise<unknown[]> =>
+    ((await ssm.send(new GetParametersByPathCommand({ Path: `/cdk-kms-custom-key-store/declared/${STACK_NAME}` }))).Parameters ?? []).map((p) => JSON.parse(p.Value ?? '') as unknown);
+  expect(await declared()).toEqual([expect.objectContaining({ kind: 'store', storeId: xks, name: 'xks', uriPath: '/kms/xks/v1' })]);
+
+  expect((await w.stack.deploy(synth([{ id: 'Xks', name: 'xks-renamed', kind: 'xks', path: '/v2/kms/xks/v1', monitorConnection: true }]))).stackStatus).toBe('UPDATE_COMPLETE');
+  expect(await declared()).toEqual([expect.objectContaining({ storeId: xks, name: 'xks-renamed', uriPath: '/v2/kms/xks/v1' })]);
+  await w.stack.runSchedules();
+  expect(values(CONFIGURATION_DRIFT_METRIC, xks)).toEqual([0]);
+  expect(driftLines()).toEqual([]);
 });
