@@ -6,7 +6,7 @@ import type { ICustomKeyStore } from './custom-key-store';
 import * as rules from './private/contract/field-rules';
 import { CLOUD_HSM, EXTERNAL_KEY_STORE } from './private/contract/store-properties';
 import { DEFAULT_PENDING_WINDOW_DAYS, KEY_RESOURCE_TYPE, KeyResourceProperties, KeyTag, MAX_PENDING_WINDOW_DAYS, MIN_PENDING_WINDOW_DAYS } from './private/contract/key-properties';
-import { isDeclaredDisconnected } from './private/key-store-facts';
+import { isDeclaredDisconnected, recordKey } from './private/key-store-facts';
 import { KeyStoreProvider } from './private/provider/key-store-provider';
 import { CustomKeyStoreErrorCode, CustomKeyStoreValidationError } from './errors';
 import { checkOptionalField } from './private/validation';
@@ -182,6 +182,8 @@ export class CustomKeyStoreKey extends Resource implements kms.IKey, ITaggable {
     this.keyArn = resource.getAttString('Arn');
     // trustAccountIdentities: kms.Key's default since CDK v2 (the default key policy lets the account's IAM policies decide).
     this.grants = kms.KeyGrants.fromKey(this, true);
+    const declared = { kind: 'key' as const, storeId: store.customKeyStoreId, keyId: this.keyId, enabled: properties.Enabled, ...(props.description !== undefined ? { description: props.description } : {}) };
+    recordKey(store, { owner: this, declared, key: this });
 
     if (props.alias !== undefined) {
       this.addAlias(props.alias);

@@ -7,10 +7,11 @@ import { CustomKeyStoreErrorCode, CustomKeyStoreValidationError } from './errors
 import { KeyStoreBackend } from './key-store-backend';
 import { RecommendedAlarmsOptions, XksExternalKeyManagerState, XksProxyErrorsMetricOptions } from './monitoring';
 import * as rules from './private/contract/field-rules';
-import { recordDeclaredDisconnected } from './private/key-store-facts';
+import { KeyDeclaration, listenForKeys, recordDeclaredDisconnected } from './private/key-store-facts';
 import { DEFAULT_WAIT_SECONDS, KeyStoreResourceProperties, MAX_WAIT_SECONDS, MIN_WAIT_SECONDS, RESOURCE_TYPE, STORE_ID_PATTERN } from './private/contract/store-properties';
-import { AVAILABLE_METRIC, CONNECTED_METRIC, CREDENTIAL_SYNC_FAILED_METRIC, OPERATIONS_NAMESPACE, PROBE_LATENCY_METRIC, STORE_ID_DIMENSION } from './private/contract/operations-metrics';
+import { AVAILABLE_METRIC, CONFIGURATION_DRIFT_METRIC, CONNECTED_METRIC, CREDENTIAL_SYNC_FAILED_METRIC, DRIFTED_KEYS_METRIC, OPERATIONS_NAMESPACE, PROBE_LATENCY_METRIC, STORE_ID_DIMENSION } from './private/contract/operations-metrics';
 import { ConnectionWatcher, WATCH_INTERVAL } from './private/operations/connection-watcher';
+import { declaredStore } from './private/operations/declared-configuration';
 import { KeyStoreProvider } from './private/provider/key-store-provider';
 import { ProxyCredentialSync, SYNC_INTERVAL } from './private/operations/proxy-credential-sync';
 import { addRecommendedAlarms } from './private/monitoring/alarm-factory';
@@ -426,6 +427,10 @@ export class CustomKeyStore extends CustomKeyStoreBase {
   private readonly clusterId?: string;
   private connectionWatched = false;
   private credentialSynced = false;
+  /** What the resource declares, for the watcher's drift check. */
+  private readonly declaredProperties: KeyStoreResourceProperties;
+  /** The keys declared in this store so far: declared to the watcher once the store is watched. */
+  private readonly keys: KeyDeclaration[] = [];
 
   /** Declares a custom key store; its input is checked here, at synth time (see `CustomKeyStoreErrorCode`). */
   constructor(scope: Construct, id: string, props: CustomKeyStoreProps) {
@@ -474,6 +479,11 @@ export class CustomKeyStore extends CustomKeyStoreBase {
     }));
 
     this.customKeyStoreId = resource.ref;
+    this.declaredProperties = properties;
+    listenForKeys(this, (key) => {
+      this.keys.push(key);
+      if (this.connectionWatched) ConnectionWatcher.of(this).declare(key.owner, key.declared, key.key);
+    });
     this.customKeyStoreName = props.customKeyStoreName;
     this.customKeyStoreType = backend.customKeyStoreType;
     this.connectionState = resource.getAttString('ConnectionState');
@@ -505,7 +515,11 @@ export class CustomKeyStore extends CustomKeyStoreBase {
   public monitorConnection(): void {
     if (!this.connectionWatched) {
       this.connectionWatched = true;
-      ConnectionWatcher.of(this).watch(this.customKeyStoreId, this.customKeyStoreType === CustomKeyStoreType.AWS_CLOUDHSM);
+      const watcher = ConnectionWatcher.of(this);
+      watcher.watch(this.customKeyStoreId, this.customKeyStoreType === CustomKeyStoreType.AWS_CLOUDHSM);
+      // Watched means compared with its declaration too, with the keys declared in it so far (and later).
+      watcher.declare(this, declaredStore(this, this.customKeyStoreId, this.declaredProperties));
+      this.keys.forEach((key) => { watcher.declare(key.owner, key.declared, key.key); });
     }
   }
 
@@ -561,6 +575,34 @@ export class CustomKeyStore extends CustomKeyStoreBase {
   public metricConnected(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     this.monitorConnection();
     return operationsMetric(this, CONNECTED_METRIC, WATCH_INTERVAL, props);
+  }
+
+  /**
+   * Whether the store differs from what the stack declares: 1 when what KMS shows of the store
+   * (name, type, CloudHSM cluster and trust anchor, XKS proxy endpoint, path, connectivity, VPC
+   * endpoint service name and owner) or of a key the stack declares in it (enabled or disabled, not
+   * pending deletion, description) was changed outside the stack, else 0. Published every minute
+   * by the stack's connection watcher in the `KmsCustomKeyStores` namespace, except while the store
+   * is CONNECTING or DISCONNECTING; its log names each field that differs. Secrets (the kmsuser
+   * password, the proxy credential) are never compared: KMS does not show them. Calling this turns
+   * the watcher on for this store.
+   *
+   * @default - statistic Maximum, period 1 minute
+   */
+  public metricConfigurationDrift(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    this.monitorConnection();
+    return operationsMetric(this, CONFIGURATION_DRIFT_METRIC, WATCH_INTERVAL, props);
+  }
+
+  /**
+   * How many of the keys the stack declares in this store differ from their declaration (see
+   * `metricConfigurationDrift()`), published with it. Calling this turns the watcher on.
+   *
+   * @default - statistic Maximum, period 1 minute
+   */
+  public metricDriftedKeys(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    this.monitorConnection();
+    return operationsMetric(this, DRIFTED_KEYS_METRIC, WATCH_INTERVAL, props);
   }
 
   /**

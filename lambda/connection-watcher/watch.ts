@@ -7,12 +7,18 @@
  * CONNECTED is not health: a store whose cluster or proxy broke stays CONNECTED. So each CONNECTED
  * store that can be probed is probed (probe.ts), in parallel, and publishes Available and its
  * latency. A store that is not CONNECTED is not probed: Connected already says it cannot be used.
+ *
+ * Each store in a steady state is also compared with what the stack declares of it and of its keys
+ * (drift.ts), from the same DescribeCustomKeyStores read.
  */
 import { performance } from 'perf_hooks';
 import { CloudWatchClient, MetricDatum } from '@aws-sdk/client-cloudwatch';
 import { KMSClient } from '@aws-sdk/client-kms';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import {
   AVAILABLE_METRIC,
+  CONFIGURATION_DRIFT_METRIC,
+  DRIFTED_KEYS_METRIC,
   CONNECTED_METRIC,
   CONNECTION_ERROR_METRIC,
   ERROR_CODE_DIMENSION,
@@ -23,8 +29,13 @@ import {
 } from '../../lib/private/contract/operations-metrics';
 import { CallStats, RetryOptions } from '../shared/retry';
 import { publishMetrics, storeDatum } from '../shared/metric-publisher';
-import { StoreApi } from '../shared/store-api';
+import { errorName } from '../shared/errors';
+import { StoreApi, StoreView } from '../shared/store-api';
+import { Declarations, keyDrift, readDeclarations, storeDifferences } from './drift';
 import { ProbeOutcome, probeCommand, runProbe } from './probe';
+
+/** States in which a store's settings hold still; CONNECTING and DISCONNECTING may be a deployment's offline update. */
+const STEADY_STATES = new Set(['CONNECTED', 'DISCONNECTED', 'FAILED']);
 
 export interface WatcherDeps {
   readonly kms: KMSClient;
@@ -34,6 +45,8 @@ export interface WatcherDeps {
   readonly now?: () => Date;
   /** A monotonic clock in milliseconds for the probe's latency. Default performance.now. */
   readonly elapsedMs?: () => number;
+  /** Where the stack's declarations are (absent in functions deployed before drift was checked). */
+  readonly declarations?: { readonly ssm: SSMClient; readonly path: string };
 }
 
 interface WatchedStore {
@@ -42,6 +55,9 @@ interface WatchedStore {
   readonly state: string;
   readonly connectionErrorCode?: string;
   readonly probe?: ProbeOutcome;
+  /** 1 when the store or one of its declared keys differs from the declaration; absent when not compared. */
+  readonly configurationDrift?: number;
+  readonly driftedKeys?: number;
 }
 
 export interface WatchReport {
@@ -59,6 +75,8 @@ export async function watchConnections(storeIds: readonly string[], deps: Watche
   const stats = new CallStats();
   const retry: RetryOptions = { ...deps.retry, stats };
   const all = await new StoreApi(deps.kms, retry).listAll();
+  const ssmStats = new CallStats();
+  const declarations = await readDeclarationsOrNot(deps, { ...deps.retry, stats: ssmStats });
   const at = deps.now?.() ?? new Date();
   const elapsedMs = deps.elapsedMs ?? ((): number => performance.now());
   const stores = await Promise.all(
@@ -71,7 +89,8 @@ export async function watchConnections(storeIds: readonly string[], deps: Watche
       const command = state === 'CONNECTED' ? probeCommand(id, store?.CustomKeyStoreType, probeKeys[id]) : undefined;
       if (command) stats.calls++;
       const probe = command ? await runProbe(deps.kms, command, elapsedMs) : undefined;
-      return { id, state, ...(connectionErrorCode ? { connectionErrorCode } : {}), ...(probe ? { probe } : {}) };
+      const drift = store && STEADY_STATES.has(state) && declarations ? await compare(store, declarations, deps, retry) : {};
+      return { id, state, ...(connectionErrorCode ? { connectionErrorCode } : {}), ...(probe ? { probe } : {}), ...drift };
     }),
   );
   const kmsCalls = stats.calls;
@@ -79,8 +98,35 @@ export async function watchConnections(storeIds: readonly string[], deps: Watche
   if (data.length > 0) {
     await publishMetrics(deps.cloudWatch, data, retry);
   }
-  deps.log(JSON.stringify({ watched: stores.length, stores, awsCalls: stats.calls, retries: stats.retries }));
-  return { stores, calls: stats.calls, kmsCalls };
+  const calls = stats.calls + ssmStats.calls;
+  deps.log(JSON.stringify({ watched: stores.length, stores, awsCalls: calls, retries: stats.retries + ssmStats.retries }));
+  return { stores, calls, kmsCalls };
+}
+
+/** The declarations, or undefined: a failed read must not cost the connection metrics, so it is logged, not thrown. */
+async function readDeclarationsOrNot(deps: WatcherDeps, retry: RetryOptions): Promise<Declarations | undefined> {
+  if (!deps.declarations) return undefined;
+  try {
+    return await readDeclarations(deps.declarations.ssm, deps.declarations.path, retry, deps.log);
+  } catch (err) {
+    deps.log(JSON.stringify({ declarationsNotRead: deps.declarations.path, exceptionName: errorName(err) }));
+    return undefined;
+  }
+}
+
+/** The store's drift and its keys', with one line naming each field that differs (never a secret: none is compared). */
+async function compare(store: StoreView, declarations: Declarations, deps: WatcherDeps, retry: RetryOptions): Promise<Pick<WatchedStore, 'configurationDrift' | 'driftedKeys'>> {
+  const id = store.CustomKeyStoreId ?? '';
+  const declared = declarations.stores.get(id);
+  if (!declared) return {};
+  const fields = storeDifferences(store, declared);
+  const keys = await Promise.all((declarations.keys.get(id) ?? []).map(async (key) => keyDrift(deps.kms, key, retry, deps.log)));
+  const driftedKeys = keys.filter((k) => k !== undefined && k.differences.length > 0);
+  const configurationDrift = fields.length > 0 || driftedKeys.length > 0 ? 1 : 0;
+  if (configurationDrift) {
+    deps.log(JSON.stringify({ configurationDrift: id, name: store.CustomKeyStoreName, fields, keys: driftedKeys }));
+  }
+  return { configurationDrift, driftedKeys: driftedKeys.length };
 }
 
 function storeData(store: WatchedStore, at: Date): MetricDatum[] {
@@ -88,6 +134,9 @@ function storeData(store: WatchedStore, at: Date): MetricDatum[] {
   const data = [storeDatum(CONNECTED_METRIC, store.state === 'CONNECTED' ? 1 : 0, dims, at)];
   if (store.state !== 'CONNECTED') {
     data.push(storeDatum(CONNECTION_ERROR_METRIC, 1, { ...dims, [ERROR_CODE_DIMENSION]: store.connectionErrorCode ?? store.state }, at));
+  }
+  if (store.configurationDrift !== undefined) {
+    data.push(storeDatum(CONFIGURATION_DRIFT_METRIC, store.configurationDrift, dims, at), storeDatum(DRIFTED_KEYS_METRIC, store.driftedKeys ?? 0, dims, at));
   }
   const probe = store.probe;
   if (probe) {

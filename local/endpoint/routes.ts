@@ -73,6 +73,7 @@ const OPERATIONS: Readonly<Record<string, Operation>> = {
   PutMetricData: cloudWatchOperation(500, (m, i) => m.PutMetricData(i)),
   GetParameter: ssmOperation(40, (m, i) => m.GetParameter(i)),
   PutParameter: ssmOperation(3, (m, i) => m.PutParameter(i)),
+  GetParametersByPath: ssmOperation(40, (m, i) => m.GetParametersByPath(i)),
   DeleteParameter: ssmOperation(3, (m, i) => m.DeleteParameter(i)),
 };
 

@@ -67,6 +67,8 @@ export class StackRunner {
   private readonly playedPhysicalIds = new Map<string, string>();
   /** Attributes of the plain resources the runner plays (a role's Arn), for Fn::GetAtt. */
   private readonly playedAttributes = new Map<string, Record<string, string>>();
+  /** What each played AWS::SSM::Parameter resolved to in the template last time (JSON). */
+  private readonly parameterValues = new Map<string, string>();
   private handlers?: LoadedHandlers;
   private stackId: string;
   private status?: string;
@@ -178,6 +180,7 @@ export class StackRunner {
     }
 
     if (succeeded) {
+      this.deployParameters(artifact);
       // Cleanup: resources gone from the template, and the old physical resources of replacements,
       // dependents before what they depend on.
       const removed = [...this.deployed].filter(([logicalId]) => !ids.includes(logicalId)).map(([logicalId, d]) => ({ logicalId, d }));
@@ -400,14 +403,29 @@ export class StackRunner {
     }
   }
 
-  /** AWS::SSM::Parameter resources: created once with their template value (a name CloudFormation makes up when none is given). */
+  /**
+   * AWS::SSM::Parameter resources: created with their template value (a name CloudFormation makes
+   * up when none is given), and updated when the value the template resolves to changed (a value
+   * the function wrote since is kept while the template's is the same). A value that refers to a
+   * custom resource not deployed yet waits for the second call, after the custom resources, as
+   * CloudFormation creates a resource after those it refers to.
+   */
   private deployParameters(artifact: StackArtifact): void {
     for (const [logicalId, resource] of Object.entries(artifact.template.Resources)) {
-      if (resource.Type !== 'AWS::SSM::Parameter' || this.playedPhysicalIds.has(logicalId)) continue;
+      if (resource.Type !== 'AWS::SSM::Parameter') continue;
       const props = resource.Properties ?? {};
-      const name = typeof props.Name === 'string' ? props.Name : `CFN-${logicalId}-${randomBytes(6).toString('hex')}`;
-      this.options.kms.ssm.PutParameter({ Name: name, Value: this.resolveValue(props.Value), Type: props.Type });
+      let value: unknown;
+      try {
+        value = this.resolveValue(props.Value);
+      } catch {
+        continue;
+      }
+      const played = this.playedPhysicalIds.get(logicalId);
+      if (played !== undefined && this.parameterValues.get(logicalId) === JSON.stringify(value)) continue;
+      const name = played ?? (typeof props.Name === 'string' ? props.Name : `CFN-${logicalId}-${randomBytes(6).toString('hex')}`);
+      this.options.kms.ssm.PutParameter({ Name: name, Value: value, Type: props.Type, Overwrite: played !== undefined });
       this.playedPhysicalIds.set(logicalId, name);
+      this.parameterValues.set(logicalId, JSON.stringify(value));
     }
   }
 

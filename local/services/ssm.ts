@@ -1,7 +1,8 @@
 /**
  * What the local endpoint keeps of Systems Manager Parameter Store: String parameters, as far as
  * the proxy credential sync uses them (GetParameter, PutParameter) to remember which version of a
- * secret it gave KMS, and the store handler its adoption records (also DeleteParameter). The runner creates the stack's AWS::SSM::Parameter resources here.
+ * secret it gave KMS, the store handler its adoption records (also DeleteParameter), and the
+ * connection watcher the stack's declarations (GetParametersByPath). The runner creates the stack's AWS::SSM::Parameter resources here.
  *
  * Inputs and outputs are the JSON bodies of the SSM wire protocol (JSON 1.1, `AmazonSSM.*`).
  */
@@ -43,6 +44,51 @@ export class SsmModel {
     const version = (existing?.version ?? 0) + 1;
     this.parameters.set(name, { value, version, type: (input.Type as string | undefined) ?? existing?.type ?? 'String' });
     return { Version: version, Tier: 'Standard' };
+  }
+
+  /**
+   * The parameters one level under `Path` (every level with `Recursive`), at most `MaxResults`
+   * (1-10, default 10) a page, with a NextToken while more remain. "The number of items returned,
+   * however, can be between zero and the value of MaxResults" (API reference): callers must follow
+   * NextToken until it is absent.
+   */
+  public GetParametersByPath(input: Json): Json {
+    const path = input.Path;
+    if (typeof path !== 'string' || !path.startsWith('/') || path.length > 2048) {
+      throw new ServiceError('ValidationException', 'Path must start with a forward slash (/) and be at most 2048 characters.');
+    }
+    const max = input.MaxResults ?? 10;
+    if (typeof max !== 'number' || !Number.isInteger(max) || max < 1 || max > 10) {
+      throw new ServiceError('ValidationException', "1 validation error detected: Value at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 10");
+    }
+    const prefix = path.endsWith('/') ? path : `${path}/`;
+    const names = [...this.parameters.keys()]
+      .filter((name) => name.startsWith(prefix) && (input.Recursive === true || !name.slice(prefix.length).includes('/')))
+      .sort();
+    const start = this.startAfter(input.NextToken, path, names);
+    const page = names.slice(start, start + max);
+    const next = start + page.length < names.length ? Buffer.from(JSON.stringify({ path, after: page[page.length - 1] ?? names[start - 1] })).toString('base64') : undefined;
+    return {
+      Parameters: page.map((name) => {
+        const p = this.parameters.get(name) as { value: string; version: number; type: string };
+        return { Name: name, Type: p.type, Value: p.value, Version: p.version, ARN: this.arn(name), DataType: 'text' };
+      }),
+      ...(next ? { NextToken: next } : {}),
+    };
+  }
+
+  private startAfter(token: unknown, path: string, names: string[]): number {
+    if (token === undefined) return 0;
+    let after: unknown;
+    try {
+      if (typeof token !== 'string') throw new Error('not a token');
+      const parsed = JSON.parse(Buffer.from(token, 'base64').toString('utf8')) as { path?: unknown; after?: unknown };
+      if (parsed.path !== path) throw new Error('another path');
+      after = parsed.after;
+    } catch {
+      throw new ServiceError('InvalidNextToken', 'The specified token is not valid.');
+    }
+    return names.filter((name) => typeof after === 'string' && name <= after).length;
   }
 
   /** Deletes a parameter and all its versions; an unknown one is ParameterNotFound. */

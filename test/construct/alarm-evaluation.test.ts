@@ -20,6 +20,7 @@ const HEALTHY: Readonly<Record<string, number | undefined>> = {
   NotConnected: 1, // Connected
   Unavailable: 1, // Available
   WatcherFailing: 0, // AWS/Lambda Errors
+  ConfigurationDrift: 0,
   HsmUnhealthy: undefined, // published only for an unhealthy HSM
   ProxyCertificateExpiry: 300,
   ProxyLatency: 40,
@@ -35,6 +36,7 @@ const BAD: Readonly<Record<string, number>> = {
   NotConnected: 0,
   Unavailable: 0,
   WatcherFailing: 5,
+  ConfigurationDrift: 1,
   HsmUnhealthy: 1,
   ProxyCertificateExpiry: 5,
   ProxyLatency: 240,
@@ -51,7 +53,7 @@ function everyAlarm(): Record<string, AlarmRule> {
   const xks = new CustomKeyStore(stack, 'Xks', { customKeyStoreName: 'xks', backend: publicBackend(stack) });
   xks.useHealthProbeKey(xks.addKey('Probe', { xksKeyId: 'probe-key' }));
   const alarms = [...hsm.addRecommendedAlarms(), ...xks.addRecommendedAlarms()];
-  return { ...rules(stack, alarms.slice(0, 4)), ...rules(stack, alarms.slice(4)) };
+  return { ...rules(stack, alarms.slice(0, 5)), ...rules(stack, alarms.slice(5)) };
 }
 
 describe('every recommended alarm, from its creation', () => {
@@ -75,6 +77,12 @@ describe('every recommended alarm, from its creation', () => {
     expect(evaluateAlarm(rule, [...healthyFirst, ...bad])).toBe('ALARM');
     expect(evaluateAlarm(rule, [...healthyFirst, ...bad.slice(1)])).not.toBe('ALARM');
   });
+});
+
+test("ConfigurationDrift: a deployment's own change (drift for a run or two around the store's offline update, nothing published while it is CONNECTING) does not fire it; a console change that stays does", () => {
+  const rule = everyAlarm().ConfigurationDrift;
+  expect(statesFromCreation(rule, [0, 1, undefined, undefined, undefined, 1, 0, 0])).not.toContain('ALARM');
+  expect(statesFromCreation(rule, [0, 1, 1, 1, 1, 1])).toContain('ALARM');
 });
 
 describe('the evaluator itself', () => {

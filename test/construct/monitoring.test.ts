@@ -301,6 +301,15 @@ describe("the library's own metrics (KmsCustomKeyStores)", () => {
     expect(watchedStores(stack)).toEqual({ 'Fn::Join': ['', ['["', ref(hsm), '","', ref(xks), '"]']] });
   });
 
+  test('metricConfigurationDrift and metricDriftedKeys: by CustomKeyStoreId, Maximum over 1 minute; they turn the watcher on', () => {
+    const stack = newStack();
+    const hsm = hsmStore(stack);
+    const xks = externalStore(stack);
+    expect(statOf(stack, hsm.metricConfigurationDrift())).toEqual({ namespace: 'KmsCustomKeyStores', metricName: 'ConfigurationDrift', dimensions: [{ name: 'CustomKeyStoreId', value: ref(hsm) }], statistic: 'Maximum', period: 60 });
+    expect(statOf(stack, xks.metricDriftedKeys())).toEqual({ namespace: 'KmsCustomKeyStores', metricName: 'DriftedKeys', dimensions: [{ name: 'CustomKeyStoreId', value: ref(xks) }], statistic: 'Maximum', period: 60 });
+    expect(watchedStores(stack)).toEqual({ 'Fn::Join': ['', ['["', ref(hsm), '","', ref(xks), '"]']] });
+  });
+
   test('metricProxyCredentialSyncFailed: only for a store declared with syncProxyCredential; Maximum over 5 minutes', () => {
     const stack = newStack();
     const synced = externalStore(stack, 'Synced', { syncProxyCredential: true });
@@ -380,6 +389,11 @@ describe('addRecommendedAlarms', () => {
     ...plain('AWS/Lambda', 'Errors', { FunctionName: { Ref: Object.keys(Template.fromStack(stack).findResources('AWS::Lambda::Function', { Properties: { Description: Match.stringLikeRegexp('connection watcher') } }))[0] } }, 'Sum', 300),
     ...rule('GreaterThanOrEqualToThreshold', 5, 'notBreaching', 2),
   });
+  // Drift in five runs in a row: a deployment's own change shows for a minute or two at most.
+  const driftExpected = (storeRef: unknown): Record<string, unknown> => ({
+    ...plain('KmsCustomKeyStores', 'ConfigurationDrift', { CustomKeyStoreId: storeRef }, 'Maximum', 60),
+    ...rule('GreaterThanOrEqualToThreshold', 1, 'notBreaching', 5),
+  });
   const availableExpected = (storeRef: unknown): Record<string, unknown> => ({
     ...plain('KmsCustomKeyStores', 'Available', { CustomKeyStoreId: storeRef }, 'Minimum', 60),
     ...rule('LessThanThreshold', 1, 'notBreaching', 3),
@@ -390,7 +404,7 @@ describe('addRecommendedAlarms', () => {
     const store = externalStore(stack);
     const alarms = store.addRecommendedAlarms();
     const props = alarmProperties(stack, alarms);
-    expect(Object.fromEntries(Object.entries(props).map(([id, p]) => [id, withoutDescription(p)]))).toEqual({ ...externalExpected(ref(store)), NotConnected: connectionExpected(ref(store)), WatcherFailing: watcherExpected(stack) });
+    expect(Object.fromEntries(Object.entries(props).map(([id, p]) => [id, withoutDescription(p)]))).toEqual({ ...externalExpected(ref(store)), NotConnected: connectionExpected(ref(store)), WatcherFailing: watcherExpected(stack), ConfigurationDrift: driftExpected(ref(store)) });
     expect(alarms.map((a) => a.node.path)).toEqual([
       'KeyStores/Xks/RecommendedAlarms/ProxyCertificateExpiry',
       'KeyStores/Xks/RecommendedAlarms/ProxyLatency',
@@ -401,6 +415,7 @@ describe('addRecommendedAlarms', () => {
       'KeyStores/Xks/RecommendedAlarms/ProxyCredentialAge',
       'KeyStores/Xks/RecommendedAlarms/NotConnected',
       'KeyStores/Xks/RecommendedAlarms/WatcherFailing',
+      'KeyStores/Xks/RecommendedAlarms/ConfigurationDrift',
     ]);
     // No action unless one is given; no warning from any alarm.
     for (const p of Object.values(props)) expect(p.AlarmActions).toBeUndefined();
@@ -416,6 +431,7 @@ describe('addRecommendedAlarms', () => {
       ProxyCredentialSyncFailed: syncExpected(ref(store)),
       NotConnected: connectionExpected(ref(store), 10),
       WatcherFailing: watcherExpected(stack),
+      ConfigurationDrift: driftExpected(ref(store)),
     });
     expect(JSON.stringify(props.ProxyCredentialAge.AlarmDescription)).toContain("put it in the store's proxy credential secret");
   });
@@ -428,6 +444,7 @@ describe('addRecommendedAlarms', () => {
       HsmUnhealthy: { ...plain('AWS/CloudHSM', 'HsmUnhealthy', { ClusterId: 'cluster-2a23b4cdefg' }, 'Maximum', 300), ...rule('GreaterThanThreshold', 0, 'notBreaching') },
       NotConnected: connectionExpected(ref(store)),
       WatcherFailing: watcherExpected(stack),
+      ConfigurationDrift: driftExpected(ref(store)),
       Unavailable: availableExpected(ref(store)),
     });
   });
@@ -465,9 +482,9 @@ describe('addRecommendedAlarms', () => {
     const topic = sns.Topic.fromTopicArn(stack, 'Topic', TOPIC_ARN);
     const stores = [externalStore(stack, 'Xks', { syncProxyCredential: true }), hsmStore(stack)];
     const alarms = stores.flatMap((store) => store.addRecommendedAlarms({ alarmAction: new actions.SnsAction(topic) }));
-    expect(alarms).toHaveLength(10 + 4);
+    expect(alarms).toHaveLength(11 + 5);
     const props = Object.values(Template.fromStack(stack).findResources('AWS::CloudWatch::Alarm')).map((r) => r.Properties as Record<string, unknown>);
-    expect(props).toHaveLength(10 + 4);
+    expect(props).toHaveLength(11 + 5);
     for (const p of props) expect(p.AlarmActions).toEqual([TOPIC_ARN]);
   });
 
@@ -523,7 +540,7 @@ describe('addRecommendedAlarms', () => {
     expect(() => store.addRecommendedAlarms()).toThrow(
       'addRecommendedAlarms: was already called for this store; expected one call per store (it returned the alarms; add further actions to those) (at KeyStores/Xks)',
     );
-    Template.fromStack(stack).resourceCountIs('AWS::CloudWatch::Alarm', 9);
+    Template.fromStack(stack).resourceCountIs('AWS::CloudWatch::Alarm', 10);
   });
 
   test.each<[string, RecommendedAlarmsOptions, string]>([
@@ -540,7 +557,7 @@ describe('addRecommendedAlarms', () => {
     expect(() => store.addRecommendedAlarms(options)).toThrow(`addRecommendedAlarms: ${message}`);
     // A refused call adds nothing: the store can still get its alarms.
     expect(store.node.tryFindChild('RecommendedAlarms')).toBeUndefined();
-    expect(store.addRecommendedAlarms()).toHaveLength(9);
+    expect(store.addRecommendedAlarms()).toHaveLength(10);
   });
 });
 
@@ -559,7 +576,7 @@ describe('a stack with every alarm', () => {
   test('cfn-lint: no errors, and no warning but CDK-generated DependsOn (W3005)', () => {
     const stack = newStack();
     everyAlarm(stack);
-    Template.fromStack(stack).resourceCountIs('AWS::CloudWatch::Alarm', 4 + 10 + 7);
+    Template.fromStack(stack).resourceCountIs('AWS::CloudWatch::Alarm', 5 + 11 + 7);
     const findings = cfnLint(stack);
     expect(findings.filter((f) => f.Level === 'Error')).toEqual([]);
     expect([...new Set(findings.map((f) => f.Rule.Id))].filter((id) => id !== 'W3005')).toEqual([]);

@@ -2,7 +2,9 @@
  * What `monitorConnection` and `syncProxyCredential` add to a stack: one watcher and one sync per
  * stack whatever the number of stores, their schedules and event rules, and their exact permissions.
  */
+import { CfnElement } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Construct } from 'constructs';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { CustomKeyStore, CustomKeyStoreErrors } from '../../lib';
@@ -19,6 +21,12 @@ function statements(template: Template, prefix: string): unknown[] {
 /** Its own log group only. */
 const logStatement = (logGroup: RegExp): unknown => ({ Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Effect: 'Allow', Resource: { 'Fn::GetAtt': [expect.stringMatching(logGroup), 'Arn'] } });
 const describeStatement = { Sid: 'ReadCustomKeyStores', Action: 'kms:DescribeCustomKeyStores', Effect: 'Allow', Resource: '*', Condition: { StringEquals: { 'kms:CallerAccount': ACCOUNT } } };
+const declarationsStatement = {
+  Sid: 'ReadDeclaredConfiguration',
+  Action: 'ssm:GetParametersByPath',
+  Effect: 'Allow',
+  Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:ssm:us-east-1:${ACCOUNT}:parameter/cdk-kms-custom-key-store/declared/KeyStores`]] },
+};
 const metricsStatement = { Sid: 'PublishOwnMetrics', Action: 'cloudwatch:PutMetricData', Effect: 'Allow', Resource: '*', Condition: { StringEquals: { 'cloudwatch:namespace': 'KmsCustomKeyStores' } } };
 
 describe('connection watcher', () => {
@@ -60,7 +68,51 @@ describe('connection watcher', () => {
     expect(permissions.map((p) => [p.Principal, p.SourceArn['Fn::GetAtt'][0]])).toEqual([['events.amazonaws.com', expect.stringMatching(/^KmsCustomKeyStoreConnectionWatcherSchedule[0-9A-F]{8}$/)]]);
     // A CloudHSM key store is watched: GenerateRandom for its probe, which has no resource-level permission.
     const probeStatement = { Sid: 'ProbeCloudHsmKeyStores', Effect: 'Allow', Action: 'kms:GenerateRandom', Resource: '*' };
-    expect(statements(template, 'KmsCustomKeyStoreConnectionWatcher')).toEqual([logStatement(/^KmsCustomKeyStoreConnectionWatcherHandlerLogs/), describeStatement, metricsStatement, probeStatement]);
+    expect(statements(template, 'KmsCustomKeyStoreConnectionWatcher')).toEqual([logStatement(/^KmsCustomKeyStoreConnectionWatcherHandlerLogs/), describeStatement, metricsStatement, probeStatement, declarationsStatement]);
+  });
+
+  test('configuration drift: each watched store and each key declared in it get a String parameter under the stack\'s path, their values resolved by CloudFormation; the watcher gets the path and may read only that path, and DescribeKey on those keys only', () => {
+    const stack = newStack();
+    const hsm = new CustomKeyStore(stack, 'Hsm', { customKeyStoreName: 'hsm', backend: cloudHsmBackend(stack) });
+    const early = hsm.addKey('Early', { description: 'orders' });
+    const vpc = new CustomKeyStore(stack, 'Vpc', { customKeyStoreName: 'vpc', backend: vpcBackend(stack), monitorConnection: true });
+    const unwatched = new CustomKeyStore(stack, 'Plain', { customKeyStoreName: 'plain', backend: publicBackend(stack) });
+    unwatched.addKey('Unwatched', { xksKeyId: 'k0' });
+    // Keys declared before and after the store is watched are both declared.
+    hsm.monitorConnection();
+    const late = hsm.addKey('Late', { enabled: false });
+    const template = Template.fromStack(stack);
+    const parameters = Object.values(template.findResources('AWS::SSM::Parameter')).map((r) => r.Properties as { Name: string; Type: string; Tier: string; Value: unknown });
+    const declared = parameters.filter((p) => p.Name.startsWith('/cdk-kms-custom-key-store/declared/KeyStores/'));
+    expect(declared.map((p) => p.Name.replace(/[0-9a-f]{42}$/, '<addr>')).sort()).toEqual([
+      '/cdk-kms-custom-key-store/declared/KeyStores/key-<addr>',
+      '/cdk-kms-custom-key-store/declared/KeyStores/key-<addr>',
+      '/cdk-kms-custom-key-store/declared/KeyStores/store-<addr>',
+      '/cdk-kms-custom-key-store/declared/KeyStores/store-<addr>',
+    ]);
+    for (const p of declared) expect([p.Type, p.Tier]).toEqual(['String', 'Intelligent-Tiering']);
+    // The values as CloudFormation will resolve them, each Ref shown as <logical id> (and no secret ARN).
+    const value = (owner: { node: { addr: string } }, kind: string): unknown => {
+      const joined = declared.find((p) => p.Name.endsWith(`${kind}-${owner.node.addr}`))?.Value as { 'Fn::Join': [string, unknown[]] };
+      return JSON.parse(joined['Fn::Join'][1].map((part) => (typeof part === 'string' ? part : `<${(part as { Ref: string }).Ref}>`)).join('')) as unknown;
+    };
+    const id = (construct: Construct): string => `<${stack.getLogicalId(construct.node.defaultChild as CfnElement)}>`;
+    expect(value(hsm, 'store')).toEqual({ kind: 'store', storeId: id(hsm), name: 'hsm', type: 'AWS_CLOUDHSM', clusterId: 'cluster-2a23b4cdefg', trustAnchorCertificate: expect.stringContaining('BEGIN CERTIFICATE') as unknown });
+    expect(value(vpc, 'store')).toEqual({
+      kind: 'store', storeId: id(vpc), name: 'vpc', type: 'EXTERNAL_KEY_STORE', uriEndpoint: expect.stringMatching(/^https:/) as unknown, uriPath: expect.stringMatching(/kms\/xks\/v1$/) as unknown,
+      connectivity: 'VPC_ENDPOINT_SERVICE', vpcEndpointServiceName: expect.stringMatching(/^com\.amazonaws\.vpce\./) as unknown, vpcEndpointServiceOwner: ACCOUNT,
+    });
+    expect(value(early, 'key')).toEqual({ kind: 'key', storeId: id(hsm), keyId: id(early), enabled: 'true', description: 'orders' });
+    expect(value(late, 'key')).toEqual({ kind: 'key', storeId: id(hsm), keyId: id(late), enabled: 'false' });
+    expect(JSON.stringify(declared)).not.toMatch(/Secret|password/i);
+    template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ DECLARED_CONFIGURATION_PATH: '/cdk-kms-custom-key-store/declared/KeyStores' }) } });
+    const watcher = statements(template, 'KmsCustomKeyStoreConnectionWatcher');
+    expect(watcher).toContainEqual(declarationsStatement);
+    const describeKeys = watcher.filter((st) => JSON.stringify(st).includes('kms:DescribeKey'));
+    expect(describeKeys).toEqual([
+      { Action: 'kms:DescribeKey', Effect: 'Allow', Resource: stack.resolve(early.keyArn) as unknown },
+      { Action: 'kms:DescribeKey', Effect: 'Allow', Resource: stack.resolve(late.keyArn) as unknown },
+    ]);
   });
 
   test('the availability probe: no kms:GenerateRandom without a CloudHSM key store; an external store\'s probe key gets kms:Encrypt for the watcher on that key only, and its ARN in the environment', () => {

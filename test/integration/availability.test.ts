@@ -6,7 +6,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { AVAILABLE_METRIC, CONNECTED_METRIC, OPERATIONS_NAMESPACE, PROBE_ERROR_METRIC, PROBE_LATENCY_METRIC } from '../../lib/private/contract/operations-metrics';
+import { AVAILABLE_METRIC, CONFIGURATION_DRIFT_METRIC, CONNECTED_METRIC, OPERATIONS_NAMESPACE, PROBE_ERROR_METRIC, PROBE_LATENCY_METRIC } from '../../lib/private/contract/operations-metrics';
 import { AlarmRule, statesFromCreation } from '../fixtures/alarm-evaluator';
 import { CANARY_SECRET_KEY } from '../fixtures/events';
 import { callsOf, removeAssemblies, SECRETS, STACK_NAME, synth, World, world } from './harness';
@@ -54,12 +54,12 @@ test('no alarm of a freshly deployed healthy store would fire: on creation, befo
   for (let run = 0; run < 3; run++) await w.stack.runSchedules();
   const template = JSON.parse(fs.readFileSync(path.join(assembly, `${STACK_NAME}.template.json`), 'utf8')) as { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> };
   const alarms = Object.entries(template.Resources).filter(([, r]) => r.Type === 'AWS::CloudWatch::Alarm');
-  expect(alarms.length).toBeGreaterThanOrEqual(4 + 9);
+  expect(alarms.length).toBeGreaterThanOrEqual(5 + 10);
   for (const [logicalId, { Properties: p }] of alarms) {
     // The metric each alarm reads, with its Refs resolved to what the runner deployed; a Metrics Insights query (AWS/KMS) and AWS/Lambda have no local data.
     const dims = Object.fromEntries(((p.Dimensions ?? []) as Array<{ Name: string; Value: unknown }>).map((d) => [d.Name, typeof d.Value === 'object' ? w?.stack.physicalId((d.Value as { Ref: string }).Ref) ?? '' : (d.Value as string)]));
     const series = p.Namespace === OPERATIONS_NAMESPACE ? w.kms.cloudWatch.datapoints(OPERATIONS_NAMESPACE, p.MetricName as string, dims).map((d) => d.value) : [];
-    if (p.MetricName === CONNECTED_METRIC || p.MetricName === AVAILABLE_METRIC) expect(series.length).toBeGreaterThan(0);
+    if ([CONNECTED_METRIC, AVAILABLE_METRIC, CONFIGURATION_DRIFT_METRIC].includes(p.MetricName as string)) expect([logicalId, series.length > 0]).toEqual([logicalId, true]);
     const states = statesFromCreation(p as unknown as AlarmRule, series);
     expect([logicalId, states.includes('ALARM')]).toEqual([logicalId, false]);
   }

@@ -41,6 +41,8 @@ export interface StoreSpec {
   readonly dependsOn?: string;
   /** addRecommendedAlarms() on the store. */
   readonly alarms?: boolean;
+  /** Keys declared in the store with addKey (an external store's get an xksKeyId named after them). */
+  readonly keys?: ReadonlyArray<{ readonly id: string; readonly description?: string }>;
 }
 
 const assemblies: string[] = [];
@@ -81,6 +83,7 @@ export function synth(stores: readonly StoreSpec[]): string {
     if (s.dependsOn) {
       store.node.addDependency(stack.node.findChild(s.dependsOn));
     }
+    for (const k of s.keys ?? []) store.addKey(k.id, { description: k.description, ...(s.kind === 'hsm' ? {} : { xksKeyId: `xks-${k.id}` }) });
     if (s.alarms) store.addRecommendedAlarms();
   }
   app.synth();

@@ -38,7 +38,8 @@ test('each function carries only the clients it calls (their wire names: KMS, Se
   };
   // SSM only for the adoption records of stores declared with adoptExisting, loaded on first use.
   expect(carried('custom-key-store-handler')).toEqual(['kms', 'secretsManager', 'ssm']);
-  expect(carried('connection-watcher')).toEqual(['kms', 'cloudWatch']);
+  // SSM for the stack's declarations (configuration drift).
+  expect(carried('connection-watcher')).toEqual(['kms', 'cloudWatch', 'ssm']);
   expect(carried('proxy-credential-sync')).toEqual(['kms', 'secretsManager', 'cloudWatch', 'ssm']);
 });
 

@@ -58,3 +58,57 @@ export interface SyncTarget {
 
 /** The state parameter's value before the sync's first run: no version applied yet. */
 export const NO_VERSION_APPLIED = 'none';
+
+/**
+ * 1 when what KMS shows of the store, or of a key the stack declares in it, differs from what the
+ * stack declares (a change made in the console or with the CLI, which CloudFormation's drift
+ * detection does not see for custom resources), else 0. Not published while the store is
+ * CONNECTING or DISCONNECTING (a deployment's offline update is under way) or not found.
+ */
+export const CONFIGURATION_DRIFT_METRIC = 'ConfigurationDrift';
+
+/** How many of the keys the stack declares in the store differ from their declaration (state or description). */
+export const DRIFTED_KEYS_METRIC = 'DriftedKeys';
+
+/**
+ * Where CloudFormation writes what the stack declares of each watched store and its keys: one
+ * String parameter each, directly under `<prefix>/<stack name>`, whose value is a DeclaredStore or
+ * DeclaredKey as JSON. The watcher reads them all with GetParametersByPath, so no deployment of
+ * the watcher and no environment variable (4 KB in all) carries them.
+ */
+export const DECLARED_CONFIGURATION_PREFIX = '/cdk-kms-custom-key-store/declared';
+
+/** The watcher's environment: the path (`<prefix>/<stack name>`) under which the declarations are. */
+export const DECLARED_CONFIGURATION_PATH_ENV = 'DECLARED_CONFIGURATION_PATH';
+
+/**
+ * What the stack declares of a store, as far as KMS shows it. Never a secret: KMS shows neither the
+ * kmsuser password nor the secret access key. The proxy credential's access key id is not here
+ * either: it is only in the secret, beside the secret access key.
+ */
+export interface DeclaredStore {
+  readonly kind: 'store';
+  readonly storeId: string;
+  readonly name: string;
+  readonly type: string;
+  readonly clusterId?: string;
+  /** The PEM, compared without its line breaks. */
+  readonly trustAnchorCertificate?: string;
+  readonly uriEndpoint?: string;
+  readonly uriPath?: string;
+  readonly connectivity?: string;
+  readonly vpcEndpointServiceName?: string;
+  /** The declared owner, or the stack's account when none is declared (compared only when KMS shows an owner). */
+  readonly vpcEndpointServiceOwner?: string;
+}
+
+/** What the stack declares of a key in a watched store. */
+export interface DeclaredKey {
+  readonly kind: 'key';
+  readonly storeId: string;
+  readonly keyId: string;
+  /** `"true"` or `"false"`. */
+  readonly enabled: string;
+  /** Absent: no description declared (KMS shows an empty one). */
+  readonly description?: string;
+}

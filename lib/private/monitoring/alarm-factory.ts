@@ -25,6 +25,8 @@
  *   first deploy and every store replacement would page. Available is not published for a store
  *   that is not CONNECTED (NotConnected speaks for it) or when a probe is inconclusive
  *   (throttling), so a gap is not unavailability either.
+ * - the watcher's ConfigurationDrift: NOT_BREACHING, as Connected (no run yet, or a store in the
+ *   middle of an offline update, is no drift).
  * - the watcher itself: a watcher that fails (its DescribeCustomKeyStores is refused, it times
  *   out) publishes nothing, which NOT_BREACHING would read as healthy. The WatcherFailing alarm
  *   counts the watcher function's own errors (AWS/Lambda Errors), which exist only once it runs:
@@ -49,6 +51,14 @@ const DEFAULT_CREDENTIAL_MAX_AGE = Duration.days(90);
 const DEFAULT_NOT_CONNECTED_FOR = Duration.minutes(30);
 /** Three failed probes in a row: one may be a transient KMS error (KMSInternalException is retryable), three minutes is an outage. */
 const UNAVAILABLE_MINUTES = 3;
+/**
+ * Drift seen in five runs in a row. A deployment that changes the store is seen as drift for a
+ * minute or two at most: the watcher skips a store while it is CONNECTING or DISCONNECTING (an
+ * offline update), and CloudFormation updates the declaration right after the store's resource
+ * completes. A change made in the console stays until someone puts it back, so five minutes costs
+ * nothing, and it is never an outage that needs paging sooner (the connection alarms speak for those).
+ */
+const DRIFT_MINUTES = 5;
 /** The watcher runs once a minute: five failed runs in five minutes, twice in a row, is a watcher that stopped working, not a hiccup. */
 const WATCHER_ERRORS_PER_5_MINUTES = 5;
 /** CloudWatch: an alarm with a period under an hour evaluates at most one day (period x evaluation periods <= 86,400 s). */
@@ -114,6 +124,20 @@ export function addRecommendedAlarms(store: CustomKeyStore, facts: AlarmedStoreF
       },
     ]);
     specs.push(['WatcherFailing', watcherFailing(store, what)]);
+    specs.push([
+      'ConfigurationDrift',
+      {
+        metric: store.metricConfigurationDrift({ period: Duration.minutes(1) }),
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        periods: DRIFT_MINUTES,
+        // Published only once the watcher has run and the store is in a steady state: no data is no drift.
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        description:
+          `The ${what} or a key the stack declares in it has differed from the stack's declaration for ${DRIFT_MINUTES} minutes (metric KmsCustomKeyStores ConfigurationDrift, from the KmsCustomKeyStoreConnectionWatcher function of stack ${store.stack.stackName}): someone changed it outside CloudFormation. ` +
+          "The watcher's log names each field that differs, with the declared and the actual value: put it back, or declare the new value and deploy.",
+      },
+    ]);
   }
   if (facts.probed) {
     specs.push([

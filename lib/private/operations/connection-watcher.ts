@@ -4,7 +4,8 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { PROBE_KEYS_ENV, WATCHED_STORES_ENV } from '../contract/operations-metrics';
+import { DECLARED_CONFIGURATION_PATH_ENV, DeclaredKey, DeclaredStore, PROBE_KEYS_ENV, WATCHED_STORES_ENV } from '../contract/operations-metrics';
+import { declarationParameter, declaredConfigurationPath } from './declared-configuration';
 import { OperationsFunction } from './operations-function';
 import { stackSingleton } from '../stack-singleton';
 
@@ -26,6 +27,7 @@ export class ConnectionWatcher extends Construct {
   private readonly storeIds: string[] = [];
   private readonly probeKeys: Record<string, string> = {};
   private probesInClusters = false;
+  private declarationsRead = false;
 
   private constructor(scope: Construct, id: string) {
     super(scope, id);
@@ -53,6 +55,30 @@ export class ConnectionWatcher extends Construct {
       // GenerateRandom has no resource-level permission (it uses no key): "*" is the only resource it takes.
       this.handler.role.addToPolicy(new iam.PolicyStatement({ sid: 'ProbeCloudHsmKeyStores', actions: ['kms:GenerateRandom'], resources: ['*'] }));
     }
+  }
+
+  /**
+   * Writes what the stack declares of a watched store, or of a key in one, where the watcher reads
+   * it each run to report configuration drift. A key is read with DescribeKey: kms:DescribeKey on
+   * that key only.
+   */
+  public declare(owner: Construct, declared: DeclaredStore | DeclaredKey, key?: kms.IKey): void {
+    if (!this.declarationsRead) {
+      this.declarationsRead = true;
+      // Added with the first declaration, so that a stack without a watched store keeps its template.
+      const path = declaredConfigurationPath(this);
+      this.handler.function.addEnvironment(DECLARED_CONFIGURATION_PATH_ENV, path);
+      // GetParametersByPath authorizes on the path itself: this stack's declarations and nothing else.
+      this.handler.role.addToPolicy(
+        new iam.PolicyStatement({
+          sid: 'ReadDeclaredConfiguration',
+          actions: ['ssm:GetParametersByPath'],
+          resources: [Stack.of(this).formatArn({ service: 'ssm', resource: 'parameter', resourceName: path.slice(1) })],
+        }),
+      );
+    }
+    declarationParameter(owner, declared);
+    key?.grant(this.handler.role, 'kms:DescribeKey');
   }
 
   /** Probes an external key store with Encrypt under `key` each run: kms:Encrypt on that key only. */
