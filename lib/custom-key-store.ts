@@ -14,6 +14,7 @@ import { ConnectionWatcher, WATCH_INTERVAL } from './private/operations/connecti
 import { KeyStoreProvider } from './private/provider/key-store-provider';
 import { ProxyCredentialSync, SYNC_INTERVAL } from './private/operations/proxy-credential-sync';
 import { addRecommendedAlarms } from './private/monitoring/alarm-factory';
+import type { DashboardStoreFacts } from './private/monitoring/dashboard-widgets';
 import * as metrics from './private/monitoring/metric-factory';
 import { checkField, checkOptionalField } from './private/validation';
 
@@ -608,6 +609,15 @@ export class CustomKeyStore extends CustomKeyStoreBase {
   public applyRemovalPolicy(policy: RemovalPolicy): void {
     rejectSnapshot(this, policy);
     this.resource.applyRemovalPolicy(policy);
+  }
+
+  /**
+   * What a dashboard shows of the store beyond its public API, as it stands when asked.
+   *
+   * @internal
+   */
+  public _dashboardFacts(): DashboardStoreFacts {
+    return { clusterId: this.clusterId, credentialSynced: this.credentialSynced, healthProbed: this.healthProbed };
   }
 }
 
