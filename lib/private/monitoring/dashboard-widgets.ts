@@ -62,7 +62,8 @@ export function storeWidgets(store: ICustomKeyStore, options: StoreWidgetsOption
     (width) => new StoreAlarmsWidget(store, options.alarms, width, WIDGET_HEIGHT),
     graph('Connected and available (1 = yes)', [connectedMetric(store, declared, opts('Connected')), store.metricAvailable(opts('Available'))], ZERO_OR_ONE),
     graph('Availability probe latency', [store.metricProbeLatency(opts('Probe latency'))], MILLISECONDS),
-    // Configuration drift goes here, as one more cell of this line, once the store has its metric:
+    // DRIFT: configuration drift is one more cell of this line (the line shares its width among its
+    // cells), once the store has metricConfigurationDrift() (`declared?.` if only stores declared here have it):
     // graph('Configuration drift (1 = drifted)', [store.metricConfigurationDrift(opts('Drifted'))], ZERO_OR_ONE),
   ];
   if (store.customKeyStoreType === CustomKeyStoreType.AWS_CLOUDHSM && facts?.clusterId !== undefined) {
