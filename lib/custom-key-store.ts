@@ -15,6 +15,7 @@ import { declaredStore } from './private/operations/declared-configuration';
 import { KeyStoreProvider } from './private/provider/key-store-provider';
 import { ProxyCredentialSync, SYNC_INTERVAL } from './private/operations/proxy-credential-sync';
 import { addRecommendedAlarms } from './private/monitoring/alarm-factory';
+import type { DashboardStoreFacts } from './private/monitoring/dashboard-widgets';
 import * as metrics from './private/monitoring/metric-factory';
 import { checkField, checkOptionalField } from './private/validation';
 
@@ -650,6 +651,15 @@ export class CustomKeyStore extends CustomKeyStoreBase {
   public applyRemovalPolicy(policy: RemovalPolicy): void {
     rejectSnapshot(this, policy);
     this.resource.applyRemovalPolicy(policy);
+  }
+
+  /**
+   * What a dashboard shows of the store beyond its public API, as it stands when asked.
+   *
+   * @internal
+   */
+  public _dashboardFacts(): DashboardStoreFacts {
+    return { clusterId: this.clusterId, credentialSynced: this.credentialSynced, healthProbed: this.healthProbed };
   }
 }
 

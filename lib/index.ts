@@ -9,3 +9,5 @@ export { KeyStoreBackend } from './key-store-backend';
 export type { CloudHsmBackendProps, ExternalBackendProps, ExternalVpcEndpointServiceBackendProps } from './key-store-backend';
 export { XksExternalKeyManagerState, XksProxyErrorType } from './monitoring';
 export type { RecommendedAlarmsOptions, XksProxyErrorsMetricOptions } from './monitoring';
+export { CustomKeyStoreDashboard } from './dashboard';
+export type { CustomKeyStoreDashboardProps, CustomKeyStoreWidgetsOptions } from './dashboard';

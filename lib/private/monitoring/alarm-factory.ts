@@ -40,6 +40,7 @@ import { ConnectionWatcher } from '../operations/connection-watcher';
 import { CustomKeyStoreType } from '../../custom-key-store-type';
 import { CustomKeyStoreErrorCode, CustomKeyStoreValidationError } from '../../errors';
 import { RecommendedAlarmsOptions, XksExternalKeyManagerState, XksProxyErrorType } from '../../monitoring';
+import { hsmUnhealthy } from './metric-factory';
 
 const ALARMS_ID = 'RecommendedAlarms';
 
@@ -174,6 +175,12 @@ export function addRecommendedAlarms(store: CustomKeyStore, facts: AlarmedStoreF
   });
 }
 
+/** The alarms `addRecommendedAlarms()` made for the store so far (none for a store without them, or an imported one). */
+export function recommendedAlarmsOf(store: IConstruct): cloudwatch.Alarm[] {
+  const scope = store.node.tryFindChild(ALARMS_ID);
+  return scope === undefined ? [] : scope.node.children.filter((child): child is cloudwatch.Alarm => child instanceof cloudwatch.Alarm);
+}
+
 function watcherFailing(store: CustomKeyStore, what: string): AlarmSpec {
   return {
     metric: ConnectionWatcher.of(store).handler.function.metricErrors({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }),
@@ -273,14 +280,7 @@ function cloudHsmAlarms(facts: AlarmedStoreFacts, what: string): Array<[string, 
     [
       'HsmUnhealthy',
       {
-        // By cluster, not by HSM: CloudHSM replaces an unhealthy HSM with one of a new HSM id.
-        metric: new cloudwatch.Metric({
-          namespace: 'AWS/CloudHSM',
-          metricName: 'HsmUnhealthy',
-          dimensionsMap: { ClusterId: facts.clusterId },
-          statistic: cloudwatch.Stats.MAXIMUM,
-          period: Duration.minutes(5),
-        }),
+        metric: hsmUnhealthy(facts.clusterId),
         threshold: 0,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,

@@ -82,6 +82,21 @@ export function kmsMetric(store: MeteredStore, metricName: string, props: cloudw
   });
 }
 
+/**
+ * `AWS/CloudHSM` `HsmUnhealthy` of a CloudHSM key store's cluster: by cluster, not by HSM, since
+ * CloudHSM replaces an unhealthy HSM with one of a new HSM id.
+ */
+export function hsmUnhealthy(clusterId: string, props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+  return new cloudwatch.Metric({
+    namespace: 'AWS/CloudHSM',
+    metricName: 'HsmUnhealthy',
+    statistic: cloudwatch.Stats.MAXIMUM,
+    period: Duration.minutes(5),
+    ...props,
+    dimensionsMap: { ...props.dimensionsMap, ClusterId: clusterId },
+  });
+}
+
 export function xksProxyCredentialAge(store: MeteredStore, props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
   return kmsMetric(store, CREDENTIAL_AGE, { statistic: cloudwatch.Stats.MAXIMUM, ...props }, 'metricXksProxyCredentialAge');
 }
