@@ -111,6 +111,7 @@ describe('an external key store declared here', () => {
       'alarm: Alarms',
       'metric: Connected and available (1 = yes)',
       'metric: Availability probe latency',
+      'metric: Configuration drift',
       'metric: XKS proxy latency',
       'metric: XKS proxy errors',
       'metric: External key manager instances by state',
@@ -155,8 +156,8 @@ describe('an external key store declared here', () => {
   test('the alarm widget shows the recommended alarms, made after the dashboard, and the alarms given', () => {
     const { stack, alarms, own } = build();
     const arns = alarms.map((alarm) => placeholder(stack.resolve(alarm.alarmArn)));
-    // The Guide's seven, the sync's, NotConnected, WatcherFailing and Unavailable (the store has a probe key).
-    expect(arns).toHaveLength(11);
+    // The Guide's seven, the sync's, NotConnected, WatcherFailing, ConfigurationDrift and Unavailable (the store has a probe key).
+    expect(arns).toHaveLength(12);
     expect(widget(widgetsOf(stack), 'Alarms').properties.alarms).toEqual([own.alarmArn, ...arns]);
   });
 
@@ -186,7 +187,7 @@ describe('an external key store declared here', () => {
     new CustomKeyStoreDashboard(stack, 'Dashboard', { stores: [externalStore(stack)] });
     const widgets = widgetsOf(stack);
     expect(widgets.filter((w) => w.type === 'alarm')).toEqual([]);
-    expect(widgets[1]).toMatchObject({ type: 'text', width: 8, height: 6, properties: { markdown: NO_ALARMS } });
+    expect(widgets[1]).toMatchObject({ type: 'text', width: 6, height: 6, properties: { markdown: NO_ALARMS } });
   });
 
   test('a store declared disconnected says so', () => {
@@ -208,9 +209,14 @@ describe('a CloudHSM key store declared here', () => {
       'alarm: Alarms',
       'metric: Connected and available (1 = yes)',
       'metric: Availability probe latency',
+      'metric: Configuration drift',
       'metric: Unhealthy HSMs of cluster-2a23b4cdefg',
     ]);
-    expect(widgets.map((w) => w.width)).toEqual([24, 6, 6, 6, 6]);
+    expect(widgets.map((w) => w.width)).toEqual([24, 5, 5, 5, 5, 4]);
+    expect(metricsOf(widget(widgets, 'Configuration drift'))).toEqual([
+      `KmsCustomKeyStores ConfigurationDrift CustomKeyStoreId=${ref(store)} (Store drifted (1 = yes))`,
+      `KmsCustomKeyStores DriftedKeys CustomKeyStoreId=${ref(store)} (Drifted keys)`,
+    ]);
     expect(metricsOf(widget(widgets, 'Unhealthy HSMs of cluster-2a23b4cdefg'))).toEqual(['AWS/CloudHSM HsmUnhealthy ClusterId=cluster-2a23b4cdefg (HsmUnhealthy)']);
     expect(widget(widgets, 'Alarms').properties.alarms).toEqual(alarms.map((alarm) => placeholder(stack.resolve(alarm.alarmArn))));
     expect(JSON.stringify(widgets)).not.toMatch(/Xks|ExternalKeyStore/);

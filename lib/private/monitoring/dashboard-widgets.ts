@@ -62,10 +62,11 @@ export function storeWidgets(store: ICustomKeyStore, options: StoreWidgetsOption
     (width) => new StoreAlarmsWidget(store, options.alarms, width, WIDGET_HEIGHT),
     graph('Connected and available (1 = yes)', [connectedMetric(store, declared, opts('Connected')), store.metricAvailable(opts('Available'))], ZERO_OR_ONE),
     graph('Availability probe latency', [store.metricProbeLatency(opts('Probe latency'))], MILLISECONDS),
-    // DRIFT: configuration drift is one more cell of this line (the line shares its width among its
-    // cells), once the store has metricConfigurationDrift() (`declared?.` if only stores declared here have it):
-    // graph('Configuration drift (1 = drifted)', [store.metricConfigurationDrift(opts('Drifted'))], ZERO_OR_ONE),
   ];
+  if (declared) {
+    // Only a stack that declares the store knows what it should look like: an imported one has no drift check.
+    health.push(graph('Configuration drift', [declared.metricConfigurationDrift(opts('Store drifted (1 = yes)')), declared.metricDriftedKeys(opts('Drifted keys'))], COUNT));
+  }
   if (store.customKeyStoreType === CustomKeyStoreType.AWS_CLOUDHSM && facts?.clusterId !== undefined) {
     health.push(graph(`Unhealthy HSMs of ${facts.clusterId}`, [hsmUnhealthy(facts.clusterId, opts('HsmUnhealthy'))], COUNT));
   }
