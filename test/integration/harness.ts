@@ -42,7 +42,7 @@ export interface StoreSpec {
   /** addRecommendedAlarms() on the store. */
   readonly alarms?: boolean;
   /** Keys declared in the store with addKey (an external store's get an xksKeyId named after them). */
-  readonly keys?: ReadonlyArray<{ readonly id: string; readonly description?: string }>;
+  readonly keys?: ReadonlyArray<{ readonly id: string; readonly description?: string; readonly enabled?: boolean }>;
 }
 
 const assemblies: string[] = [];
@@ -83,7 +83,7 @@ export function synth(stores: readonly StoreSpec[]): string {
     if (s.dependsOn) {
       store.node.addDependency(stack.node.findChild(s.dependsOn));
     }
-    for (const k of s.keys ?? []) store.addKey(k.id, { description: k.description, ...(s.kind === 'hsm' ? {} : { xksKeyId: `xks-${k.id}` }) });
+    for (const k of s.keys ?? []) store.addKey(k.id, { description: k.description, enabled: k.enabled, ...(s.kind === 'hsm' ? {} : { xksKeyId: `xks-${k.id}` }) });
     if (s.alarms) store.addRecommendedAlarms();
   }
   app.synth();

@@ -5,8 +5,8 @@
  * that a naive model would spare the handler: kmsuser's password rotated on every connect (a new
  * password is set in the cluster before it is deployed, as an operator does), external key store
  * changes that take a while to take effect (the old proxy goes away as the store moves), reads that
- * lag behind, and keys whose key policy denies the handler DescribeKey, in the account and in the
- * store. Each must end where it should: every deploy reaches the declared state, the only failure
+ * lag behind, keys whose key policy denies the handler DescribeKey, in the account and in the
+ * store, and keys declared in the stack (some disabled) that KMS's reads do not show at once. Each must end where it should: every deploy reaches the declared state, the only failure
  * is an explained CustomKeyStoreHasCMKsException that leaves the store as it was, and the final
  * teardown leaves no store behind.
  */
@@ -35,8 +35,15 @@ export function seedsOf(kind: (typeof KINDS)[number]): number[] {
   return seeds;
 }
 
-type Step = 'toggle' | 'rename' | 'secret' | 'offline' | 'key' | 'schedule';
-const STEPS: Step[] = ['toggle', 'rename', 'secret', 'offline', 'key', 'schedule'];
+type Step = 'toggle' | 'rename' | 'secret' | 'offline' | 'key' | 'declare' | 'schedule';
+const STEPS: Step[] = ['toggle', 'rename', 'secret', 'offline', 'key', 'declare', 'schedule'];
+
+/** What KMS shows of a key declared in the stack, as it really is (no visibility lag): its KeyState. */
+function keyState(kms: LocalKms, keyId: string): string | undefined {
+  const { model } = kms;
+  const { KeyMetadata } = model.inspect(() => model.DescribeKey({ KeyId: keyId })) as { KeyMetadata?: { KeyState?: string } };
+  return KeyMetadata?.KeyState;
+}
 
 async function lifecycle(seed: number): Promise<string[]> {
   const random = seededRandom(seed);
@@ -54,11 +61,24 @@ async function lifecycle(seed: number): Promise<string[]> {
       // KMS's reads show a new key only after a moment: the lifecycle starts once they do.
       kms.clock.advance(kms.model.keyVisibilityLagMs);
     }
+    /** Keys an operator scheduled for deletion: they stay declared, as a stack knows nothing of it. */
+    const scheduled = new Set<string>();
     const deploy = async (): Promise<void> => {
       const report = await stack.deploy(synth([spec]));
       log.push(`deploy ${JSON.stringify(spec)} -> ${report.stackStatus} ${report.events.map((e) => e.reason ?? '').join(' ')}`);
       expect(report.stackStatus).toMatch(/^(CREATE|UPDATE)_COMPLETE$/);
       expect(states(kms)).toEqual({ [spec.name]: spec.connected === false ? 'DISCONNECTED' : 'CONNECTED' });
+      // Each declared key is in the store: usable while it is connected, Unavailable while it is not.
+      expect(stack.keyIds()).toHaveLength(spec.keys?.length ?? 0);
+      for (const key of spec.keys ?? []) {
+        const keyId = stack.physicalId(stack.logicalIds().find((id) => new RegExp(`^Store${key.id}[0-9A-F]{8}$`).test(id)) ?? '') ?? '';
+        const state = keyState(kms, keyId);
+        if (scheduled.has(keyId)) {
+          expect(['PendingDeletion', 'Unavailable']).toContain(state);
+        } else {
+          expect(state).toBe(spec.connected === false ? 'Unavailable' : key.enabled === false ? 'Disabled' : 'Enabled');
+        }
+      }
     };
     await deploy();
     const storeId = stack.keyStoreIds()[0];
@@ -67,6 +87,8 @@ async function lifecycle(seed: number): Promise<string[]> {
       log.push(`step ${step}`);
       switch (step) {
         case 'toggle':
+          // The construct refuses keys in a store declared disconnected.
+          if (spec.connected !== false && spec.keys?.length) break;
           spec = { ...spec, connected: spec.connected === false };
           await deploy();
           break;
@@ -118,8 +140,20 @@ async function lifecycle(seed: number): Promise<string[]> {
             kms.clock.advance(kms.model.keyVisibilityLagMs);
           }
           break;
+        case 'declare':
+          // A key declared in the stack, made by the deployment (CreateKey, then KMS's reads lag behind it).
+          if (spec.connected !== false) {
+            // A disabled one makes the handler act on the key right after CreateKey (DisableKey), in KMS's lag.
+            spec = { ...spec, keys: [...(spec.keys ?? []), { id: `Key${i}`, enabled: random() < 0.5 ? false : undefined }] };
+            log.push('key declared');
+            await deploy();
+          }
+          break;
         case 'schedule':
+          // The operator acts once KMS's reads show every key the last deploy made.
+          kms.clock.advance(kms.model.keyVisibilityLagMs);
           for (const keyId of kms.model.keysIn(storeId)) {
+            scheduled.add(keyId);
             await client(kms).send(new ScheduleKeyDeletionCommand({ KeyId: keyId, PendingWindowInDays: 7 })).catch((e: unknown) => {
               expect((e as Error).name).toBe('KMSInvalidStateException');
             });
@@ -137,6 +171,8 @@ async function lifecycle(seed: number): Promise<string[]> {
       // No store left disconnected by a failed delete: it is as it was (once a reconnect finishes).
       kms.clock.advance(kms.model.connectMs + 1);
       expect(states(kms)[spec.name]).toBe(before);
+      // The operator schedules every key once KMS's reads show them all (the last deploy may have made one).
+      kms.clock.advance(kms.model.keyVisibilityLagMs);
       for (const keyId of kms.model.keysIn(storeId)) {
         await client(kms).send(new ScheduleKeyDeletionCommand({ KeyId: keyId, PendingWindowInDays: 7 })).catch(() => undefined);
       }
@@ -149,6 +185,7 @@ async function lifecycle(seed: number): Promise<string[]> {
     }
     // No orphaned store.
     expect(states(kms)).toEqual({});
+    log.push(`key visibility lag met ${kms.count(undefined, 'NotFoundException')} times`);
     log.push(`faults injected: ${kms.count(undefined, 'KMSInternalException')} internal errors, ${kms.count(undefined, 'ThrottlingException')} throttles, ${kms.count(undefined, 'dropped') + kms.count(undefined, 'dropped-after-effect')} drops`);
     return log;
   } catch (err) {
@@ -161,13 +198,18 @@ async function lifecycle(seed: number): Promise<string[]> {
 /** Runs the lifecycles of `seeds` and checks that the faults really happened. */
 export async function runLifecycles(seeds: readonly number[]): Promise<void> {
   const count = seeds.length;
-  const totals = { internal: 0, drops: 0 };
+  const totals = { internal: 0, drops: 0, lagMet: 0, keysDeclared: 0 };
   for (const seed of seeds) {
     const log = await lifecycle(seed);
-    const last = log[log.length - 1];
-    totals.internal += Number(/(\d+) internal errors/.exec(last)?.[1] ?? 0);
-    totals.drops += Number(/(\d+) drops/.exec(last)?.[1] ?? 0);
+    const text = log.join('\n');
+    totals.internal += Number(/(\d+) internal errors/.exec(text)?.[1] ?? 0);
+    totals.drops += Number(/(\d+) drops/.exec(text)?.[1] ?? 0);
+    totals.lagMet += Number(/key visibility lag met (\d+) times/.exec(text)?.[1] ?? 0);
+    totals.keysDeclared += log.filter((line) => line === 'key declared').length;
   }
   expect(totals.internal).toBeGreaterThan(count);
   expect(totals.drops).toBeGreaterThan(0);
+  // The new-key behaviours were really met: keys declared in stacks, and reads that did not show them yet.
+  expect(totals.keysDeclared).toBeGreaterThan(0);
+  expect(totals.lagMet).toBeGreaterThan(0);
 }
