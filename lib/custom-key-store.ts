@@ -1,5 +1,6 @@
 import { CustomResource, Duration, IResource, RemovalPolicy, Resource, ResourceProps, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct, IConstruct } from 'constructs';
 import { CustomKeyStoreKey, CustomKeyStoreKeyOptions } from './custom-key-store-key';
 import { CustomKeyStoreType } from './custom-key-store-type';
@@ -428,6 +429,8 @@ export class CustomKeyStore extends CustomKeyStoreBase {
   private readonly clusterId?: string;
   private connectionWatched = false;
   private credentialSynced = false;
+  /** An external key store's proxy credential secret, whose access key id the drift check compares. */
+  private readonly proxyCredential?: secretsmanager.ISecret;
   /** What the resource declares, for the watcher's drift check. */
   private readonly declaredProperties: KeyStoreResourceProperties;
   /** The keys declared in this store so far: declared to the watcher once the store is watched. */
@@ -490,11 +493,9 @@ export class CustomKeyStore extends CustomKeyStoreBase {
     this.connectionState = resource.getAttString('ConnectionState');
     this.wantsConnected = props.connected ?? true;
     this.clusterId = backend.clusterId;
+    this.proxyCredential = backend.proxyCredential;
     if (props.connected === false) {
       recordDeclaredDisconnected(this);
-    }
-    if (props.monitorConnection) {
-      this.monitorConnection();
     }
     if (props.syncProxyCredential) {
       if (!backend.proxyCredential) {
@@ -506,6 +507,10 @@ export class CustomKeyStore extends CustomKeyStoreBase {
       }
       this.credentialSynced = true;
       ProxyCredentialSync.of(this).sync(this, this.customKeyStoreId, backend.proxyCredential);
+    }
+    // After the sync is known: a synced store's credential follows its secret, not the deployment.
+    if (props.monitorConnection) {
+      this.monitorConnection();
     }
   }
 
@@ -519,7 +524,9 @@ export class CustomKeyStore extends CustomKeyStoreBase {
       const watcher = ConnectionWatcher.of(this);
       watcher.watch(this.customKeyStoreId, this.customKeyStoreType === CustomKeyStoreType.AWS_CLOUDHSM);
       // Watched means compared with its declaration too, with the keys declared in it so far (and later).
-      watcher.declare(this, declaredStore(this, this.customKeyStoreId, this.declaredProperties));
+      // A synced store's access key id follows its secret's rotations, which the deployed declaration does not.
+      const credential = this.credentialSynced ? undefined : this.proxyCredential;
+      watcher.declare(this, declaredStore(this, this.customKeyStoreId, this.declaredProperties, credential));
       this.keys.forEach((key) => { watcher.declare(key.owner, key.declared, key.key); });
     }
   }
@@ -581,7 +588,8 @@ export class CustomKeyStore extends CustomKeyStoreBase {
   /**
    * Whether the store differs from what the stack declares: 1 when what KMS shows of the store
    * (name, type, CloudHSM cluster and trust anchor, XKS proxy endpoint, path, connectivity, VPC
-   * endpoint service name and owner) or of a key the stack declares in it (enabled or disabled, not
+   * endpoint service name and owner, the proxy credential's access key id unless
+   * `syncProxyCredential` keeps it in line) or of a key the stack declares in it (enabled or disabled, not
    * pending deletion, description) was changed outside the stack, else 0. Published every minute
    * by the stack's connection watcher in the `KmsCustomKeyStores` namespace, except while the store
    * is CONNECTING or DISCONNECTING; its log names each field that differs. Secrets (the kmsuser

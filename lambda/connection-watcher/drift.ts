@@ -9,8 +9,9 @@
  * parameters CloudFormation writes under the stack's path (one GetParametersByPath page per ten).
  *
  * Nothing secret is compared or logged: KMS shows neither the kmsuser password nor the secret
- * access key, and the proxy credential's access key id is declared only in the secret, beside the
- * secret access key, which the watcher's role may not read.
+ * access key. The proxy credential's access key id is compared with the one CloudFormation resolved
+ * from the secret at deployment (the watcher's role never reads the secret), and logged by its last
+ * four characters only.
  */
 import { createHash } from 'crypto';
 import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
@@ -89,7 +90,15 @@ export function storeDifferences(shown: StoreView, declared: DeclaredStore): Dif
     differ('XksProxyVpcEndpointServiceName', xks.VpcEndpointServiceName, declared.vpcEndpointServiceName);
     if (xks.VpcEndpointServiceOwner !== undefined) differ('XksProxyVpcEndpointServiceOwner', xks.VpcEndpointServiceOwner, declared.vpcEndpointServiceOwner);
   }
+  if (declared.proxyAccessKeyId !== undefined && xks.AccessKeyId !== undefined && xks.AccessKeyId !== declared.proxyAccessKeyId) {
+    // KMS shows the access key id, but it is half of a credential: the log says which one by its end only.
+    out.push({ field: 'XksProxyAccessKeyId', declared: lastFour(declared.proxyAccessKeyId), actual: lastFour(xks.AccessKeyId) });
+  }
   return out;
+}
+
+function lastFour(accessKeyId: string): string {
+  return `…${accessKeyId.slice(-4)}`;
 }
 
 function pemBody(pem: string): string {

@@ -13,6 +13,7 @@ import * as path from 'path';
 import { EventPattern, matchesPattern, ruleTargets } from './event-rules';
 import { resolve, ResolveContext, stringifyScalars } from './intrinsics';
 import { LoadedHandlers, loadHandlers, loadModule, OperationOutcome, runOperation } from './provider-emulator';
+import { resolveSecretReferences } from './dynamic-references';
 
 export interface ResourceEvent {
   readonly logicalId: string;
@@ -420,6 +421,7 @@ export class StackRunner {
       } catch {
         continue;
       }
+      if (typeof value === 'string') value = resolveSecretReferences(value, this.options.kms.secrets);
       const played = this.playedPhysicalIds.get(logicalId);
       if (played !== undefined && this.parameterValues.get(logicalId) === JSON.stringify(value)) continue;
       const name = played ?? (typeof props.Name === 'string' ? props.Name : `CFN-${logicalId}-${randomBytes(6).toString('hex')}`);

@@ -77,16 +77,19 @@ describe('connection watcher', () => {
     const early = hsm.addKey('Early', { description: 'orders' });
     const vpc = new CustomKeyStore(stack, 'Vpc', { customKeyStoreName: 'vpc', backend: vpcBackend(stack), monitorConnection: true });
     const unwatched = new CustomKeyStore(stack, 'Plain', { customKeyStoreName: 'plain', backend: publicBackend(stack) });
+    // A synced store's credential follows its secret's rotations, not the deployment: its access key id is not declared.
+    const synced = new CustomKeyStore(stack, 'Synced', { customKeyStoreName: 'synced', backend: publicBackend(stack, { proxyUriEndpoint: 'https://synced.example.com' }), syncProxyCredential: true, monitorConnection: true });
     unwatched.addKey('Unwatched', { xksKeyId: 'k0' });
     // Keys declared before and after the store is watched are both declared.
     hsm.monitorConnection();
     const late = hsm.addKey('Late', { enabled: false });
     const template = Template.fromStack(stack);
     const parameters = Object.values(template.findResources('AWS::SSM::Parameter')).map((r) => r.Properties as { Name: string; Type: string; Tier: string; Value: unknown });
-    const declared = parameters.filter((p) => p.Name.startsWith('/cdk-kms-custom-key-store/declared/KeyStores/'));
+    const declared = parameters.filter((p) => (p.Name as string | undefined)?.startsWith('/cdk-kms-custom-key-store/declared/KeyStores/'));
     expect(declared.map((p) => p.Name.replace(/[0-9a-f]{42}$/, '<addr>')).sort()).toEqual([
       '/cdk-kms-custom-key-store/declared/KeyStores/key-<addr>',
       '/cdk-kms-custom-key-store/declared/KeyStores/key-<addr>',
+      '/cdk-kms-custom-key-store/declared/KeyStores/store-<addr>',
       '/cdk-kms-custom-key-store/declared/KeyStores/store-<addr>',
       '/cdk-kms-custom-key-store/declared/KeyStores/store-<addr>',
     ]);
@@ -101,10 +104,13 @@ describe('connection watcher', () => {
     expect(value(vpc, 'store')).toEqual({
       kind: 'store', storeId: id(vpc), name: 'vpc', type: 'EXTERNAL_KEY_STORE', uriEndpoint: expect.stringMatching(/^https:/) as unknown, uriPath: expect.stringMatching(/kms\/xks\/v1$/) as unknown,
       connectivity: 'VPC_ENDPOINT_SERVICE', vpcEndpointServiceName: expect.stringMatching(/^com\.amazonaws\.vpce\./) as unknown, vpcEndpointServiceOwner: ACCOUNT,
+      // The access key id only: a dynamic reference that CloudFormation resolves in the parameter.
+      proxyAccessKeyId: expect.stringMatching(/^\{\{resolve:secretsmanager:.+:SecretString:accessKeyId::\}\}$/) as unknown,
     });
+    expect(value(synced, 'store')).not.toHaveProperty('proxyAccessKeyId');
     expect(value(early, 'key')).toEqual({ kind: 'key', storeId: id(hsm), keyId: id(early), enabled: 'true', description: 'orders' });
     expect(value(late, 'key')).toEqual({ kind: 'key', storeId: id(hsm), keyId: id(late), enabled: 'false' });
-    expect(JSON.stringify(declared)).not.toMatch(/Secret|password/i);
+    expect(JSON.stringify(declared)).not.toMatch(/secretAccessKey|password/i);
     template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ DECLARED_CONFIGURATION_PATH: '/cdk-kms-custom-key-store/declared/KeyStores' }) } });
     const watcher = statements(template, 'KmsCustomKeyStoreConnectionWatcher');
     expect(watcher).toContainEqual(declarationsStatement);

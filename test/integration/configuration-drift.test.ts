@@ -6,7 +6,7 @@
 import { DescribeCustomKeyStoresCommand, DescribeKeyCommand, DisableKeyCommand, EnableKeyCommand, KMSClient, UpdateCustomKeyStoreCommand } from '@aws-sdk/client-kms';
 import { GetParametersByPathCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { CONFIGURATION_DRIFT_METRIC, DRIFTED_KEYS_METRIC, OPERATIONS_NAMESPACE } from '../../lib/private/contract/operations-metrics';
-import { CANARY_SECRET_KEY } from '../fixtures/events';
+import { CANARY_ACCESS_KEY_ID, CANARY_SECRET_KEY } from '../fixtures/events';
 import { callsOf, removeAssemblies, SECRETS, STACK_NAME, synth, World, world } from './harness';
 
 const CLUSTER = 'cluster-2a23b4cdefg';
@@ -82,4 +82,28 @@ test("a deployment's own change is no drift: the declaration CloudFormation writ
   await w.stack.runSchedules();
   expect(values(CONFIGURATION_DRIFT_METRIC, xks)).toEqual([0]);
   expect(driftLines()).toEqual([]);
+});
+
+test("a proxy credential changed by hand is drift, logged by the access key ids' last four characters; the deployment's own credential change is not; the secret access key is never compared", async () => {
+  w = await world({ quotas: false });
+  expect((await w.stack.deploy(synth([{ id: 'Xks', name: 'xks', kind: 'xks', monitorConnection: true }]))).stackStatus).toBe('CREATE_COMPLETE');
+  const [xks] = w.stack.keyStoreIds();
+  await w.stack.runSchedules();
+  expect(values(CONFIGURATION_DRIFT_METRIC, xks)).toEqual([0]);
+
+  // An operator points the store at another credential of the proxy, with the CLI.
+  const kms = new KMSClient({ ...w.kms.clientConfig(), maxAttempts: 1 });
+  const byHand = 'BYHANDAKIDABCDEFGHIJ7654';
+  await kms.send(new UpdateCustomKeyStoreCommand({ CustomKeyStoreId: xks, XksProxyAuthenticationCredential: { AccessKeyId: byHand, RawSecretAccessKey: 'ByHandSecretAccessKeyForTheLocalProxy0123456' } }));
+  await w.stack.runSchedules();
+  expect(values(CONFIGURATION_DRIFT_METRIC, xks)).toEqual([0, 1]);
+  expect(driftLines()).toEqual([{ configurationDrift: xks, name: 'xks', fields: [{ field: 'XksProxyAccessKeyId', declared: `…${CANARY_ACCESS_KEY_ID.slice(-4)}`, actual: '…7654' }], keys: [] }]);
+
+  // The stack's own move to the other secret: the declaration follows it, as CloudFormation resolves it again.
+  expect((await w.stack.deploy(synth([{ id: 'Xks', name: 'xks', kind: 'xks', credential: 'it/xks-v2', monitorConnection: true }]))).stackStatus).toBe('UPDATE_COMPLETE');
+  await w.stack.runSchedules();
+  expect(values(CONFIGURATION_DRIFT_METRIC, xks)).toEqual([0, 1, 0]);
+
+  const published = JSON.stringify(w.kms.cloudWatch.data) + w.stack.functionLogs.join('\n');
+  for (const secret of [CANARY_ACCESS_KEY_ID, CANARY_SECRET_KEY, byHand]) expect(published).not.toContain(secret);
 });

@@ -7,6 +7,7 @@
  */
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import * as rules from '../../../lib/private/contract/field-rules';
+import { ACCESS_KEY_ID_FIELD } from '../../../lib/private/contract/store-properties';
 import { errorName, KeyStoreError } from '../errors';
 import { RetryOptions, withRetry } from '../retry';
 import * as messages from './messages';
@@ -59,7 +60,7 @@ export class SecretReader {
       }
       return value;
     };
-    return { accessKeyId: field('accessKeyId', rules.XKS_ACCESS_KEY_ID), secretAccessKey: field('secretAccessKey', rules.XKS_SECRET_ACCESS_KEY) };
+    return { accessKeyId: field(ACCESS_KEY_ID_FIELD, rules.XKS_ACCESS_KEY_ID), secretAccessKey: field('secretAccessKey', rules.XKS_SECRET_ACCESS_KEY) };
   }
 
   private async read(secretArn: string, what: string, versionId?: string): Promise<string> {

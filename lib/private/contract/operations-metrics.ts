@@ -83,8 +83,7 @@ export const DECLARED_CONFIGURATION_PATH_ENV = 'DECLARED_CONFIGURATION_PATH';
 
 /**
  * What the stack declares of a store, as far as KMS shows it. Never a secret: KMS shows neither the
- * kmsuser password nor the secret access key. The proxy credential's access key id is not here
- * either: it is only in the secret, beside the secret access key.
+ * kmsuser password nor the secret access key, and neither is here.
  */
 export interface DeclaredStore {
   readonly kind: 'store';
@@ -100,6 +99,11 @@ export interface DeclaredStore {
   readonly vpcEndpointServiceName?: string;
   /** The declared owner, or the stack's account when none is declared (compared only when KMS shows an owner). */
   readonly vpcEndpointServiceOwner?: string;
+  /**
+   * The proxy credential's access key id as the secret held it at deployment (KMS shows it as
+   * `XksProxyConfiguration.AccessKeyId`); absent for a store whose credential the sync keeps in line.
+   */
+  readonly proxyAccessKeyId?: string;
 }
 
 /** What the stack declares of a key in a watched store. */

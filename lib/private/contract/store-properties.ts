@@ -54,3 +54,6 @@ export interface KeyStoreResourceProperties {
  * connection state it had), so that the rollback of that Create can give it back as it was.
  */
 export const ADOPTION_RECORD_PREFIX = '/cdk-kms-custom-key-store/adopted';
+
+/** The field of the proxy credential secret's JSON that holds the access key id (beside `secretAccessKey`). */
+export const ACCESS_KEY_ID_FIELD = 'accessKeyId';

@@ -1,8 +1,9 @@
 import { Stack } from 'aws-cdk-lib';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { DECLARED_CONFIGURATION_PREFIX, DeclaredKey, DeclaredStore } from '../contract/operations-metrics';
-import { KeyStoreResourceProperties } from '../contract/store-properties';
+import { ACCESS_KEY_ID_FIELD, KeyStoreResourceProperties } from '../contract/store-properties';
 
 /** The path under which the stack's declarations are: stack-scoped, so that one stack's watcher reads only its own. */
 export function declaredConfigurationPath(scope: Construct): string {
@@ -11,9 +12,11 @@ export function declaredConfigurationPath(scope: Construct): string {
 
 /**
  * What the store's resource properties declare of what KMS shows, for the watcher's drift check.
- * The secrets' ARNs are left out: the values behind them are never compared.
+ * Of the proxy credential (`credential`, when its access key id is to be compared), only the
+ * access key id, which KMS shows too: CloudFormation resolves it from the secret into the
+ * parameter, so that neither the template nor the watcher's role holds the secret access key.
  */
-export function declaredStore(scope: Construct, storeId: string, p: KeyStoreResourceProperties): DeclaredStore {
+export function declaredStore(scope: Construct, storeId: string, p: KeyStoreResourceProperties, credential?: secretsmanager.ISecret): DeclaredStore {
   return {
     kind: 'store',
     storeId,
@@ -27,6 +30,10 @@ export function declaredStore(scope: Construct, storeId: string, p: KeyStoreReso
     vpcEndpointServiceName: p.XksProxyVpcEndpointServiceName,
     // KMS shows the owner it was given, or the caller's account when none was (as the handler's adoption check assumes).
     vpcEndpointServiceOwner: p.XksProxyVpcEndpointServiceName === undefined ? undefined : (p.XksProxyVpcEndpointServiceOwner ?? Stack.of(scope).account),
+    // A {{resolve:secretsmanager:…:SecretString:accessKeyId}} dynamic reference: the template holds
+    // only the reference, and CloudFormation resolves it in an AWS::SSM::Parameter (it would not in
+    // a custom resource's properties).
+    proxyAccessKeyId: credential?.secretValueFromJson(ACCESS_KEY_ID_FIELD).unsafeUnwrap(),
   };
 }
 

@@ -176,8 +176,26 @@ describe('configuration drift', () => {
     expect(published()).toContain('ConfigurationDrift{CustomKeyStoreId=cks-x}=1');
     const everything = logs.join('\n') + JSON.stringify(cwMock.calls().map((c) => c.args[0].input));
     expect(everything).not.toContain(CANARY);
-    // The access key id is not compared (the declared one is only in the secret): it is not logged either.
+    // The access key id is not declared here (a synced store's): neither compared nor logged.
     expect(everything).not.toContain('AKIAEXAMPLE');
+  });
+
+  test('a proxy credential changed outside the stack is drift, its access key ids logged by their last four characters only', async () => {
+    declare({ ...xks, proxyAccessKeyId: 'AKIADECLARED2345' });
+    kmsMock.on(DescribeCustomKeyStoresCommand).resolves({ CustomKeyStores: [shownXks({ AccessKeyId: 'AKIACHANGED67' })] });
+    await watchConnections(['cks-x'], deps());
+    expect(published()).toContain('ConfigurationDrift{CustomKeyStoreId=cks-x}=1');
+    expect(driftLines()[0].fields).toEqual([{ field: 'XksProxyAccessKeyId', declared: '…2345', actual: '…ED67' }]);
+    const everything = logs.join('\n') + JSON.stringify(cwMock.calls().map((c) => c.args[0].input));
+    expect(everything).not.toContain('AKIADECLARED2345');
+    expect(everything).not.toContain('AKIACHANGED67');
+  });
+
+  test('the declared access key id as KMS shows it is no drift', async () => {
+    declare({ ...xks, proxyAccessKeyId: 'AKIAEXAMPLE' });
+    kmsMock.on(DescribeCustomKeyStoresCommand).resolves({ CustomKeyStores: [shownXks()] });
+    await watchConnections(['cks-x'], deps());
+    expect(published()).toContain('ConfigurationDrift{CustomKeyStoreId=cks-x}=0');
   });
 
   test('the Lambda entry point reads the declarations path from its environment, and checks no drift without it', async () => {
