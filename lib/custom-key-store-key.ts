@@ -1,4 +1,4 @@
-import { CustomResource, Duration, ITaggable, Lazy, RemovalPolicy, Resource, TagManager, TagType, Token } from 'aws-cdk-lib';
+import { Annotations, CustomResource, Duration, ITaggable, Lazy, RemovalPolicy, Resource, TagManager, TagType, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct, IConstruct } from 'constructs';
@@ -304,7 +304,12 @@ function originFor(scope: IConstruct, store: ICustomKeyStore, xksKeyId: string |
   const name = store.customKeyStoreName;
   const label = name !== undefined && !Token.isUnresolved(name) ? ` '${name}'` : '';
   if (isDeclaredDisconnected(store)) {
-    throw new CustomKeyStoreValidationError(CustomKeyStoreErrorCode.STORE_NOT_CONNECTED, `customKeyStore:${label} is declared with connected: false; expected a connected store (KMS cannot create keys in a disconnected store)`, scope);
+    // KMS keeps the keys of a disconnected store (Unavailable, still managed and deletable); only
+    // CreateKey needs CONNECTED. So an operator may take a store offline without losing its keys.
+    Annotations.of(scope).addWarningV2(
+      'cdk-kms-custom-key-store:keyInDisconnectedStore',
+      `customKeyStore:${label} is declared with connected: false. A key already in it stays (Unavailable until the store is connected again, and can still be updated or scheduled for deletion), but a new key cannot be created there: KMS creates keys only in a CONNECTED store, so a deployment that creates this key fails until the store is declared connected.`,
+    );
   }
   // A store imported without its type: the xksKeyId says which kind it is.
   const type: string = store.customKeyStoreType ?? (xksKeyId !== undefined ? EXTERNAL_KEY_STORE : CLOUD_HSM);

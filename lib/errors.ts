@@ -30,7 +30,12 @@ export enum CustomKeyStoreErrorCode {
   CONFLICTING_PROPERTIES = 'CustomKeyStore.ConflictingProperties',
   /** A property, metric or option that does not fit the store's type (CloudHSM or external). */
   STORE_TYPE_MISMATCH = 'CustomKeyStore.StoreTypeMismatch',
-  /** A key in a store declared with `connected: false`: KMS creates keys only in a connected store. */
+  /**
+   * No longer raised: a key in a store declared with `connected: false` is allowed, with the
+   * acknowledgeable warning `cdk-kms-custom-key-store:keyInDisconnectedStore`.
+   *
+   * @deprecated KMS keeps keys in a disconnected store; only creating one needs a connected store.
+   */
   STORE_NOT_CONNECTED = 'CustomKeyStore.StoreNotConnected',
   /** A metric of a feature the store was not declared with (such as `metricProxyCredentialSyncFailed()` without `syncProxyCredential`). */
   FEATURE_NOT_ENABLED = 'CustomKeyStore.FeatureNotEnabled',

@@ -3,7 +3,7 @@
  * policy, aliases, use by S3, SQS and Lambda), the shared provider, tags and synth-time checks.
  */
 import { App, Duration, RemovalPolicy, Stack, Tags, Token } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -272,23 +272,30 @@ describe('cdk-nag', () => {
 });
 
 describe('synth-time checks', () => {
-  const build = (props: Partial<CustomKeyStoreKeyProps>, store: 'hsm' | 'xks' | 'disconnected' = 'hsm'): void => {
+  const build = (props: Partial<CustomKeyStoreKeyProps>, store: 'hsm' | 'xks' = 'hsm'): void => {
     const stack = newStack();
     const customKeyStore =
-      store === 'disconnected'
-        ? new CustomKeyStore(stack, 'Off', { customKeyStoreName: 'off', backend: publicBackend(stack), connected: false })
-        : store === 'hsm'
-          ? new CustomKeyStore(stack, 'Hsm', { customKeyStoreName: 'payments-hsm', backend: cloudHsmBackend(stack) })
-          : new CustomKeyStore(stack, 'Xks', { customKeyStoreName: 'payments-xks', backend: publicBackend(stack) });
+      store === 'hsm'
+        ? new CustomKeyStore(stack, 'Hsm', { customKeyStoreName: 'payments-hsm', backend: cloudHsmBackend(stack) })
+        : new CustomKeyStore(stack, 'Xks', { customKeyStoreName: 'payments-xks', backend: publicBackend(stack) });
     new CustomKeyStoreKey(stack, 'K', { customKeyStore, ...props });
   };
 
-  test.each<[string, Partial<CustomKeyStoreKeyProps>, 'hsm' | 'xks' | 'disconnected', string]>([
+  test('a key in a store declared connected: false is allowed (KMS keeps keys in a disconnected store), with a warning that can be acknowledged', () => {
+    const stack = newStack();
+    const store = new CustomKeyStore(stack, 'Off', { customKeyStoreName: 'off', backend: publicBackend(stack), connected: false });
+    new CustomKeyStoreKey(stack, 'K', { customKeyStore: store, xksKeyId: 'k' });
+    const warnings = Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('keyInDisconnectedStore'));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0].entry.data).toMatch(/^customKeyStore: 'off' is declared with connected: false\. A key already in it stays .*a new key cannot be created there/);
+    Template.fromStack(stack).resourceCountIs('Custom::KmsCustomKeyStoreKey', 1);
+  });
+
+  test.each<[string, Partial<CustomKeyStoreKeyProps>, 'hsm' | 'xks', string]>([
     ['no xksKeyId for an external store', {}, 'xks', "xksKeyId is required for a key in external key store 'payments-xks'; expected 1-128 characters of [a-zA-Z0-9-_.]"],
     ['an xksKeyId for a CloudHSM store', { xksKeyId: 'k' }, 'hsm', "xksKeyId: is not allowed for a key in CloudHSM key store 'payments-hsm'; expected no xksKeyId"],
     ['an xksKeyId of 129 characters', { xksKeyId: 'k'.repeat(129) }, 'xks', 'xksKeyId: \'kkkkk'],
     ['an xksKeyId with a slash', { xksKeyId: 'a/b' }, 'xks', "xksKeyId: 'a/b' does not match; expected 1-128 characters of [a-zA-Z0-9-_.]"],
-    ['a store declared connected: false', { xksKeyId: 'k' }, 'disconnected', "customKeyStore: 'off' is declared with connected: false; expected a connected store (KMS cannot create keys in a disconnected store)"],
     ['an asymmetric key spec', { keySpec: kms.KeySpec.RSA_2048 }, 'hsm', 'keySpec: RSA_2048 is not supported; expected SYMMETRIC_DEFAULT (KMS keys in custom key stores are symmetric encryption keys only)'],
     ['an HMAC key usage', { keyUsage: kms.KeyUsage.GENERATE_VERIFY_MAC }, 'hsm', 'keyUsage: GENERATE_VERIFY_MAC is not supported; expected ENCRYPT_DECRYPT'],
     ['a multi-Region key', { multiRegion: true }, 'hsm', 'multiRegion: true is not supported; expected false (KMS cannot create multi-Region keys in a custom key store)'],
