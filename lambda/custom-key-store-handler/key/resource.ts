@@ -6,7 +6,7 @@
  * isComplete only confirms. The key's id is its PhysicalResourceId; its ARN and id are returned
  * as Data (`Arn`, `KeyId`).
  */
-import { KeyMetadata, Tag } from '@aws-sdk/client-kms';
+import { ConnectionStateType, KeyMetadata, Tag } from '@aws-sdk/client-kms';
 import { CREATION_TAG_KEY } from '../../../lib/private/contract/key-properties';
 import { EXTERNAL_KEY_STORE } from '../../../lib/private/contract/store-properties';
 import { errorName, explain, KeyStoreError } from '../../shared/errors';
@@ -36,7 +36,6 @@ const CLEANUP_WINDOW_DAYS = 7;
 const DONE: KeyIsCompleteResult = { IsComplete: true };
 /** Time left to report a failure after the last retry of a passing refusal. */
 const REPORT_MARGIN_MS = 10_000;
-const CONNECTED = 'CONNECTED';
 
 /** What CreateKey's CustomKeyStoreInvalidStateExceptions found: the store's last read, and the first refusal's time. */
 interface InvalidStateRefusals {
@@ -137,7 +136,7 @@ export class KeyResource extends ResourceHandler<KeyOnEventResult, KeyIsComplete
     if (name !== 'CustomKeyStoreInvalidStateException' || desired.origin !== EXTERNAL_KEY_STORE) return undefined;
     refusals.store = await this.deps.stores.describe(desired.storeId).catch(() => undefined);
     refusals.since ??= this.now();
-    return refusals.store?.ConnectionState === CONNECTED ? PROXY_REFUSAL_WINDOW : undefined;
+    return refusals.store?.ConnectionState === ConnectionStateType.CONNECTED ? PROXY_REFUSAL_WINDOW : undefined;
   }
 
   private async createError(err: unknown, desired: DesiredKey, refusals: InvalidStateRefusals): Promise<KeyStoreError> {
@@ -146,7 +145,7 @@ export class KeyResource extends ResourceHandler<KeyOnEventResult, KeyIsComplete
     if (name === 'CustomKeyStoreInvalidStateException') {
       // The store as the last refusal found it, when that was read already.
       const store = refusals.since !== undefined ? refusals.store : await this.deps.stores.describe(desired.storeId).catch(() => undefined);
-      if (store?.ConnectionState === CONNECTED && desired.origin === EXTERNAL_KEY_STORE) {
+      if (store?.ConnectionState === ConnectionStateType.CONNECTED && desired.origin === EXTERNAL_KEY_STORE) {
         const retried = Math.round((this.now() - (refusals.since ?? this.now())) / 1000);
         return new KeyStoreError(proxyRejectedCreateKeyMessage(detail, desired.storeId, store.CustomKeyStoreName, retried));
       }
