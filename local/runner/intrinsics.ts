@@ -36,12 +36,13 @@ export function resolve(value: unknown, ctx: ResolveContext): unknown {
         const [id, attr] = arg as [string, string];
         const played = ctx.playedAttributes?.get(id)?.[attr];
         if (played !== undefined) return played;
+        // A custom resource's own Data first (a key's Arn), then the functions the runner does not play.
+        const found = ctx.attributes.get(id)?.[attr];
+        if (found !== undefined) return found;
         if (attr === 'Arn') {
           return `arn:aws:lambda:${ctx.region}:${ctx.accountId}:function:${id}`;
         }
-        const found = ctx.attributes.get(id)?.[attr];
-        if (found === undefined) throw new Error(`Fn::GetAtt ${id}.${attr} is not available`);
-        return found;
+        throw new Error(`Fn::GetAtt ${id}.${attr} is not available`);
       }
       case 'Fn::Select': {
         const [index, list] = arg as [number, unknown];
