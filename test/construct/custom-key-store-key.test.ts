@@ -235,21 +235,25 @@ describe('it is a kms.IKey', () => {
 });
 
 describe('the handler may manage keys in custom key stores only', () => {
-  test('exactly: CreateKey for the two origins in this account; the key lifecycle on such keys', () => {
+  test('exactly: CreateKey for the two origins; the key lifecycle on such keys; tagging that holds at CreateKey, where no key exists yet', () => {
     const { stack, hsm } = withStores();
     hsm.addKey('K');
     const policies = Template.fromStack(stack).findResources('AWS::IAM::Policy');
     const id = Object.keys(policies).find((k) => k.startsWith('KmsCustomKeyStoreProviderHandlerRoleDefaultPolicy')) ?? '';
     const statements = (policies[id].Properties as { PolicyDocument: { Statement: Array<{ Sid?: string }> } }).PolicyDocument.Statement.filter((s) => s.Sid?.includes('KeysInCustomKeyStores'));
+    const keys = { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:kms:us-east-1:${ACCOUNT}:key/*`]] };
+    const origins = { 'kms:KeyOrigin': ['AWS_CLOUDHSM', 'EXTERNAL_KEY_STORE'] };
     expect(statements).toEqual([
-      { Sid: 'CreateKeysInCustomKeyStores', Action: 'kms:CreateKey', Condition: { StringEquals: { 'kms:CallerAccount': ACCOUNT, 'kms:KeyOrigin': ['AWS_CLOUDHSM', 'EXTERNAL_KEY_STORE'] } }, Effect: 'Allow', Resource: '*' },
+      // No kms:CallerAccount: KMS does not document it for CreateKey, and an absent key would deny every call.
+      { Sid: 'CreateKeysInCustomKeyStores', Action: 'kms:CreateKey', Condition: { StringEquals: origins }, Effect: 'Allow', Resource: '*' },
       {
         Sid: 'ManageKeysInCustomKeyStores',
-        Action: ['kms:DisableKey', 'kms:EnableKey', 'kms:ListResourceTags', 'kms:PutKeyPolicy', 'kms:ScheduleKeyDeletion', 'kms:TagResource', 'kms:UntagResource', 'kms:UpdateKeyDescription'],
-        Condition: { StringEquals: { 'kms:KeyOrigin': ['AWS_CLOUDHSM', 'EXTERNAL_KEY_STORE'] } },
+        Action: ['kms:DisableKey', 'kms:EnableKey', 'kms:ListResourceTags', 'kms:PutKeyPolicy', 'kms:ScheduleKeyDeletion', 'kms:UntagResource', 'kms:UpdateKeyDescription'],
+        Condition: { StringEquals: origins },
         Effect: 'Allow',
-        Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:kms:us-east-1:${ACCOUNT}:key/*`]] },
+        Resource: keys,
       },
+      { Sid: 'TagKeysInCustomKeyStores', Action: 'kms:TagResource', Condition: { StringEqualsIfExists: origins }, Effect: 'Allow', Resource: keys },
     ]);
   });
 

@@ -250,21 +250,37 @@ export class KeyStoreProvider extends Construct {
     this.keyManagementGranted = true;
     const stack = Stack.of(this);
     const customKeyStoreOrigins = { 'kms:KeyOrigin': ['AWS_CLOUDHSM', 'EXTERNAL_KEY_STORE'] };
+    const keysOfThisAccount = stack.formatArn({ service: 'kms', resource: 'key', resourceName: '*' });
     this.role.addToPolicy(
       new iam.PolicyStatement({
         sid: 'CreateKeysInCustomKeyStores',
-        // CreateKey has no resource-level permissions (tags given to it also need kms:TagResource, below).
+        // CreateKey has no resource-level permissions. kms:KeyOrigin is CreateKey's Origin parameter;
+        // kms:CallerAccount is not documented for CreateKey (it is for key resource and custom key
+        // store operations), and a condition on a key absent from the request denies every call.
         actions: ['kms:CreateKey'],
         resources: ['*'],
-        conditions: { StringEquals: { 'kms:CallerAccount': stack.account, ...customKeyStoreOrigins } },
+        conditions: { StringEquals: customKeyStoreOrigins },
       }),
     );
     this.role.addToPolicy(
       new iam.PolicyStatement({
         sid: 'ManageKeysInCustomKeyStores',
-        actions: ['kms:DisableKey', 'kms:EnableKey', 'kms:ListResourceTags', 'kms:PutKeyPolicy', 'kms:ScheduleKeyDeletion', 'kms:TagResource', 'kms:UntagResource', 'kms:UpdateKeyDescription'],
-        resources: [stack.formatArn({ service: 'kms', resource: 'key', resourceName: '*' })],
+        actions: ['kms:DisableKey', 'kms:EnableKey', 'kms:ListResourceTags', 'kms:PutKeyPolicy', 'kms:ScheduleKeyDeletion', 'kms:UntagResource', 'kms:UpdateKeyDescription'],
+        resources: [keysOfThisAccount],
         conditions: { StringEquals: customKeyStoreOrigins },
+      }),
+    );
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'TagKeysInCustomKeyStores',
+        // CreateKey's tags are authorized as kms:TagResource "in an IAM policy that isn't restricted
+        // to particular KMS keys" (Developer Guide, Controlling access to tags), before any key
+        // exists: no key property such as kms:KeyOrigin is documented in that request. IfExists
+        // lets that check pass; on an existing key, a KMS key resource operation, kms:KeyOrigin is
+        // always present, so the role can still tag only keys in custom key stores.
+        actions: ['kms:TagResource'],
+        resources: [keysOfThisAccount],
+        conditions: { StringEqualsIfExists: customKeyStoreOrigins },
       }),
     );
     // The same finding as DescribeKey's (one resource string); this says why these actions need it too.
