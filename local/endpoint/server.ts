@@ -18,6 +18,7 @@ import { CloudWatchModel } from '../services/cloudwatch';
 import { KmsModel, ModelOptions } from '../services/kms/model';
 import { SecretsManagerModel } from '../services/secrets-manager';
 import { SsmModel } from '../services/ssm';
+import { accessKeyIdOf } from '../services/iam/identities';
 import { LOCAL_CREDENTIALS, localClientConfig } from './client-config';
 import { FaultDice, FaultOptions } from './faults';
 import { EmulatedServices, route } from './routes';
@@ -184,6 +185,10 @@ export class LocalKms implements EmulatedServices {
     let result: Record<string, unknown>;
     try {
       this.beforeOperation?.(operation, body);
+      if (service === 'TrentService') {
+        // IAM decides before KMS looks at the request (a denied caller learns nothing of the key).
+        this.model.authorize(accessKeyIdOf(req.headers.authorization), operation, body);
+      }
       result = op.run(this, body);
     } catch (err) {
       fail(err instanceof ServiceError ? err : new ServiceError('KMSInternalException', `Local endpoint failure: ${(err as Error).message}`, 500));

@@ -33,6 +33,8 @@ export interface HandlerLocation {
   readonly file: string;
   readonly exportName: string;
   readonly functionName: string;
+  /** The logical id of the function's execution role, when the template makes it. */
+  readonly roleLogicalId?: string;
 }
 
 export interface KeyStoreHandlers {
@@ -133,7 +135,36 @@ export function findHandlers(stack: StackArtifact, logicalId: string): KeyStoreH
       throw new Error(`${logicalId}: cannot find the asset of the function in ${variable}`);
     }
     const [moduleName, exportName] = props.Handler.split('.');
-    return { file: path.join(dir, `${moduleName}.js`), exportName, functionName: fnId };
+    return { file: path.join(dir, `${moduleName}.js`), exportName, functionName: fnId, roleLogicalId: roleOf(stack.template, fnId) };
   };
   return { onEvent: locate('USER_ON_EVENT_FUNCTION_ARN'), isComplete: locate('USER_IS_COMPLETE_FUNCTION_ARN') };
+}
+
+/** The logical id of the role a function of the template runs as (its Role is Fn::GetAtt [role, Arn]). */
+export function roleOf(template: Template, functionId: string): string | undefined {
+  const resources: Record<string, TemplateResource | undefined> = template.Resources;
+  const role = resources[functionId]?.Properties?.Role as { 'Fn::GetAtt'?: [string, string] } | undefined;
+  return role?.['Fn::GetAtt']?.[0];
+}
+
+/**
+ * The identity-based policy statements attached to a role of the template: its inline Policies and
+ * the AWS::IAM::Policy resources that name it. Managed policies (ManagedPolicyArns) are not read:
+ * the library attaches none that grants an action the emulator authorizes.
+ */
+export function roleStatements(template: Template, roleLogicalId: string): unknown[] {
+  const statementsOf = (document: unknown): unknown[] => {
+    const statement = (document as { Statement?: unknown } | undefined)?.Statement;
+    return statement === undefined ? [] : Array.isArray(statement) ? statement : [statement];
+  };
+  const out: unknown[] = [];
+  const resources: Record<string, TemplateResource | undefined> = template.Resources;
+  const inline = (resources[roleLogicalId]?.Properties?.Policies ?? []) as Array<{ PolicyDocument?: unknown }>;
+  inline.forEach((p) => out.push(...statementsOf(p.PolicyDocument)));
+  for (const resource of Object.values(template.Resources)) {
+    if (resource.Type !== 'AWS::IAM::Policy') continue;
+    const roles = (resource.Properties?.Roles ?? []) as Array<{ Ref?: string }>;
+    if (roles.some((r) => r.Ref === roleLogicalId)) out.push(...statementsOf(resource.Properties?.PolicyDocument));
+  }
+  return out;
 }

@@ -26,12 +26,14 @@ export interface LoadedHandlers {
  * Loads the handler files as Lambda would: a fresh module instance (its own SDK clients), with a
  * console that writes to `log`, so that what the handler logs can be inspected.
  */
-export function loadHandlers(handlers: KeyStoreHandlers, log: (line: string) => void): LoadedHandlers {
+export function loadHandlers(handlers: KeyStoreHandlers, log: (line: string) => void, credentials?: (location: HandlerLocation) => Record<string, string>): LoadedHandlers {
   const modules = new Map<string, Record<string, unknown>>();
   const load = (location: HandlerLocation): HandlerFunction => {
     let exports = modules.get(location.file);
     if (!exports) {
-      exports = loadModule(location.file, log);
+      // The function signs with its role's credentials, read with the rest of the environment.
+      const own = credentials?.(location);
+      exports = loadModule(location.file, log, own ? (Object.create(process, { env: { get: () => ({ ...process.env, ...own }) } }) as NodeJS.Process) : process);
       modules.set(location.file, exports);
     }
     const fn = exports[location.exportName];

@@ -8,12 +8,13 @@ import { randomBytes, randomUUID } from 'crypto';
 import { KEY_RESOURCE_TYPE } from '../../lib/private/contract/key-properties';
 import { RESOURCE_TYPE } from '../../lib/private/contract/store-properties';
 import { LocalKms } from '../endpoint/server';
-import { creationWaves, customResourceLogicalIds, dependenciesAmong, findHandlers, readStack, StackArtifact, TemplateResource } from './cloud-assembly';
+import { creationWaves, customResourceLogicalIds, dependenciesAmong, findHandlers, readStack, roleOf, roleStatements, StackArtifact, TemplateResource } from './cloud-assembly';
 import * as path from 'path';
 import { EventPattern, matchesPattern, ruleTargets } from './event-rules';
 import { resolve, ResolveContext, stringifyScalars } from './intrinsics';
 import { LoadedHandlers, loadHandlers, loadModule, OperationOutcome, runOperation } from './provider-emulator';
 import { resolveSecretReferences } from './dynamic-references';
+import { Statement } from '../services/iam/policy-evaluation';
 
 export interface ResourceEvent {
   readonly logicalId: string;
@@ -70,6 +71,8 @@ export class StackRunner {
   private readonly playedAttributes = new Map<string, Record<string, string>>();
   /** What each played AWS::SSM::Parameter resolved to in the template last time (JSON). */
   private readonly parameterValues = new Map<string, string>();
+  /** The access key id the functions of each role sign with (the KMS model authorizes them by the role's policies). */
+  private readonly roleAccessKeys = new Map<string, string>();
   private handlers?: LoadedHandlers;
   private stackId: string;
   private status?: string;
@@ -129,7 +132,7 @@ export class StackRunner {
     this.deployRoles(artifact);
     const events: ResourceEvent[] = [];
     const ids = customResourceLogicalIds(artifact.template);
-    this.handlers ??= ids.length ? loadHandlers(findHandlers(artifact, ids[0]), (line) => this.handlerLogs.push(line)) : undefined;
+    this.handlers ??= ids.length ? loadHandlers(findHandlers(artifact, ids[0]), (line) => this.handlerLogs.push(line), (location) => this.credentialsOf(location.roleLogicalId)) : undefined;
     const dependencies = dependenciesAmong(artifact.template, ids);
 
     // CloudFormation's order: a resource after those it refers to; independent ones at once.
@@ -317,7 +320,7 @@ export class StackRunner {
       throw new Error(`${functionId} is not a Lambda function with a bundled asset in this stack`);
     }
     const [moduleName, exportName] = props.Handler.split('.');
-    const env = { ...process.env, ...(this.resolveValue(props.Environment?.Variables ?? {}) as Record<string, string>) };
+    const env = { ...process.env, ...this.credentialsOf(roleOf(artifact.template, functionId)), ...(this.resolveValue(props.Environment?.Variables ?? {}) as Record<string, string>) };
     let loaded = this.functions.get(functionId);
     if (!loaded) {
       // One module per function, kept between invocations as a warm Lambda container keeps it; the
@@ -446,9 +449,33 @@ export class StackRunner {
       const rolePath = typeof props.Path === 'string' ? props.Path : '/';
       const arn = `arn:aws:iam::${accountId}:role${rolePath}${name}`;
       this.options.kms.model.registerPrincipal(arn);
+      this.roleAccessKeys.set(logicalId, this.options.kms.model.registerIdentity({ roleArn: arn, statements: () => this.statementsOf(logicalId) }));
       this.playedPhysicalIds.set(logicalId, name);
       this.playedAttributes.set(logicalId, { Arn: arn });
     }
+  }
+
+  /** The environment that makes a function of `roleLogicalId` sign as that role; nothing for a role the stack does not make. */
+  private credentialsOf(roleLogicalId: string | undefined): Record<string, string> {
+    const accessKeyId = roleLogicalId === undefined ? undefined : this.roleAccessKeys.get(roleLogicalId);
+    return accessKeyId ? { AWS_ACCESS_KEY_ID: accessKeyId } : {};
+  }
+
+  /**
+   * The role's policy statements as IAM holds them now: those of the template being deployed, with
+   * their intrinsics resolved against what exists. A statement that names a resource not made yet
+   * cannot grant anything yet, and is left out.
+   */
+  private statementsOf(roleLogicalId: string): Statement[] {
+    const template = this.artifact?.template;
+    if (!template) return [];
+    return roleStatements(template, roleLogicalId).flatMap((statement) => {
+      try {
+        return [this.resolveValue(statement) as Statement];
+      } catch {
+        return [];
+      }
+    });
   }
 
   private newStackId(): string {

@@ -79,6 +79,23 @@ function policyOf(keyId: string): { Statement: Array<Record<string, unknown>> } 
 }
 
 describe('create', () => {
+  test("the handler's calls are authorized by its role's synthesized policy, as IAM does: CreateKey with tags, updates and deletion all pass", async () => {
+    w = await world();
+    const deny: string[] = [];
+    const created = await w.stack.deploy(synthKeys([{ id: 'K', store: 'hsm', description: 'first', tags: { team: 'a' } }], { storeRemoval: RemovalPolicy.DESTROY }));
+    expect(created.stackStatus).toBe('CREATE_COMPLETE');
+    w.kms.clock.advance(w.kms.model.keyVisibilityLagMs);
+    const updated = await w.stack.deploy(synthKeys([{ id: 'K', store: 'hsm', description: 'second', enabled: false, tags: { team: 'b' }, removalPolicy: RemovalPolicy.DESTROY }], { storeRemoval: RemovalPolicy.DESTROY }));
+    expect(updated.stackStatus).toBe('UPDATE_COMPLETE');
+    const keyId = keyIn('K');
+    await w.stack.destroy();
+    expect(keyView(keyId)).toMatchObject({ KeyState: 'PendingDeletion' });
+    for (const line of w.stack.handlerLogs) if (line.includes('AccessDenied')) deny.push(line);
+    expect(deny).toEqual([]);
+    // Every KMS call of the handler was evaluated against the role's policy (CreateKey twice: the key and its tags).
+    expect(w.kms.model.accessControl.evaluated).toBeGreaterThan(10);
+  });
+
   test('a key is created in its store after the store is CONNECTED, with description, policy and tags', async () => {
     w = await world();
     const { kms } = w;

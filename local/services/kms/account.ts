@@ -44,6 +44,13 @@ export interface ModelOptions extends WorldOptions {
    * MalformedPolicyDocumentException meanwhile (principals.ts). Default DEFAULT_PRINCIPAL_VISIBILITY_LAG_MS.
    */
   readonly principalVisibilityLagMs?: number;
+  /**
+   * Callers signing with the credentials of a role the model knows (the runner gives each function
+   * of a stack its role's, access-control.ts) are authorized by the role's identity policies, with
+   * the condition keys KMS documents for each operation (authorization.ts). Default true, as IAM
+   * always evaluates; callers with other credentials act as the account's administrator.
+   */
+  readonly evaluateIdentityPolicies?: boolean;
 }
 
 /** A small lag, on by default as KMS always has one; tests that read a new key at once move the clock. */
@@ -65,6 +72,7 @@ export class KmsAccount {
   public keyVisibilityLagMs: number;
   public checkProxyAtCreateKey: boolean;
   public principalVisibilityLagMs: number;
+  public readonly evaluateIdentityPolicies: boolean;
   /** The IAM principals made while the model runs, and when. */
   public readonly principals = new Principals();
   /** Set while the model is inspected (not KMS API): reads see every key as it really is. */
@@ -89,6 +97,7 @@ export class KmsAccount {
     this.keyVisibilityLagMs = options.keyVisibilityLagMs ?? DEFAULT_KEY_VISIBILITY_LAG_MS;
     this.checkProxyAtCreateKey = options.checkProxyAtCreateKey ?? true;
     this.principalVisibilityLagMs = options.principalVisibilityLagMs ?? DEFAULT_PRINCIPAL_VISIBILITY_LAG_MS;
+    this.evaluateIdentityPolicies = options.evaluateIdentityPolicies ?? true;
   }
 
   /** Whether reads show the key yet: a new key is invisible for keyVisibilityLagMs after CreateKey. */

@@ -27,13 +27,15 @@
  */
 import { randomUUID } from 'crypto';
 import { Clock } from '../../clock';
+import { AccessControl } from './access-control';
 import { KmsAccount, ModelOptions } from './account';
 import { Connections } from './connection';
 import { Crypto } from './crypto';
 import { defaultKeyPolicy } from './inputs';
 import { Keys } from './keys';
-import { ConnectionState, Json } from './records';
+import { ConnectionState, Json, Key } from './records';
 import { CustomKeyStores } from './stores';
+import { Identity } from '../iam/identities';
 import { ClusterSpec, ProxyBlip, ProxySpec, VpcEndpointServiceSpec } from './world';
 
 export type { ModelOptions } from './account';
@@ -53,6 +55,8 @@ export class KmsModel {
   private readonly connections: Connections;
   private readonly keys: Keys;
   private readonly crypto: Crypto;
+  /** Authorizes the callers whose role the model knows (the functions the runner runs). */
+  public readonly accessControl: AccessControl;
 
   constructor(
     public readonly clock: Clock,
@@ -63,6 +67,11 @@ export class KmsModel {
     this.connections = new Connections(this.account);
     this.keys = new Keys(this.account);
     this.crypto = new Crypto(this.account, this.keys);
+    const account = this.account;
+    this.accessControl = new AccessControl(
+      { accountId: account.accountId, region: account.region, keyOf: (input) => keyNamed(account.keys, input.KeyId) },
+      account.evaluateIdentityPolicies,
+    );
     this.accountId = this.account.accountId;
     this.region = this.account.region;
     const world = this.account.world;
@@ -146,6 +155,16 @@ export class KmsModel {
     this.account.world.blipProxy(endpoint, kind, checks);
   }
 
+  /** A role whose functions sign with the returned access key id: their calls are authorized by its policies. */
+  public registerIdentity(identity: Identity): string {
+    return this.accessControl.identities.register(identity);
+  }
+
+  /** AccessDeniedException when the caller with `accessKeyId` may not do `operation` (access-control.ts). */
+  public authorize(accessKeyId: string | undefined, operation: string, input: Json): void {
+    this.accessControl.authorize(accessKeyId, operation, input);
+  }
+
   /** IAM made the principal `arn` now (the runner's AWS::IAM::Role): KMS sees it principalVisibilityLagMs later. */
   public registerPrincipal(arn: string): void {
     this.account.principals.register(arn, this.clock.now());
@@ -186,4 +205,10 @@ export class KmsModel {
       keys.set(id, { id, arn: `arn:aws:kms:${region}:${accountId}:key/${id}`, createdAt: clock.now(), origin: 'AWS_KMS', description: '', enabled: true, policy: defaultKeyPolicy(accountId), tags: new Map() });
     }
   }
+}
+
+/** The key a KeyId (id or ARN) names, as IAM sees it: without KMS's visibility rules. */
+function keyNamed(keys: ReadonlyMap<string, Key>, ref: unknown): Key | undefined {
+  if (typeof ref !== 'string') return undefined;
+  return keys.get(ref.startsWith('arn:') ? ref.split('/').pop() ?? ref : ref);
 }
