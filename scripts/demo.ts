@@ -58,7 +58,8 @@ async function main(): Promise<void> {
     });
     const keyState = (keyId: string): string | undefined => {
       try {
-        return (kms.model.DescribeKey({ KeyId: keyId }).KeyMetadata as { KeyState?: string }).KeyState;
+        // The narrator's view of the key as it is (no read lag), not a caller's.
+        return (kms.model.inspect(() => kms.model.DescribeKey({ KeyId: keyId })).KeyMetadata as { KeyState?: string }).KeyState;
       } catch {
         return undefined; // gone, or unreadable
       }
