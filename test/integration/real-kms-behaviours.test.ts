@@ -104,6 +104,33 @@ test('reads that lag behind: create and update wait; a delete of a store reads c
   expect(callsOf(w.kms, since, 'DisconnectCustomKeyStore')).toEqual(['DisconnectCustomKeyStore:ok']);
 });
 
+test('a teardown right after a key was made: the scan misses it, reads still show CONNECTED after the disconnect; the store ends CONNECTED as it was, the key named', async () => {
+  w = await world();
+  expect((await w.stack.deploy(synth([{ id: 'Hsm', name: 'hsm', kind: 'hsm', keys: [{ id: 'Orders' }] }]))).stackStatus).toBe('CREATE_COMPLETE');
+  const { kms } = w;
+  // Held with the endpoint's clock: ListKeys does not show the new key to the delete's first
+  // scan, and once the store is disconnected, reads show CONNECTED (the state before the change).
+  kms.model.keyVisibilityLagMs = 600_000;
+  kms.model.visibilityLagMs = 60_000;
+  // Two minutes on: the store's connect is old enough for reads to show it, the key is still new.
+  kms.clock.advance(120_000);
+  kms.clock.freeze();
+  kms.beforeOperation = (op) => {
+    // After onEvent's disconnect the key becomes visible; the first reconnect lets time run again.
+    if (op === 'DisconnectCustomKeyStore') kms.model.keyVisibilityLagMs = 0;
+    if (op === 'ConnectCustomKeyStore') {
+      kms.model.visibilityLagMs = 0;
+      kms.clock.thaw();
+    }
+  };
+  const report = await w.stack.destroy();
+  kms.clock.thaw();
+  expect(report.stackStatus).toBe('DELETE_FAILED');
+  expect(reasonOf(report, 'DELETE_FAILED')).toMatch(/^CustomKeyStoreHasCMKsException: .*still holds 1 KMS key.* \(Enabled\)\. The store is CONNECTED/);
+  expect(states(kms)).toEqual({ hsm: 'CONNECTED' });
+  expect(w.stack.handlerLogs.join('\n')).toMatch(/"step":"reconnect-after-stale-read"/);
+});
+
 test('a password update while reads still show CONNECTED: sent once, after KMS shows DISCONNECTED', async () => {
   w = await world({ visibilityLagMs: 500 });
   await w.stack.deploy(synth([{ id: 'Hsm', name: 'hsm', kind: 'hsm' }]));

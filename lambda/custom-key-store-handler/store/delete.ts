@@ -5,7 +5,7 @@
  * DISCONNECTED. A key made between the check and the delete makes KMS refuse: the store is then
  * reconnected, as it was, and the keys are named.
  */
-import { ConnectionStateType } from '@aws-sdk/client-kms';
+import { ConnectionStateType, KeyState } from '@aws-sdk/client-kms';
 import { STORE_ID_PATTERN } from '../../../lib/private/contract/store-properties';
 import { errorName, explain, KeyStoreError } from '../../shared/errors';
 import { StoreView } from '../../shared/store-api';
@@ -17,6 +17,7 @@ import { releaseInsteadOfDelete } from './release';
 import { NOT_YET, StoreSteps } from './steps';
 
 const { CONNECTED, CONNECTING, DISCONNECTED, FAILED } = ConnectionStateType;
+const UNAVAILABLE = KeyState.Unavailable;
 
 export async function onDelete(s: StoreSteps): Promise<OnEventResult> {
   const id = s.request.physicalId();
@@ -97,7 +98,16 @@ export async function isDeleteComplete(s: StoreSteps): Promise<IsCompleteResult>
       // Either the reconnect after a race finished, or KMS still shows the state from before
       // onEvent's disconnect. Either way: report keys if any, else disconnect (again).
       const note = state === FAILED && wasConnected ? messages.reconnectFailedNote(prior, store.ConnectionErrorCode) : messages.AS_BEFORE_DELETE_NOTE;
-      await failIfKeysRemain(s, store, state, note);
+      const scan = await scanStore(s, id);
+      if (state === CONNECTED && wasConnected && scan.keys.some((k) => k.keyState === UNAVAILABLE)) {
+        // KMS shows a key Unavailable only while its store is not connected: this CONNECTED is a
+        // read from before onEvent's disconnect, whose scan missed keys too new for ListKeys.
+        // Failing now would leave the store disconnected; put it back first, as afterDeleteRefused does.
+        s.log({ step: 'reconnect-after-stale-read', store: id, keys: scan.keys.length });
+        await s.connectIgnoringState(id);
+        return NOT_YET;
+      }
+      throwIfKeys(id, store, scan, state, note);
       await s.disconnectIgnoringState(id);
       return NOT_YET;
     }
@@ -129,10 +139,14 @@ async function afterDeleteRefused(s: StoreSteps, store: StoreView): Promise<IsCo
 async function failIfKeysRemain(s: StoreSteps, store: StoreView, stateNow: string, stateNote: string): Promise<KeyScanResult> {
   const id = store.CustomKeyStoreId ?? s.request.physicalId();
   const scan = await scanStore(s, id);
+  throwIfKeys(id, store, scan, stateNow, stateNote);
+  return scan;
+}
+
+function throwIfKeys(id: string, store: StoreView, scan: KeyScanResult, stateNow: string, stateNote: string): void {
   if (scan.keys.length > 0) {
     throw new KeyStoreError(messages.hasKeysMessage(id, store.CustomKeyStoreName, store.CustomKeyStoreType, scan.keys, scan.unreadable, stateNow, stateNote));
   }
-  return scan;
 }
 
 /**

@@ -123,6 +123,20 @@ describe('Delete: less travelled branches', () => {
     expect(kmsMock).not.toHaveReceivedCommand(ConnectCustomKeyStoreCommand);
   });
 
+  test('KMS still shows CONNECTED after the disconnect, but the keys onEvent missed are Unavailable: reconnect, do not fail with the store disconnected', async () => {
+    // onEvent's ListKeys did not show keys made moments before (KMS is eventually consistent).
+    storeStates(ID, 'CONNECTED');
+    kmsMock.on(ListKeysCommand).resolves({ Keys: [{ KeyId: 'k1' }] });
+    kmsMock.on(DescribeKeyCommand).resolves({ KeyMetadata: { KeyId: 'k1', CustomKeyStoreId: ID, KeyState: 'Unavailable' } });
+    const h = harness();
+    expect(await h.isComplete(withResult(deleteEvent(ID, cloudHsmProps()), { PriorConnectionState: 'CONNECTED' }))).toEqual({ IsComplete: false });
+    expect(kmsMock).toHaveReceivedCommandTimes(ConnectCustomKeyStoreCommand, 1);
+    expect(kmsMock).not.toHaveReceivedCommand(DisconnectCustomKeyStoreCommand);
+    // Once really CONNECTED again, the keys (Enabled) are named and the store is as it was.
+    kmsMock.on(DescribeKeyCommand).resolves({ KeyMetadata: { KeyId: 'k1', CustomKeyStoreId: ID, KeyState: 'Enabled' } });
+    await expect(h.isComplete(withResult(deleteEvent(ID, cloudHsmProps()), { PriorConnectionState: 'CONNECTED' }))).rejects.toThrow(/k1 \(Enabled\)\. The store is CONNECTED, as it was before the delete/);
+  });
+
   test('KMS still shows CONNECTED after the disconnect and no key is there: disconnect again', async () => {
     storeStates(ID, 'CONNECTED');
     expect((await harness().isComplete(withResult(deleteEvent(ID, cloudHsmProps()), { PriorConnectionState: 'CONNECTED' }))).IsComplete).toBe(false);
