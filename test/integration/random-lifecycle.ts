@@ -187,7 +187,9 @@ async function lifecycle(seed: number): Promise<string[]> {
     log.push(`faults injected: ${kms.count(undefined, 'KMSInternalException')} internal errors, ${kms.count(undefined, 'ThrottlingException')} throttles, ${kms.count(undefined, 'dropped') + kms.count(undefined, 'dropped-after-effect')} drops`);
     return log;
   } catch (err) {
-    throw new Error(`${(err as Error).message}\n${log.join('\n')}`);
+    // The handler's own account of the last steps: what a rare interleaving did, for whoever meets it.
+    const handlerTail = stack.handlerLogs.slice(-40).map((l) => l.slice(0, 600));
+    throw new Error(`${(err as Error).message}\n${log.join('\n')}\nhandler log (last 40 lines):\n${handlerTail.join('\n')}`);
   } finally {
     await kms.stop();
   }
