@@ -1,4 +1,4 @@
-import { Annotations, CustomResource, Duration, ITaggable, Lazy, RemovalPolicy, Resource, TagManager, TagType, Token } from 'aws-cdk-lib';
+import { Annotations, CustomResource, Duration, ITaggable, Lazy, RemovalPolicy, Resource, Stack, TagManager, TagType, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct, IConstruct } from 'constructs';
@@ -156,7 +156,7 @@ export class CustomKeyStoreKey extends Resource implements kms.IKey, ITaggable {
     rejectSnapshot(this, removalPolicy);
 
     this.policy = props.policy ?? defaultKeyPolicy();
-    this.node.addValidation({ validate: () => this.policy.validateForResourcePolicy() });
+    this.node.addValidation({ validate: () => [...this.policy.validateForResourcePolicy(), ...policySizeErrors(this, this.policy)] });
     this.tags = new TagManager(TagType.KEY_VALUE, KEY_RESOURCE_TYPE);
 
     const provider = KeyStoreProvider.of(this);
@@ -274,6 +274,30 @@ export class CustomKeyStoreKey extends Resource implements kms.IKey, ITaggable {
   public grantVerifyMac(grantee: iam.IGrantable): iam.Grant {
     return this.grants.verifyMac(grantee);
   }
+}
+
+/**
+ * The key policy's size as KMS will count it, at least: the JSON the handler sends, with every
+ * value not known until deployment counted as empty. Checked at synth, after every grant.
+ */
+function policySizeErrors(scope: IConstruct, policy: iam.PolicyDocument): string[] {
+  const resolved: unknown = Stack.of(scope).resolve(policy.toJSON());
+  const bytes = Buffer.byteLength(JSON.stringify(withoutIntrinsics(resolved)), 'utf8');
+  if (bytes <= rules.KEY_POLICY_MAX_BYTES) {
+    return [];
+  }
+  return [
+    `${CustomKeyStoreErrorCode.OUT_OF_RANGE}: policy: the key policy is at least ${bytes} bytes; expected at most ${rules.KEY_POLICY_MAX_BYTES} bytes (32 KB, KMS's limit for a key policy document). Use fewer statements, or grant through IAM policies, which the default key policy lets decide`,
+  ];
+}
+
+/** A resolved template value with each CloudFormation intrinsic (a value known only at deployment) as an empty string. */
+function withoutIntrinsics(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutIntrinsics);
+  if (typeof value !== 'object' || value === null) return value;
+  const entries = Object.entries(value);
+  if (entries.length === 1 && (entries[0][0] === 'Ref' || entries[0][0].startsWith('Fn::'))) return '';
+  return Object.fromEntries(entries.map(([k, v]) => [k, withoutIntrinsics(v)]));
 }
 
 /** kms.Key's default policy (feature flag @aws-cdk/aws-kms:defaultKeyPolicies, always on in CDK v2). */

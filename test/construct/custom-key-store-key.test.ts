@@ -276,6 +276,28 @@ describe('cdk-nag', () => {
 });
 
 describe('synth-time checks', () => {
+  describe('the key policy fits KMS\'s 32 KB limit', () => {
+    // One statement granting Decrypt to a role of another account: about 160 bytes of JSON.
+    const grantTo = (key: CustomKeyStoreKey, i: number): void => {
+      key.addToResourcePolicy(new iam.PolicyStatement({ sid: `Reader${i}`, actions: ['kms:Decrypt'], resources: ['*'], principals: [new iam.ArnPrincipal(`arn:aws:iam::444455556666:role/reader-${i}`)] }));
+    };
+
+    test('a policy grown past 32,768 bytes by statements added after construction fails at synth, naming the property, the size and the rule', () => {
+      const { stack, hsm } = withStores();
+      const key = hsm.addKey('K');
+      for (let i = 0; i < 250; i++) grantTo(key, i);
+      expect(() => Template.fromStack(stack)).toThrow(/CustomKeyStore\.OutOfRange: policy: the key policy is at least \d{5} bytes; expected at most 32768 bytes \(32 KB, KMS's limit for a key policy document\)/);
+    });
+
+    test('a policy under the limit synthesizes; values known only at deployment count as empty, never as too big', () => {
+      const { stack, hsm } = withStores();
+      const key = hsm.addKey('K');
+      for (let i = 0; i < 150; i++) grantTo(key, i);
+      key.addToResourcePolicy(new iam.PolicyStatement({ actions: ['kms:Decrypt'], resources: ['*'], principals: [new iam.ArnPrincipal(Token.asString({ 'Fn::ImportValue': 'SomeRoleArn' }))] }));
+      expect(() => Template.fromStack(stack)).not.toThrow();
+    });
+  });
+
   const build = (props: Partial<CustomKeyStoreKeyProps>, store: 'hsm' | 'xks' = 'hsm'): void => {
     const stack = newStack();
     const customKeyStore =

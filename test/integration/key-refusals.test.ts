@@ -29,7 +29,7 @@ afterAll(() => {
 });
 
 /** An external key store with a key in it; with `role`, a role of the stack that the key policy names. */
-function synthKeyStack(options: { role?: boolean } = {}): string {
+function synthKeyStack(options: { role?: boolean; roleGrants?: number } = {}): string {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'cks-refusals-'));
   dirs.push(outdir);
   const app = new App({ outdir });
@@ -42,6 +42,13 @@ function synthKeyStack(options: { role?: boolean } = {}): string {
   if (options.role) {
     const role = new iam.Role(stack, 'AppRole', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
     key.addToResourcePolicy(new iam.PolicyStatement({ actions: ['kms:Decrypt'], resources: ['*'], principals: [role] }));
+  }
+  if (options.roleGrants) {
+    // Each statement names a role of the stack: its ARN is known only at deployment, so the synth check counts it as empty.
+    const role = new iam.Role(stack, 'Reader', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+    for (let i = 0; i < options.roleGrants; i++) {
+      key.addToResourcePolicy(new iam.PolicyStatement({ sid: `ReaderGrant${i}`, actions: ['kms:Decrypt'], resources: ['*'], principals: [new iam.ArnPrincipal(role.roleArn)] }));
+    }
   }
   app.synth();
   return outdir;
@@ -113,5 +120,17 @@ describe('a key policy naming a role made in the same deployment', () => {
     expect(report.stackStatus).toBe('UPDATE_COMPLETE');
     expect(callsOf(kms, since, 'PutKeyPolicy', 'CreateKey')).toEqual(['PutKeyPolicy:MalformedPolicyDocumentException', 'PutKeyPolicy:ok']);
     expect(keyPolicy(w.stack.keyIds()[0])).toContain(`:role/${STACK_NAME}-AppRole`);
+  });
+});
+
+describe('a key policy over 32 KB once its deploy-time values are known', () => {
+  test('CreateKey is refused with LimitExceededException: the message names the policy size and the limit, and nothing is left', async () => {
+    w = await world({ principalVisibilityLagMs: 0 });
+    const report = await w.stack.deploy(synthKeyStack({ roleGrants: 260 }));
+    expect(report.stackStatus).toBe('ROLLBACK_COMPLETE');
+    const reason = report.events.find((e) => e.status === 'CREATE_FAILED')?.reason ?? '';
+    expect(reason).toMatch(/^LimitExceededException: The key policy document is (\d+) bytes, which exceeds the maximum key policy size of 32768 bytes\. \(creating a KMS key in custom key store cks-[0-9a-f]+: the key policy is \1 bytes, over KMS's limit of 32768 bytes \(32 KB\)/);
+    expect(callsOf(w.kms, 0, 'CreateKey')).toEqual(['CreateKey:LimitExceededException']);
+    expect(w.kms.model.storeSnapshot()).toEqual([]);
   });
 });

@@ -2,6 +2,7 @@
  * The texts of key failures a user acts on: each says what happened, what state things are in
  * and what to fix. One line each, far below CloudFormation's 4,096-byte response limit.
  */
+import { KEY_POLICY_MAX_BYTES } from '../../../lib/private/contract/field-rules';
 import { POLICY_REFUSAL_WINDOW } from './passing-refusals';
 
 const POLICY_RETRY_SECONDS = Math.round(POLICY_REFUSAL_WINDOW.budgetMs / 1000);
@@ -11,8 +12,19 @@ const POLICY_CAUSES =
   'Either the policy names a principal that KMS cannot see yet (one created in the same deployment, such as a role the key policy grants to: IAM takes a while to show a new principal to KMS; deploy again, or create the principal in an earlier deployment), ' +
   "or the policy is malformed: check its statements and principals (each must exist), and that it lets the handler's role manage the key (KMS's policy lockout safety check); the default policy does";
 
+/**
+ * LimitExceededException: a policy over 32 KB is the cause that deploying again cannot fix, so it
+ * is named first when the policy is that big; otherwise one of the account's quotas.
+ */
+function limitExceededHint(policyBytes: number | undefined): string {
+  if (policyBytes !== undefined && policyBytes > KEY_POLICY_MAX_BYTES) {
+    return `the key policy is ${policyBytes} bytes, over KMS's limit of ${KEY_POLICY_MAX_BYTES} bytes (32 KB) for a key policy document: use fewer statements, or grant through IAM policies (the default key policy lets them decide), and deploy again`;
+  }
+  return `the account has reached a KMS quota (keys per Region, or aliases or grants; the key policy, ${policyBytes ?? 'of unknown size'} bytes, is within the ${KEY_POLICY_MAX_BYTES}-byte limit): raise the quota or delete unused keys, and deploy again`;
+}
+
 /** What to fix for each CreateKey error specific to custom key stores. */
-const CREATE_KEY_HINTS: Partial<Record<string, (store: string, xksKeyId: string | undefined) => string>> = {
+const CREATE_KEY_HINTS: Partial<Record<string, (store: string, xksKeyId: string | undefined, policyBytes: number | undefined) => string>> = {
   CloudHsmClusterInvalidConfigurationException: (store) =>
     `the CloudHSM cluster of custom key store ${store} does not meet KMS's requirements (at least two active HSMs in different Availability Zones, and the cluster's security group and kmsuser as KMS set them up): fix the cluster and deploy again`,
   XksKeyNotFoundException: (store, xksKeyId) =>
@@ -29,13 +41,13 @@ const CREATE_KEY_HINTS: Partial<Record<string, (store: string, xksKeyId: string 
     `custom key store ${store} does not exist in this account and Region: check the store id (an imported store) or the order of the stack's resources`,
   MalformedPolicyDocumentException: () => `KMS rejected the key policy, also when the handler tried again for about ${POLICY_RETRY_SECONDS} s. ${POLICY_CAUSES}`,
   TagException: () => 'KMS rejected the tags: tag keys are 1-128 characters, values at most 256, and keys starting with aws: are reserved',
-  LimitExceededException: () => 'the account has reached a KMS quota (keys per Region, or aliases or grants): raise the quota or delete unused keys, and deploy again',
+  LimitExceededException: (_store, _xksKeyId, policyBytes) => limitExceededHint(policyBytes),
 };
 
 /** A CreateKey that KMS refused; nothing was created. */
-export function createKeyFailedMessage(errorName: string, detail: string, store: string, xksKeyId: string | undefined): string {
+export function createKeyFailedMessage(errorName: string, detail: string, store: string, xksKeyId: string | undefined, policyBytes?: number): string {
   const hint = CREATE_KEY_HINTS[errorName];
-  const what = hint ? hint(store, xksKeyId) : 'see the KMS error above';
+  const what = hint ? hint(store, xksKeyId, policyBytes) : 'see the KMS error above';
   return `${errorName}: ${detail} (creating a KMS key in custom key store ${store}: ${what}. No key was created.)`;
 }
 
@@ -71,9 +83,10 @@ const UPDATE_HINTS: Partial<Record<string, string>> = {
 };
 
 /** An in-place update that KMS refused part-way. */
-export function updateFailedMessage(errorName: string, detail: string, keyId: string, step: string, done: readonly string[]): string {
+export function updateFailedMessage(errorName: string, detail: string, keyId: string, step: string, done: readonly string[], policyBytes?: number): string {
   const applied = done.length > 0 ? `Already applied: ${done.join(', ')}; CloudFormation's rollback reverts them.` : 'Nothing was changed.';
-  return `${errorName}: ${detail} (updating KMS key ${keyId}, step ${step}. ${applied})${UPDATE_HINTS[errorName] ?? ''}`;
+  const hint = errorName === 'LimitExceededException' ? ` Cause: ${limitExceededHint(policyBytes)}.` : (UPDATE_HINTS[errorName] ?? '');
+  return `${errorName}: ${detail} (updating KMS key ${keyId}, step ${step}. ${applied})${hint}`;
 }
 
 /**

@@ -151,7 +151,7 @@ export class KeyResource extends ResourceHandler<KeyOnEventResult, KeyIsComplete
       }
       return new KeyStoreError(storeNotConnectedMessage(desired.storeId, store?.CustomKeyStoreName, store?.ConnectionState ?? 'not CONNECTED'));
     }
-    return new KeyStoreError(createKeyFailedMessage(name, detail, desired.storeId, desired.xksKeyId));
+    return new KeyStoreError(createKeyFailedMessage(name, detail, desired.storeId, desired.xksKeyId, Buffer.byteLength(desired.policy, 'utf8')));
   }
 
   /** `call`, tried again while `windowFor` says its refusal may pass, within the invocation's time. */
@@ -187,7 +187,7 @@ export class KeyResource extends ResourceHandler<KeyOnEventResult, KeyIsComplete
         await this.keys.onNewKey(action);
         done.push(name);
       } catch (err) {
-        throw new KeyStoreError(updateFailedMessage(errorName(err), err instanceof Error ? err.message : String(err), keyId, name, done));
+        throw new KeyStoreError(updateFailedMessage(errorName(err), err instanceof Error ? err.message : String(err), keyId, name, done, Buffer.byteLength(desired.policy, 'utf8')));
       }
     };
     if (old.description !== desired.description) {

@@ -125,3 +125,10 @@ export const KEY_DESCRIPTION: FieldRule = {
   maxLength: 8192,
   rule: 'at most 8192 characters',
 };
+
+/**
+ * A key policy document's size limit: 32 KB (the Developer Guide's resource quotas), far below the
+ * API model's 131,072 characters for the Policy field; KMS refuses a larger one with
+ * LimitExceededException.
+ */
+export const KEY_POLICY_MAX_BYTES = 32_768;

@@ -51,6 +51,8 @@ export interface ModelOptions extends WorldOptions {
    * always evaluates; callers with other credentials act as the account's administrator.
    */
   readonly evaluateIdentityPolicies?: boolean;
+  /** KMS refuses a key policy over 32 KB (Developer Guide, resource quotas) with LimitExceededException. Default true. */
+  readonly enforceKeyPolicyQuota?: boolean;
 }
 
 /** A small lag, on by default as KMS always has one; tests that read a new key at once move the clock. */
@@ -73,6 +75,7 @@ export class KmsAccount {
   public checkProxyAtCreateKey: boolean;
   public principalVisibilityLagMs: number;
   public readonly evaluateIdentityPolicies: boolean;
+  public enforceKeyPolicyQuota: boolean;
   /** The IAM principals made while the model runs, and when. */
   public readonly principals = new Principals();
   /** Set while the model is inspected (not KMS API): reads see every key as it really is. */
@@ -98,6 +101,7 @@ export class KmsAccount {
     this.checkProxyAtCreateKey = options.checkProxyAtCreateKey ?? true;
     this.principalVisibilityLagMs = options.principalVisibilityLagMs ?? DEFAULT_PRINCIPAL_VISIBILITY_LAG_MS;
     this.evaluateIdentityPolicies = options.evaluateIdentityPolicies ?? true;
+    this.enforceKeyPolicyQuota = options.enforceKeyPolicyQuota ?? true;
   }
 
   /** Whether reads show the key yet: a new key is invisible for keyVisibilityLagMs after CreateKey. */

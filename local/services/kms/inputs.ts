@@ -59,10 +59,20 @@ export function defaultKeyPolicy(accountId: string): string {
   return JSON.stringify({ Version: '2012-10-17', Id: 'key-default-1', Statement: [{ Sid: 'Enable IAM User Permissions', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${accountId}:root` }, Action: 'kms:*', Resource: '*' }] });
 }
 
-/** What KMS checks of a key policy that a local model can: size, characters, JSON, statements. */
-export function checkPolicy(policy: unknown): string {
+/** The Developer Guide's quota for a key policy document: 32 KB, well below the API model's 131,072 characters. */
+export const KEY_POLICY_QUOTA_BYTES = 32_768;
+
+/**
+ * What KMS checks of a key policy that a local model can: the model's length and characters, the
+ * 32 KB quota (`maxBytes`; LimitExceededException, as for KMS's other quotas), JSON, statements.
+ */
+export function checkPolicy(policy: unknown, maxBytes?: number): string {
   if (typeof policy !== 'string' || policy.length < 1 || policy.length > 131072 || !/^[\u0009\u000A\u000D\u0020-\u00FF]+$/.test(policy)) {
     throw validation("1 validation error detected: Value at 'policy' failed to satisfy constraint: Member must have length between 1 and 131072 and match [\\u0009\\u000A\\u000D\\u0020-\\u00FF]+");
+  }
+  const bytes = Buffer.byteLength(policy, 'utf8');
+  if (maxBytes !== undefined && bytes > maxBytes) {
+    throw new ServiceError('LimitExceededException', `The key policy document is ${bytes} bytes, which exceeds the maximum key policy size of ${maxBytes} bytes.`);
   }
   let doc: { Statement?: unknown };
   try {

@@ -9,7 +9,7 @@ import * as rules from '../../../lib/private/contract/field-rules';
 import { ServiceError } from '../../endpoint/service-error';
 import type { KmsAccount } from './account';
 import { invalidState, validation } from './errors';
-import { checkPolicy, checkTags, defaultKeyPolicy, field } from './inputs';
+import { checkPolicy, checkTags, defaultKeyPolicy, field, KEY_POLICY_QUOTA_BYTES } from './inputs';
 import { proxyErrorNow, proxyRejectedCreateKey } from './proxy-requests';
 import { Json, Key, Store } from './records';
 
@@ -27,7 +27,7 @@ export class Keys {
     if (typeof description !== 'string' || description.length > 8192) {
       throw validation("1 validation error detected: Value at 'description' failed to satisfy constraint: Member must have length less than or equal to 8192");
     }
-    const policy = input.Policy === undefined ? defaultKeyPolicy(accountId) : checkPolicy(input.Policy);
+    const policy = input.Policy === undefined ? defaultKeyPolicy(accountId) : checkPolicy(input.Policy, this.account.enforceKeyPolicyQuota ? KEY_POLICY_QUOTA_BYTES : undefined);
     this.account.checkPrincipalsVisible(policy);
     const tags = checkTags(input.Tags ?? []);
     const xksKeyId = input.XksKeyId as string | undefined;
@@ -94,7 +94,7 @@ export class Keys {
     if ((input.PolicyName ?? 'default') !== 'default') {
       throw validation("1 validation error detected: Value at 'policyName' failed to satisfy constraint: the only valid policy name is 'default'");
     }
-    const policy = checkPolicy(input.Policy);
+    const policy = checkPolicy(input.Policy, this.account.enforceKeyPolicyQuota ? KEY_POLICY_QUOTA_BYTES : undefined);
     this.account.checkPrincipalsVisible(policy);
     key.policy = policy;
     return {};

@@ -102,6 +102,8 @@ export class KmsModel {
   public set checkProxyAtCreateAndUpdate(on: boolean) { this.account.checkProxyAtCreateAndUpdate = on; }
   public get checkProxyAtCreateKey(): boolean { return this.account.checkProxyAtCreateKey; }
   public set checkProxyAtCreateKey(on: boolean) { this.account.checkProxyAtCreateKey = on; }
+  public get enforceKeyPolicyQuota(): boolean { return this.account.enforceKeyPolicyQuota; }
+  public set enforceKeyPolicyQuota(on: boolean) { this.account.enforceKeyPolicyQuota = on; }
   public get principalVisibilityLagMs(): number { return this.account.principalVisibilityLagMs; }
   public set principalVisibilityLagMs(ms: number) { this.account.principalVisibilityLagMs = ms; }
 

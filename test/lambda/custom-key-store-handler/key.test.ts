@@ -142,6 +142,15 @@ describe('create', () => {
     expect(error.message).toMatch(/No key was created\.\)$/);
   });
 
+  test('LimitExceededException with a key policy over 32 KB names the policy size and the limit, not the account quotas', async () => {
+    kmsMock.on(CreateKeyCommand).rejects(awsError('LimitExceededException', 'too big'));
+    const big = { ...POLICY, Statement: [...POLICY.Statement, { Sid: 'x'.repeat(33_000), Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::444455556666:root' }, Action: 'kms:Decrypt', Resource: '*' }] };
+    const bytes = Buffer.byteLength(JSON.stringify(big));
+    await expect(run(event('Create', { ResourceProperties: props({ Policy: big }) }))).rejects.toThrow(
+      `LimitExceededException: too big (creating a KMS key in custom key store ${STORE}: the key policy is ${bytes} bytes, over KMS's limit of 32768 bytes (32 KB) for a key policy document: use fewer statements, or grant through IAM policies (the default key policy lets them decide), and deploy again. No key was created.)`,
+    );
+  });
+
   test('a CreateKey whose answer was lost: the key with this request\'s creation tag is found, and no second key is made', async () => {
     kmsMock.on(CreateKeyCommand).rejects(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
     accountKeys([{ id: 'ffffffff-0000-0000-0000-000000000000' }, { id: NEW_KEY, store: STORE }, { id: KEY, store: STORE }]);
@@ -264,6 +273,12 @@ describe('update', () => {
     expect(kmsMock.commandCalls(TagResourceCommand)[0].args[0].input).toEqual({ KeyId: KEY, Tags: [{ TagKey: 'team', TagValue: 'b' }] });
     expect(kmsMock.commandCalls(UntagResourceCommand)[0].args[0].input).toEqual({ KeyId: KEY, TagKeys: ['old'] });
     expect(kmsMock.commandCalls(PutKeyPolicyCommand)[0].args[0].input).toEqual({ KeyId: KEY, Policy: JSON.stringify(newPolicy) });
+  });
+
+  test('a PutKeyPolicy refused with LimitExceededException names the new policy\'s size and the 32 KB limit', async () => {
+    kmsMock.on(PutKeyPolicyCommand).rejects(awsError('LimitExceededException', 'too big'));
+    const big = { ...POLICY, Statement: [...POLICY.Statement, { Sid: 'x'.repeat(33_000), Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::444455556666:root' }, Action: 'kms:Decrypt', Resource: '*' }] };
+    await expect(run(update({}, { Policy: big }))).rejects.toThrow(/^LimitExceededException: too big \(updating KMS key .*, step PutKeyPolicy\. Nothing was changed\.\) Cause: the key policy is 33\d{3} bytes, over KMS's limit of 32768 bytes \(32 KB\)/);
   });
 
   test('nothing that KMS holds changed (pending window only, or a policy reformatted): no call', async () => {
