@@ -65,6 +65,10 @@ export interface ICustomKeyStore extends IResource {
    * (percentiles are refused). Entries of `dimensionsMap` (`KmsOperation`, `XksOperation`,
    * `KeySpec`) narrow the query. Refused for a CloudHSM key store.
    *
+   * Like every query-backed metric here, it reads only the most recent 3 hours of data (a
+   * CloudWatch Metrics Insights limit): a `period` over 3 hours is refused at synth, and an alarm
+   * on it should keep period times evaluation periods within 3 hours.
+   *
    * @default - statistic Average, period 5 minutes
    * @see https://docs.aws.amazon.com/kms/latest/developerguide/monitoring-cloudwatch.html
    */
@@ -86,6 +90,11 @@ export interface ICustomKeyStore extends IResource {
    * `XksProxyCertificateDaysToExpire`: the days until the TLS certificate of the store's XKS proxy
    * expires, the fewest over every certificate name (a CloudWatch Metrics Insights query: a renewed
    * certificate may be published under a new name). Refused for a CloudHSM key store.
+   *
+   * KMS publishes no value for a certificate whose subject common name has a wildcard (such as
+   * `*.example.com`), nor while the store is disconnected. The recommended certificate alarm then
+   * stays INSUFFICIENT_DATA (its description, and the dashboard's certificate graph, say what that
+   * means): watch such a certificate's expiry elsewhere.
    *
    * @default - statistic Minimum, period 5 minutes
    * @see https://docs.aws.amazon.com/kms/latest/developerguide/monitoring-cloudwatch.html

@@ -115,7 +115,7 @@ describe('an external key store declared here', () => {
       'metric: XKS proxy latency',
       'metric: XKS proxy errors',
       'metric: External key manager instances by state',
-      'metric: XKS proxy certificate: days to expiry',
+      'metric: XKS proxy certificate: days to expiry (no value: store disconnected, or a wildcard certificate name, which KMS does not report)',
       'metric: XKS proxy credential: age in days',
       'metric: Proxy credential sync failed (1 = yes)',
     ]);
@@ -146,7 +146,7 @@ describe('an external key store declared here', () => {
     expect(metricsOf(widget(widgets, 'External key manager instances by state'))).toEqual(
       ['Active', 'Degraded', 'Unavailable'].map((state) => `AWS/KMS XksExternalKeyManagerStates CustomKeyStoreId=${id} XksExternalKeyManagerState=${state} (${state})`),
     );
-    expect(metricsOf(widget(widgets, 'XKS proxy certificate: days to expiry'))).toEqual([
+    expect(metricsOf(widget(widgets, 'XKS proxy certificate: days to expiry (no value: store disconnected, or a wildcard certificate name, which KMS does not report)'))).toEqual([
       `SELECT MIN(XksProxyCertificateDaysToExpire) FROM SCHEMA("AWS/KMS", CertificateName, CustomKeyStoreId) WHERE CustomKeyStoreId = '${id}' (Days to expiry)`,
     ]);
     expect(metricsOf(widget(widgets, 'XKS proxy credential: age in days'))).toEqual([`AWS/KMS XksProxyCredentialAge CustomKeyStoreId=${id} (Age in days)`]);
@@ -177,9 +177,9 @@ describe('an external key store declared here', () => {
     const widgets = widgetsOf(stack);
     expect(widgets[0].properties.markdown).toContain('No health probe key (`useHealthProbeKey()`): Available and the probe latency stay empty');
     expect(outline(widgets)).not.toContain('metric: Proxy credential sync failed (1 = yes)');
-    expect(outline(widgets).slice(-2)).toEqual(['metric: XKS proxy certificate: days to expiry', 'metric: XKS proxy credential: age in days']);
+    expect(outline(widgets).slice(-2)).toEqual(['metric: XKS proxy certificate: days to expiry (no value: store disconnected, or a wildcard certificate name, which KMS does not report)', 'metric: XKS proxy credential: age in days']);
     expectFullLines(widgets);
-    expect(widget(widgets, 'XKS proxy certificate: days to expiry').width).toBe(12);
+    expect(widget(widgets, 'XKS proxy certificate: days to expiry (no value: store disconnected, or a wildcard certificate name, which KMS does not report)').width).toBe(12);
   });
 
   test('without alarms: a text says how to get them (an alarm status widget needs one)', () => {
@@ -261,7 +261,7 @@ describe('imported stores', () => {
       'metric: XKS proxy latency',
       'metric: XKS proxy errors',
       'metric: External key manager instances by state',
-      'metric: XKS proxy certificate: days to expiry',
+      'metric: XKS proxy certificate: days to expiry (no value: store disconnected, or a wildcard certificate name, which KMS does not report)',
       'metric: XKS proxy credential: age in days',
       'text: ### CloudHSM key store (cks-2222222222abcdef0)',
       `text: ${NO_ALARMS}`,

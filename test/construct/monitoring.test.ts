@@ -200,6 +200,18 @@ describe('metrics of an external key store (AWS/KMS, monitoring-cloudwatch.html)
     );
     expect(() => store.metricXksProxyLatency({ dimensionsMap: { KmsOperation: "Encrypt' OR 1=1 --" } })).toThrow("metricXksProxyLatency: dimensionsMap.KmsOperation 'Encrypt' OR 1=1 --' has a quote or a backslash");
     expect(() => store.metricXksProxyLatency({ period: Duration.seconds(30) })).toThrow('metricXksProxyLatency: period 30 seconds is not a whole number of minutes');
+    // Metrics Insights reads only the last 3 hours: a longer period would never show a value.
+    for (const [method, build] of [
+      ['metricXksProxyLatency', (period: Duration) => store.metricXksProxyLatency({ period })],
+      ['metricXksProxyErrors', (period: Duration) => store.metricXksProxyErrors({ period })],
+      ['metricXksProxyCertificateDaysToExpire', (period: Duration) => store.metricXksProxyCertificateDaysToExpire({ period })],
+      ['metricExternalKeyStoreThrottle', (period: Duration) => store.metricExternalKeyStoreThrottle({ period })],
+    ] as const) {
+      expect(() => build(Duration.hours(3))).not.toThrow();
+      expect(() => build(Duration.minutes(181))).toThrow(
+        `${method}: period 3 hours 1 minute is longer than 3 hours; expected at most 3 hours (this metric is a CloudWatch Metrics Insights query, which reads only the most recent 3 hours of data`,
+      );
+    }
     expect(() => store.metricXksProxyErrors({ errorType: XksProxyErrorType.RETRYABLE, dimensionsMap: { ErrorType: 'Retryable' } })).toThrow(
       'metricXksProxyErrors: both errorType and dimensionsMap.ErrorType are given; expected one of them',
     );
@@ -505,7 +517,8 @@ describe('addRecommendedAlarms', () => {
     }
     expect(text(props.ProxyCertificateExpiry)).toBe(
       "The TLS certificate of the XKS proxy of external key store 'xks-store' (cks-1234567890abcdef0) expires in fewer than 10 days (AWS/KMS XksProxyCertificateDaysToExpire). " +
-        'Renew it and install it on the proxy (or its load balancer): KMS cannot reach a proxy whose certificate has expired, and then no key of the store can be used.',
+        'Renew it and install it on the proxy (or its load balancer): KMS cannot reach a proxy whose certificate has expired, and then no key of the store can be used. ' +
+        "If this alarm stays INSUFFICIENT_DATA while the store is connected, KMS publishes no value for the certificate: it does not for one whose subject common name has a wildcard (such as *.example.com). This alarm cannot watch such a certificate: watch its expiry elsewhere (its CA, or ACM's DaysToExpiry).",
     );
     expect(text(props.ProxyLatency)).toMatch(/more than 200 ms on average over 5 minutes .*KMS gives up on a request after 250 ms/);
     expect(text(props.ProxyRetryableErrors)).toMatch(/^More than 5 retryable errors in one minute .*ErrorType Retryable/);

@@ -219,10 +219,16 @@ function externalAlarms(store: CustomKeyStore, facts: AlarmedStoreFacts, what: s
         metric: store.metricXksProxyCertificateDaysToExpire({ period: fiveMinutes }),
         threshold: CERTIFICATE_THRESHOLD_DAYS,
         comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+        // A gap says nothing new (KMS publishes only while the store is connected), and missing
+        // data as breaching would page on every fresh deploy. KMS never publishes a value for a
+        // certificate whose subject common name has a wildcard (Developer Guide, monitoring an
+        // external key store): the alarm then stays INSUFFICIENT_DATA, which its description and
+        // the dashboard's certificate graph say.
         treatMissingData: cloudwatch.TreatMissingData.IGNORE,
         description:
           `The TLS certificate of the XKS proxy of ${what} expires in fewer than ${CERTIFICATE_THRESHOLD_DAYS} days (AWS/KMS XksProxyCertificateDaysToExpire). ` +
-          'Renew it and install it on the proxy (or its load balancer): KMS cannot reach a proxy whose certificate has expired, and then no key of the store can be used.',
+          'Renew it and install it on the proxy (or its load balancer): KMS cannot reach a proxy whose certificate has expired, and then no key of the store can be used. ' +
+          "If this alarm stays INSUFFICIENT_DATA while the store is connected, KMS publishes no value for the certificate: it does not for one whose subject common name has a wildcard (such as *.example.com). This alarm cannot watch such a certificate: watch its expiry elsewhere (its CA, or ACM's DaysToExpiry).",
       },
     ],
     [

@@ -82,7 +82,8 @@ export function storeWidgets(store: ICustomKeyStore, options: StoreWidgetsOption
       ]),
     );
     const credential: Cell[] = [
-      single('XKS proxy certificate: days to expiry', store.metricXksProxyCertificateDaysToExpire(opts('Days to expiry'))),
+      // KMS publishes no value for a certificate whose subject common name has a wildcard: say so where the value would be.
+      single('XKS proxy certificate: days to expiry (no value: store disconnected, or a wildcard certificate name, which KMS does not report)', store.metricXksProxyCertificateDaysToExpire(opts('Days to expiry'))),
       single('XKS proxy credential: age in days', store.metricXksProxyCredentialAge(opts('Age in days'))),
     ];
     if (declared && facts?.credentialSynced) {

@@ -236,7 +236,13 @@ function storeQuery(
   });
 }
 
-/** Metrics Insights does not support high-resolution data: it aggregates by the minute. */
+/** Metrics Insights queries only the most recent 3 hours of data (CloudWatch quotas), so a longer period never fills. */
+const MAX_QUERY_PERIOD_SECONDS = 3 * 3600;
+
+/**
+ * Metrics Insights does not support high-resolution data: it aggregates by the minute; and it
+ * queries only the last 3 hours, so a longer period (or an alarm on one) would show no value.
+ */
 function checkQueryPeriod(scope: IConstruct, method: string, period: Duration | undefined): void {
   if (period === undefined || period.isUnresolved()) {
     return;
@@ -244,6 +250,13 @@ function checkQueryPeriod(scope: IConstruct, method: string, period: Duration | 
   const seconds = period.toSeconds();
   if (seconds < 60 || seconds % 60 !== 0) {
     throw new CustomKeyStoreValidationError(CustomKeyStoreErrorCode.INVALID_VALUE, `${method}: period ${period.toHumanString()} is not a whole number of minutes; expected 1 minute or more, in whole minutes (CloudWatch Metrics Insights aggregates by the minute)`, scope);
+  }
+  if (seconds > MAX_QUERY_PERIOD_SECONDS) {
+    throw new CustomKeyStoreValidationError(
+      CustomKeyStoreErrorCode.OUT_OF_RANGE,
+      `${method}: period ${period.toHumanString()} is longer than 3 hours; expected at most 3 hours (this metric is a CloudWatch Metrics Insights query, which reads only the most recent 3 hours of data: a longer period, or an alarm whose period times evaluation periods exceeds it, shows no value)`,
+      scope,
+    );
   }
 }
 
