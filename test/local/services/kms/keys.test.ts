@@ -147,6 +147,19 @@ describe('key updates', () => {
     expect((await client.send(new DescribeKeyCommand({ KeyId: keyId }))).KeyMetadata?.KeyState).toBe('Disabled');
   });
 
+  test('a key whose store is disconnected can still be managed and scheduled for deletion; only CreateKey needs a CONNECTED store (key-state table, Unavailable)', async () => {
+    const keyId = await create();
+    kms.model.DisconnectCustomKeyStore({ CustomKeyStoreId: hsmStore });
+    kms.clock.advance(1000);
+    await client.send(new UpdateKeyDescriptionCommand({ KeyId: keyId, Description: 'while offline' }));
+    await client.send(new PutKeyPolicyCommand({ KeyId: keyId, PolicyName: 'default', Policy: '{"Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"kms:*","Resource":"*"}]}' }));
+    await client.send(new TagResourceCommand({ KeyId: keyId, Tags: [{ TagKey: 'team', TagValue: 'payments' }] }));
+    expect((await client.send(new DescribeKeyCommand({ KeyId: keyId }))).KeyMetadata).toMatchObject({ KeyState: 'Unavailable', Description: 'while offline' });
+    expect(await rejection(client.send(new CreateKeyCommand({ Origin: 'AWS_CLOUDHSM', CustomKeyStoreId: hsmStore })))).toBe('CustomKeyStoreInvalidStateException');
+    await client.send(new ScheduleKeyDeletionCommand({ KeyId: keyId, PendingWindowInDays: 7 }));
+    expect((await client.send(new DescribeKeyCommand({ KeyId: keyId }))).KeyMetadata?.KeyState).toBe('PendingDeletion');
+  });
+
   test('a locked key (its policy denies the caller) refuses the key operations with AccessDeniedException', async () => {
     const keyId = await create();
     kms.model.lockKey(keyId);
