@@ -89,6 +89,14 @@ describe('the handler role has exactly the permissions it needs', () => {
     },
     { Sid: 'ListKeysForDeleteCheck', Action: 'kms:ListKeys', Effect: 'Allow', Resource: '*' },
     { Sid: 'DescribeKeysForDeleteCheck', Action: 'kms:DescribeKey', Effect: 'Allow', Resource: partitionArn(`:kms:us-east-1:${ACCOUNT}:key/*`) },
+    // Granted with the provider: a stack's last key is deleted after the policy became one that declares no key.
+    {
+      Sid: 'DeleteKeysInCustomKeyStores',
+      Action: 'kms:ScheduleKeyDeletion',
+      Condition: { StringEquals: { 'kms:KeyOrigin': ['AWS_CLOUDHSM', 'EXTERNAL_KEY_STORE'] } },
+      Effect: 'Allow',
+      Resource: partitionArn(`:kms:us-east-1:${ACCOUNT}:key/*`),
+    },
     { Sid: 'ReadOwnStackStatus', Action: 'cloudformation:DescribeStacks', Effect: 'Allow', Resource: { Ref: 'AWS::StackId' } },
   ];
   const readSecret = (name: string): unknown => ({

@@ -30,7 +30,7 @@ interface KeySpec extends CustomKeyStoreKeyOptions {
 }
 
 /** A stack with a CloudHSM store, an external store, and these keys in them. */
-function synthKeys(keys: readonly KeySpec[], options: { storeRemoval?: RemovalPolicy; importedStoreId?: string } = {}): string {
+function synthKeys(keys: readonly KeySpec[], options: { storeRemoval?: RemovalPolicy; importedStoreId?: string; hsmConnected?: boolean } = {}): string {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'cks-keys-'));
   dirs.push(outdir);
   const app = new App({ outdir });
@@ -39,6 +39,7 @@ function synthKeys(keys: readonly KeySpec[], options: { storeRemoval?: RemovalPo
     customKeyStoreName: 'hsm',
     backend: KeyStoreBackend.cloudHsm({ clusterId: 'cluster-2a23b4cdefg', trustAnchorCertificate: TRUST_ANCHOR, keyStorePassword: secretsmanager.Secret.fromSecretNameV2(stack, 'Pw', 'it/kmsuser') }),
     removalPolicy: options.storeRemoval,
+    connected: options.hsmConnected,
   });
   const xks = new CustomKeyStore(stack, 'Xks', {
     customKeyStoreName: 'xks',
@@ -231,6 +232,17 @@ describe('update', () => {
     expect(keyView(newKey)).toMatchObject({ KeyState: 'Enabled', XksKeyConfiguration: { Id: 'key-2' } });
   });
 
+  test("removing the stack's last key (DESTROY) schedules its deletion, though the new template grants no key management", async () => {
+    w = await world();
+    await w.stack.deploy(synthKeys([{ id: 'K', store: 'hsm', removalPolicy: RemovalPolicy.DESTROY }]));
+    const keyId = keyIn('K');
+    w.kms.clock.advance(1_000);
+    const report = await w.stack.deploy(synthKeys([]));
+    expect(report.stackStatus).toBe('UPDATE_COMPLETE');
+    expect(report.events.filter((e) => e.physicalId === keyId).map((e) => e.status)).toEqual(['DELETE_IN_PROGRESS', 'DELETE_COMPLETE']);
+    expect(keyView(keyId)).toMatchObject({ KeyState: 'PendingDeletion' });
+  });
+
   test('a different xksKeyId with RETAIN keeps the old key', async () => {
     w = await world();
     await w.stack.deploy(synthKeys([{ id: 'K', store: 'xks', xksKeyId: 'key-1' }]));
@@ -256,6 +268,28 @@ describe('a key whose store is disconnected (Unavailable)', () => {
     w.kms.model.ConnectCustomKeyStore({ CustomKeyStoreId: storeId });
     w.kms.clock.advance(1_000);
     expect(keyView(keyId)).toMatchObject({ KeyState: 'Disabled' });
+  });
+  test('taken offline from the stack (connected: false): the key stays, is updated in place while Unavailable, and its removal (DESTROY) schedules its deletion', async () => {
+    w = await world();
+    const key = (props: Partial<KeySpec> = {}): KeySpec => ({ id: 'K', store: 'hsm', removalPolicy: RemovalPolicy.DESTROY, ...props });
+    expect((await w.stack.deploy(synthKeys([key()]))).stackStatus).toBe('CREATE_COMPLETE');
+    const keyId = keyIn('K');
+    const storeId = keyView(keyId).CustomKeyStoreId as string;
+    w.kms.clock.advance(1_000);
+    // The store goes offline by the stack's own hand; its key is kept, Unavailable.
+    const offline = await w.stack.deploy(synthKeys([key()], { hsmConnected: false }));
+    expect(offline.stackStatus).toBe('UPDATE_COMPLETE');
+    expect(w.kms.model.storeSnapshot().find((st) => st.id === storeId)?.state).toBe('DISCONNECTED');
+    expect(keyView(keyId)).toMatchObject({ KeyState: 'Unavailable' });
+    const updated = await w.stack.deploy(synthKeys([key({ description: 'offline for maintenance', tags: { team: 'payments' } })], { hsmConnected: false }));
+    expect(updated.stackStatus).toBe('UPDATE_COMPLETE');
+    expect(keyView(keyId)).toMatchObject({ KeyState: 'Unavailable', Description: 'offline for maintenance' });
+    expect(tagsOf(keyId)).toMatchObject({ team: 'payments' });
+    // The stack's last key: its deletion runs after the role's policy became the new template's, which declares no key.
+    const removed = await w.stack.deploy(synthKeys([], { hsmConnected: false }));
+    expect(removed.stackStatus).toBe('UPDATE_COMPLETE');
+    expect(keyView(keyId)).toMatchObject({ KeyState: 'PendingDeletion' });
+    expect(w.kms.model.storeSnapshot().find((st) => st.id === storeId)?.state).toBe('DISCONNECTED');
   });
 });
 

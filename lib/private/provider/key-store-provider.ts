@@ -72,6 +72,18 @@ export class KeyStoreProvider extends Construct {
         resources: [stack.formatArn({ service: 'kms', resource: 'key', resourceName: '*' })],
       }),
     );
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'DeleteKeysInCustomKeyStores',
+        // A key removed from the stack is deleted in the update's cleanup, after the role's policy
+        // has become the new template's. When it was the stack's last key, that template declares
+        // no key, so this one action is granted whatever the stack declares: without it the
+        // removed key's deletion would be denied and the key forgotten.
+        actions: ['kms:ScheduleKeyDeletion'],
+        resources: [stack.formatArn({ service: 'kms', resource: 'key', resourceName: '*' })],
+        conditions: { StringEquals: { 'kms:KeyOrigin': ['AWS_CLOUDHSM', 'EXTERNAL_KEY_STORE'] } },
+      }),
+    );
     // Whether an update is a rollback or a late duplicate: the stack's status says, the event does not.
     this.role.addToPolicy(new iam.PolicyStatement({ sid: 'ReadOwnStackStatus', actions: ['cloudformation:DescribeStacks'], resources: [stack.stackId] }));
 
@@ -265,7 +277,8 @@ export class KeyStoreProvider extends Construct {
     this.role.addToPolicy(
       new iam.PolicyStatement({
         sid: 'ManageKeysInCustomKeyStores',
-        actions: ['kms:DisableKey', 'kms:EnableKey', 'kms:ListResourceTags', 'kms:PutKeyPolicy', 'kms:ScheduleKeyDeletion', 'kms:UntagResource', 'kms:UpdateKeyDescription'],
+        // kms:ScheduleKeyDeletion is granted with the provider itself (DeleteKeysInCustomKeyStores).
+        actions: ['kms:DisableKey', 'kms:EnableKey', 'kms:ListResourceTags', 'kms:PutKeyPolicy', 'kms:UntagResource', 'kms:UpdateKeyDescription'],
         resources: [keysOfThisAccount],
         conditions: { StringEquals: customKeyStoreOrigins },
       }),
