@@ -297,6 +297,29 @@ export interface CustomKeyStoreProps {
    * @default false
    */
   readonly adoptSendsSecrets?: boolean;
+
+  /**
+   * Whether a delete that must wait for keys pending deletion hands the store to the account's
+   * `CustomKeyStoreJanitor` instead of failing.
+   *
+   * KMS deletes a store only when no key is left in it, and a key pending deletion counts until its
+   * deletion date, 7-30 days away. Without this, a stack delete (or the rollback of a failed first
+   * deploy, or the cleanup after a replacement) whose store holds such keys fails, and must be
+   * retried after the dates. With it, when every key left in the store is pending deletion and a
+   * janitor has run in the account and Region in the last three hours, the handler records the
+   * store in the janitor's registry (SSM parameters under `/cdk-kms-custom-key-store/deferred-deletion/`,
+   * in the account, not in this stack), renames it `released/<stack>/<logical id>/<store id>`
+   * and reports the delete as done. The janitor keeps a CloudHSM key store connected while its keys
+   * wait (KMS deletes their key material from the cluster only then), then disconnects and deletes
+   * the store. A store that holds a key not pending deletion is never handed over: its delete fails
+   * as without this setting.
+   *
+   * Requires `removalPolicy: RemovalPolicy.DESTROY` (the default), and a `CustomKeyStoreJanitor`
+   * deployed once in the account and Region, in a long-lived stack.
+   *
+   * @default false
+   */
+  readonly deferDeletion?: boolean;
 }
 
 /**
@@ -473,6 +496,16 @@ export class CustomKeyStore extends CustomKeyStoreBase {
     if (props.adoptExisting) {
       provider.grantAdoptionRecords();
     }
+    if (props.deferDeletion) {
+      if (removalPolicy !== RemovalPolicy.DESTROY) {
+        throw new CustomKeyStoreValidationError(
+          CustomKeyStoreErrorCode.CONFLICTING_PROPERTIES,
+          `deferDeletion: applies only to a store the stack deletes; expected removalPolicy DESTROY (the default), or no deferDeletion (removalPolicy is ${removalPolicy})`,
+          this,
+        );
+      }
+      provider.grantDeferredDeletion();
+    }
 
     const properties: KeyStoreResourceProperties = {
       CustomKeyStoreName: props.customKeyStoreName,
@@ -483,6 +516,7 @@ export class CustomKeyStore extends CustomKeyStoreBase {
       // Written only when set, so that the templates of stores that do not adopt stay as they were.
       ...(props.adoptExisting ? { AdoptExisting: 'true' } : {}),
       ...(props.adoptExisting && props.adoptSendsSecrets ? { AdoptSendsSecrets: 'true' } : {}),
+      ...(props.deferDeletion ? { DeferDeletion: 'true' } : {}),
     };
     const resource = (this.resource = new CustomResource(this, 'Resource', {
       serviceToken: provider.serviceToken,

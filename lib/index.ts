@@ -11,3 +11,5 @@ export { XksExternalKeyManagerState, XksProxyErrorType } from './monitoring';
 export type { RecommendedAlarmsOptions, XksProxyErrorsMetricOptions } from './monitoring';
 export { CustomKeyStoreDashboard } from './dashboard';
 export type { CustomKeyStoreDashboardProps, CustomKeyStoreWidgetsOptions } from './dashboard';
+export { CustomKeyStoreJanitor } from './custom-key-store-janitor';
+export type { CustomKeyStoreJanitorProps, JanitorAlarmsOptions } from './custom-key-store-janitor';

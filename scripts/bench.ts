@@ -15,7 +15,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { CustomKeyStore, KeyStoreBackend } from '../lib';
-import { DEFAULT_DESCRIBE_RATE, findKeysInStore } from '../lambda/custom-key-store-handler/key-scanner';
+import { DEFAULT_DESCRIBE_RATE, findKeysInStore } from '../lambda/shared/key-scanner';
 import { localClientConfig, StackRunner, startLocalKms } from '../local';
 
 // On Node.js 20 the AWS SDK warns, in every module instance that loads it (the bundles included),

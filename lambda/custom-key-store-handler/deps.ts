@@ -11,8 +11,9 @@ import { CallStats, RetryOptions, Sleep } from '../shared/retry';
 import { SecretReader } from '../shared/secrets/reader';
 import { SecretRedactor } from '../shared/secrets/redactor';
 import { StoreApi } from '../shared/store-api';
-import { KeyScanOptions } from './key-scanner';
+import { KeyScanOptions } from '../shared/key-scanner';
 import { AdoptionRecords } from './store/adoption-record';
+import { JanitorRegistry } from './store/janitor-registry';
 import { StackStatusReader } from './store/stack-status';
 
 export interface LogEntry {
@@ -26,6 +27,8 @@ export interface ResourceDeps {
   readonly stackStatus?: StackStatusReader;
   /** Where adopted stores are remembered; only stores declared with adoptExisting need it. */
   readonly adoptionRecords?: AdoptionRecords;
+  /** The janitor's heartbeat and registry; only stores declared with deferDeletion need it. */
+  readonly janitor?: JanitorRegistry;
   readonly scan?: KeyScanOptions;
   readonly now?: () => number;
   readonly sleep?: Sleep;
@@ -59,6 +62,7 @@ export function makeDeps(
     secrets: new SecretReader(secretsClient, redactor, retry),
     stackStatus: cloudFormation ? new StackStatusReader(cloudFormation, retry) : undefined,
     adoptionRecords: ssm ? new AdoptionRecords(ssm, retry) : undefined,
+    janitor: ssm ? new JanitorRegistry(ssm, retry) : undefined,
     scan: { retry },
     log,
     ...overrides,

@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 
 /** The library's pre-bundled functions (built by `npm run bundle`, shipped in the package). */
-export type HandlerBundle = 'custom-key-store-handler' | 'connection-watcher' | 'proxy-credential-sync';
+export type HandlerBundle = 'custom-key-store-handler' | 'connection-watcher' | 'proxy-credential-sync' | 'key-store-janitor';
 
 /** The directory of a pre-bundled function. */
 export function handlerAssetDir(bundle: HandlerBundle = 'custom-key-store-handler'): string {

@@ -64,7 +64,7 @@ export class LocalKms implements EmulatedServices {
     this.model = new KmsModel(this.clock, options);
     this.secrets = new SecretsManagerModel(this.clock, this.model.accountId, this.model.region);
     this.cloudWatch = new CloudWatchModel(this.clock);
-    this.ssm = new SsmModel(this.model.accountId, this.model.region);
+    this.ssm = new SsmModel(this.model.accountId, this.model.region, this.clock);
     this.latencyMs = options.latencyMs ?? 0;
     this.quotas = new RequestQuotas(options.quotas);
     this.dice = new FaultDice(options.faults);

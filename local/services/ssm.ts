@@ -6,6 +6,7 @@
  *
  * Inputs and outputs are the JSON bodies of the SSM wire protocol (JSON 1.1, `AmazonSSM.*`).
  */
+import { Clock } from '../clock';
 import { ServiceError } from '../endpoint/service-error';
 
 type Json = Record<string, unknown>;
@@ -14,11 +15,13 @@ type Json = Record<string, unknown>;
 const MAX_VALUE_BYTES = 4096;
 
 export class SsmModel {
-  private readonly parameters = new Map<string, { value: string; version: number; type: string }>();
+  private readonly parameters = new Map<string, { value: string; version: number; type: string; modifiedAt: number }>();
 
   constructor(
     private readonly accountId: string,
     private readonly region: string,
+    /** Parameter Store's clock: LastModifiedDate is the service's time, as the endpoint's clock says. */
+    private readonly clock: Clock = new Clock(),
   ) {}
 
   public GetParameter(input: Json): Json {
@@ -27,7 +30,7 @@ export class SsmModel {
     if (!parameter) {
       throw new ServiceError('ParameterNotFound', `Parameter ${name} not found.`);
     }
-    return { Parameter: { Name: name, Type: parameter.type, Value: parameter.value, Version: parameter.version, ARN: this.arn(name) } };
+    return { Parameter: { Name: name, Type: parameter.type, Value: parameter.value, Version: parameter.version, ARN: this.arn(name), LastModifiedDate: parameter.modifiedAt / 1000 } };
   }
 
   /** A new parameter, or (with Overwrite) a new version of one; without Overwrite an existing one is ParameterAlreadyExists. */
@@ -42,7 +45,7 @@ export class SsmModel {
       throw new ServiceError('ParameterAlreadyExists', 'The parameter already exists. To overwrite this value, set the overwrite option in the request to true.');
     }
     const version = (existing?.version ?? 0) + 1;
-    this.parameters.set(name, { value, version, type: (input.Type as string | undefined) ?? existing?.type ?? 'String' });
+    this.parameters.set(name, { value, version, type: (input.Type as string | undefined) ?? existing?.type ?? 'String', modifiedAt: this.clock.now() });
     return { Version: version, Tier: 'Standard' };
   }
 
@@ -70,8 +73,8 @@ export class SsmModel {
     const next = start + page.length < names.length ? Buffer.from(JSON.stringify({ path, after: page[page.length - 1] ?? names[start - 1] })).toString('base64') : undefined;
     return {
       Parameters: page.map((name) => {
-        const p = this.parameters.get(name) as { value: string; version: number; type: string };
-        return { Name: name, Type: p.type, Value: p.value, Version: p.version, ARN: this.arn(name), DataType: 'text' };
+        const p = this.parameters.get(name) as { value: string; version: number; type: string; modifiedAt: number };
+        return { Name: name, Type: p.type, Value: p.value, Version: p.version, ARN: this.arn(name), DataType: 'text', LastModifiedDate: p.modifiedAt / 1000 };
       }),
       ...(next ? { NextToken: next } : {}),
     };

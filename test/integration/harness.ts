@@ -3,12 +3,13 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { KMSClient } from '@aws-sdk/client-kms';
-import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { CustomKeyStore, KeyStoreBackend } from '../../lib';
+import { CustomKeyStore, CustomKeyStoreJanitor, KeyStoreBackend } from '../../lib';
 import { LocalKms, LocalKmsOptions, StackRunner, startLocalKms } from '../../local';
 import { CANARY_ACCESS_KEY_ID, CANARY_PASSWORD, CANARY_SECRET_KEY, OTHER_TRUST_ANCHOR, TRUST_ANCHOR } from '../fixtures/events';
 
+export const JANITOR_STACK_NAME = 'KeyStoreOperations';
 export const STACK_NAME = 'KeyStoresIntegration';
 
 /** Secrets the integration stacks import by name, holding canary values. */
@@ -37,12 +38,13 @@ export interface StoreSpec {
   readonly syncProxyCredential?: boolean;
   readonly adoptExisting?: boolean;
   readonly adoptSendsSecrets?: boolean;
+  readonly deferDeletion?: boolean;
   /** The id of a store declared earlier that CloudFormation must create first. */
   readonly dependsOn?: string;
   /** addRecommendedAlarms() on the store. */
   readonly alarms?: boolean;
   /** Keys declared in the store with addKey (an external store's get an xksKeyId named after them). */
-  readonly keys?: ReadonlyArray<{ readonly id: string; readonly description?: string; readonly enabled?: boolean }>;
+  readonly keys?: ReadonlyArray<{ readonly id: string; readonly description?: string; readonly enabled?: boolean; readonly destroy?: boolean }>;
 }
 
 const assemblies: string[] = [];
@@ -79,11 +81,14 @@ export function synth(stores: readonly StoreSpec[]): string {
       syncProxyCredential: s.syncProxyCredential,
       adoptExisting: s.adoptExisting,
       adoptSendsSecrets: s.adoptSendsSecrets,
+      deferDeletion: s.deferDeletion,
     });
     if (s.dependsOn) {
       store.node.addDependency(stack.node.findChild(s.dependsOn));
     }
-    for (const k of s.keys ?? []) store.addKey(k.id, { description: k.description, enabled: k.enabled, ...(s.kind === 'hsm' ? {} : { xksKeyId: `xks-${k.id}` }) });
+    for (const k of s.keys ?? []) {
+      store.addKey(k.id, { description: k.description, enabled: k.enabled, ...(k.destroy ? { removalPolicy: RemovalPolicy.DESTROY, pendingWindow: Duration.days(7) } : {}), ...(s.kind === 'hsm' ? {} : { xksKeyId: `xks-${k.id}` }) });
+    }
     if (s.alarms) store.addRecommendedAlarms();
   }
   app.synth();
@@ -119,4 +124,15 @@ export function callsOf(kms: LocalKms, since: number, ...names: string[]): strin
 /** Store name -> state, from the model. */
 export function states(kms: LocalKms): Record<string, string> {
   return Object.fromEntries(kms.model.storeSnapshot().map((s) => [s.name, s.state]));
+}
+
+/** Synthesizes a long-lived stack with the account's CustomKeyStoreJanitor, and returns the cloud assembly directory. */
+export function synthJanitor(): string {
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'cks-it-janitor-'));
+  assemblies.push(outdir);
+  const app = new App({ outdir, ...{ builtinCloudFormationValidation: false } });
+  const stack = new Stack(app, JANITOR_STACK_NAME, { env: { account: '111122223333', region: 'us-east-1' } });
+  new CustomKeyStoreJanitor(stack, 'Janitor').addRecommendedAlarms();
+  app.synth();
+  return outdir;
 }

@@ -251,8 +251,8 @@ describe('jsii-rosetta and jsii-pacmak', () => {
     const assembly = JSON.parse(fs.readFileSync(path.join(source, '.jsii'), 'utf8')) as { types: Record<string, { name: string }> };
     const typeNames = Object.values(assembly.types).map((t) => t.name);
     expect(typeNames.sort()).toEqual([
-      'CloudHsmBackendProps', 'ConnectionState', 'CustomKeyStore', 'CustomKeyStoreAttributes', 'CustomKeyStoreBase', 'CustomKeyStoreDashboard', 'CustomKeyStoreDashboardProps', 'CustomKeyStoreErrorCode', 'CustomKeyStoreErrors', 'CustomKeyStoreKey', 'CustomKeyStoreKeyOptions', 'CustomKeyStoreKeyProps', 'CustomKeyStoreProps',
-      'CustomKeyStoreType', 'CustomKeyStoreWidgetsOptions', 'ExternalBackendProps', 'ExternalVpcEndpointServiceBackendProps', 'ICustomKeyStore', 'KeyStoreBackend', 'RecommendedAlarmsOptions',
+      'CloudHsmBackendProps', 'ConnectionState', 'CustomKeyStore', 'CustomKeyStoreAttributes', 'CustomKeyStoreBase', 'CustomKeyStoreDashboard', 'CustomKeyStoreDashboardProps', 'CustomKeyStoreErrorCode', 'CustomKeyStoreErrors', 'CustomKeyStoreJanitor', 'CustomKeyStoreJanitorProps', 'CustomKeyStoreKey', 'CustomKeyStoreKeyOptions', 'CustomKeyStoreKeyProps', 'CustomKeyStoreProps',
+      'CustomKeyStoreType', 'CustomKeyStoreWidgetsOptions', 'ExternalBackendProps', 'ExternalVpcEndpointServiceBackendProps', 'ICustomKeyStore', 'JanitorAlarmsOptions', 'KeyStoreBackend', 'RecommendedAlarmsOptions',
       'XksExternalKeyManagerState', 'XksProxyErrorType', 'XksProxyErrorsMetricOptions',
     ]);
     const pythonModule = generated.python.find((f) => f.endsWith(path.join('cdk_kms_custom_key_store', '__init__.py')));

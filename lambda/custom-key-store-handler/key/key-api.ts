@@ -21,7 +21,7 @@ import {
   UpdateKeyDescriptionCommand,
 } from '@aws-sdk/client-kms';
 import { errorName, explain } from '../../shared/errors';
-import { findKeysInStore, KeyScanOptions } from '../key-scanner';
+import { findKeysInStore, KeyScanOptions } from '../../shared/key-scanner';
 import { CREATION_SEARCH_FAILED_CONTEXT } from './messages';
 import { isThrottling, isTransient, realSleep, RetryOptions, RetryPolicy, withRetry } from '../../shared/retry';
 

@@ -10,9 +10,10 @@ import { STORE_ID_PATTERN } from '../../../lib/private/contract/store-properties
 import { errorName, explain, KeyStoreError } from '../../shared/errors';
 import { StoreView } from '../../shared/store-api';
 import { IsCompleteResult, OnEventResult } from '../events';
-import { findKeysInStore, KeyScanResult } from '../key-scanner';
+import { findKeysInStore, KeyScanResult } from '../../shared/key-scanner';
 import * as messages from './messages';
 import { isReleaseComplete, releaseIfAdoptionRolledBack } from './adoption-release';
+import { deferInsteadOfDelete } from './deferred-deletion';
 import { releaseInsteadOfDelete } from './release';
 import { NOT_YET, StoreSteps } from './steps';
 
@@ -46,6 +47,9 @@ export async function onDelete(s: StoreSteps): Promise<OnEventResult> {
     store = { CustomKeyStoreId: id, ConnectionState: CONNECTED };
   }
   const state = store.ConnectionState ?? 'UNKNOWN';
+  if (await deferInsteadOfDelete(s, store)) {
+    return { PhysicalResourceId: id, Released: 'true', StartedAt: startedAt };
+  }
   if (await releaseInsteadOfDelete(s, store)) {
     return { PhysicalResourceId: id, Released: 'true', StartedAt: startedAt };
   }
@@ -107,7 +111,7 @@ export async function isDeleteComplete(s: StoreSteps): Promise<IsCompleteResult>
         await s.connectIgnoringState(id);
         return NOT_YET;
       }
-      throwIfKeys(id, store, scan, state, note);
+      throwIfKeys(s, id, store, scan, state, note);
       await s.disconnectIgnoringState(id);
       return NOT_YET;
     }
@@ -139,13 +143,15 @@ async function afterDeleteRefused(s: StoreSteps, store: StoreView): Promise<IsCo
 async function failIfKeysRemain(s: StoreSteps, store: StoreView, stateNow: string, stateNote: string): Promise<KeyScanResult> {
   const id = store.CustomKeyStoreId ?? s.request.physicalId();
   const scan = await scanStore(s, id);
-  throwIfKeys(id, store, scan, stateNow, stateNote);
+  throwIfKeys(s, id, store, scan, stateNow, stateNote);
   return scan;
 }
 
-function throwIfKeys(id: string, store: StoreView, scan: KeyScanResult, stateNow: string, stateNote: string): void {
+function throwIfKeys(s: StoreSteps, id: string, store: StoreView, scan: KeyScanResult, stateNow: string, stateNote: string): void {
   if (scan.keys.length > 0) {
-    throw new KeyStoreError(messages.hasKeysMessage(id, store.CustomKeyStoreName, store.CustomKeyStoreType, scan.keys, scan.unreadable, stateNow, stateNote));
+    // A store that asked for deferred deletion and still fails needs no advice to ask for it.
+    const deferAsked = (s.request.event.ResourceProperties as { DeferDeletion?: string } | undefined)?.DeferDeletion === 'true';
+    throw messages.hasKeysError(id, store, scan, stateNow, stateNote, deferAsked ? '' : undefined);
   }
 }
 

@@ -11,8 +11,9 @@
  *   current one, and sending the old one again can never work.
  */
 import { ConnectionErrorCodeType, CustomKeyStoreType } from '@aws-sdk/client-kms';
-import { MAX_MESSAGE_BYTES } from '../../shared/errors';
-import { KeyInStore } from '../key-scanner';
+import { HEARTBEAT_MAX_AGE_MINUTES } from '../../../lib/private/contract/deferred-deletion';
+import { KeyStoreError, MAX_MESSAGE_BYTES } from '../../shared/errors';
+import { KeyInStore } from '../../shared/key-scanner';
 
 const NEW_PASSWORD_SECRET =
   'put the password in a new secret (CloudFormation does not see a new value under the same secret ARN, so it would never reach KMS), point keyStorePassword at that secret and deploy';
@@ -94,12 +95,30 @@ export function disconnectTimedOutMessage(storeId: string, name: string, fields:
  * The delete-blocked message. It begins with the KMS exception name so pipelines can match it,
  * and lists as many keys as fit under the message cap.
  */
-export function hasKeysMessage(storeId: string, name: string | undefined, type: string | undefined, keys: readonly KeyInStore[], unreadable: readonly string[], stateNow: string, stateNote: string): string {
+function hasKeysMessage(storeId: string, name: string | undefined, type: string | undefined, keys: readonly KeyInStore[], unreadable: readonly string[], stateNow: string, stateNote: string, deferral?: string): string {
   const head = `CustomKeyStoreHasCMKsException: custom key store ${label(storeId, name)} still holds ${keys.length} KMS key${keys.length === 1 ? '' : 's'}, so it was not deleted: `;
   const unreadableNote =
     unreadable.length > 0 ? ` The handler's role could not read ${unreadable.length} more key${unreadable.length === 1 ? '' : 's'} of the account (their key policies deny it kms:DescribeKey), which may be in the store too: ${listIds(unreadable, 600)}.` : '';
-  const tail = `. The store is ${stateNow}${stateNote}.${unreadableNote} ${deleteAdvice(type)}`;
+  // Keys that are all pending deletion only need time: deferred deletion lets the stack finish now.
+  const allPending = keys.length > 0 && unreadable.length === 0 && keys.every((k) => k.keyState === 'PendingDeletion');
+  const deferralNote = deferral ?? (allPending ? DEFERRAL_ADVICE : '');
+  const tail = `. The store is ${stateNow}${stateNote}.${unreadableNote} ${deleteAdvice(type)}${deferralNote}`;
   return head + listKeys(keys, MAX_MESSAGE_BYTES - Buffer.byteLength(head + tail, 'utf8') - 40) + tail;
+}
+
+/** How to have a delete that waits only for keys pending deletion finish now. */
+const DEFERRAL_ADVICE =
+  ' Or let the stack finish now: deploy a CustomKeyStoreJanitor once in this account and Region (in a long-lived stack) and set deferDeletion: true on this store; the janitor then deletes it once the keys are gone.';
+
+/** deferDeletion is on, but no janitor has run lately: the store was not handed over. */
+export function noJanitorAdvice(lastHeartbeat: Date | undefined): string {
+  const seen = lastHeartbeat ? `its last run was at ${lastHeartbeat.toISOString()}` : 'none has ever run';
+  return ` deferDeletion is on, but no CustomKeyStoreJanitor has run in this account and Region in the last ${HEARTBEAT_MAX_AGE_MINUTES} minutes (${seen}), so the store was not handed over: deploy one (or fix the one whose schedule stopped) and delete the stack again.`;
+}
+
+/** hasKeysMessage as the error a delete throws. */
+export function hasKeysError(storeId: string, store: { CustomKeyStoreName?: string; CustomKeyStoreType?: string }, scan: { keys: readonly KeyInStore[]; unreadable: readonly string[] }, stateNow: string, stateNote: string, deferral?: string): KeyStoreError {
+  return new KeyStoreError(hasKeysMessage(storeId, store.CustomKeyStoreName, store.CustomKeyStoreType, scan.keys, scan.unreadable, stateNow, stateNote, deferral));
 }
 
 /** What a failed delete says of the store's state after "The store is <state>": the delete changed nothing. */
@@ -209,7 +228,7 @@ export function waitTimedOutMessage(storeId: string, operation: string, minutes:
 }
 
 /** A wrapped KMS error, with the context of the step that failed. */
-export function stepFailedContext(step: 'create' | 'update' | 'delete' | 'disconnect' | 'connect' | 'release' | 'reclaim', storeId: string, name: string | undefined, state: string, errorName: string): string {
+export function stepFailedContext(step: 'create' | 'update' | 'delete' | 'disconnect' | 'connect' | 'release' | 'reclaim' | 'hand-over', storeId: string, name: string | undefined, state: string, errorName: string): string {
   switch (step) {
     case 'create':
       return `creating custom key store '${name ?? ''}'; no store was created. ${createAdvice(errorName)}`;
@@ -221,6 +240,8 @@ export function stepFailedContext(step: 'create' | 'update' | 'delete' | 'discon
       return `disconnecting custom key store ${storeId}; its connection state did not change`;
     case 'release':
       return `releasing custom key store ${label(storeId, name)}, which is ${state} and still holds keys, by renaming it; it was neither renamed nor deleted. Fix the cause and retry the stack operation`;
+    case 'hand-over':
+      return `handing custom key store ${label(storeId, name)}, which is ${state} and holds only keys pending deletion, to the janitor by renaming it; it was not renamed (its registry entry is written, and the janitor leaves a store that keeps its name). Fix the cause and delete the stack again`;
     case 'reclaim':
       return `taking back custom key store ${label(storeId, name)}, which an earlier rollback of this stack released, by renaming it; it keeps its released name. Fix the cause (e.g. free the declared name) and deploy again`;
     case 'connect':

@@ -22,7 +22,7 @@
 import { CreateCustomKeyStoreCommandInput } from '@aws-sdk/client-kms';
 import { errorName, explain } from '../../shared/errors';
 import { StoreView } from '../../shared/store-api';
-import { findKeysInStore, KeyInStore } from '../key-scanner';
+import { findKeysInStore, KeyInStore } from '../../shared/key-scanner';
 import * as messages from './messages';
 import { StoreSteps } from './steps';
 
@@ -48,7 +48,7 @@ function releasedPrefix(stackId: string | undefined, logicalId: string | undefin
 }
 
 /** A released store's name; the store id at the end keeps it unique (shortened prefix if need be). */
-function releasedName(stackId: string | undefined, logicalId: string | undefined, storeId: string): string {
+export function releasedName(stackId: string | undefined, logicalId: string | undefined, storeId: string): string {
   return `${releasedPrefix(stackId, logicalId).slice(0, MAX_NAME - storeId.length)}${storeId}`;
 }
 
@@ -126,7 +126,7 @@ function describeKey(k: KeyInStore): string {
   return `${k.keyId}:${k.keyState}${k.deletionDate ? `@${k.deletionDate.toISOString()}` : ''}`;
 }
 
-function lastDeletionDate(keys: readonly KeyInStore[]): string | undefined {
+export function lastDeletionDate(keys: readonly KeyInStore[]): string | undefined {
   const dates = keys.flatMap((k) => (k.deletionDate ? [k.deletionDate.getTime()] : []));
   return dates.length ? new Date(Math.max(...dates)).toISOString() : undefined;
 }

@@ -46,6 +46,8 @@ export interface KeyStoreResourceProperties {
   readonly AdoptExisting?: string;
   /** `"true"`: an adoption also sends the kmsuser password or proxy credential. Absent means false. */
   readonly AdoptSendsSecrets?: string;
+  /** `"true"`: a delete that must wait for keys pending deletion hands the store to the janitor (deferred-deletion.ts). Absent means false. */
+  readonly DeferDeletion?: string;
 }
 
 /**

@@ -15,7 +15,7 @@ export class OperationsFunction extends Construct {
   public readonly function: lambda.Function;
   public readonly role: iam.Role;
 
-  constructor(scope: Construct, id: string, bundle: HandlerBundle, description: string) {
+  constructor(scope: Construct, id: string, bundle: HandlerBundle, description: string, timeout: Duration = Duration.minutes(1)) {
     super(scope, id);
     const stack = Stack.of(this);
     const logGroup = new logs.LogGroup(this, 'Logs', { retention: logs.RetentionDays.ONE_YEAR });
@@ -43,7 +43,7 @@ export class OperationsFunction extends Construct {
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: 256,
-      timeout: Duration.minutes(1),
+      timeout,
       role: this.role,
       logGroup,
       description,

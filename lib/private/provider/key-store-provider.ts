@@ -6,6 +6,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct, IConstruct } from 'constructs';
+import { HEARTBEAT_PARAMETER, REGISTRY_PATH } from '../contract/deferred-deletion';
 import { ADOPTION_RECORD_PREFIX } from '../contract/store-properties';
 import { handlerAssetDir } from '../handler-asset';
 import { stackSingleton } from '../stack-singleton';
@@ -35,6 +36,7 @@ export class KeyStoreProvider extends Construct {
   private vpcLookupGranted = false;
   private keyManagementGranted = false;
   private adoptionRecordsGranted = false;
+  private deferredDeletionGranted = false;
   private readonly secretsGranted = new Set<secretsmanager.ISecret>();
 
   private constructor(scope: Construct, id: string) {
@@ -214,6 +216,26 @@ export class KeyStoreProvider extends Construct {
     Validations.of(this.role.node.findChild('DefaultPolicy')).acknowledge({
       id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:${render(stack.region, 'AWS::Region')}:${render(stack.account, 'AWS::AccountId')}:parameter${ADOPTION_RECORD_PREFIX}/${render(stack.stackName, 'AWS::StackName')}/*]`,
       reason: "The handler names an adoption record by the store id KMS gives the adopted store, which is known only at deploy time; the records are limited to this stack's prefix.",
+    });
+  }
+
+  /**
+   * Deferred deletion: read the janitor's heartbeat, and write the registry entry of a store handed
+   * over. Both live under the janitor's path, in the account (never in this stack).
+   */
+  public grantDeferredDeletion(): void {
+    if (this.deferredDeletionGranted) {
+      return;
+    }
+    this.deferredDeletionGranted = true;
+    const stack = Stack.of(this);
+    const parameter = (name: string): string => stack.formatArn({ service: 'ssm', resource: 'parameter', resourceName: name.slice(1) });
+    this.role.addToPolicy(new iam.PolicyStatement({ sid: 'ReadJanitorHeartbeat', actions: ['ssm:GetParameter'], resources: [parameter(HEARTBEAT_PARAMETER)] }));
+    this.role.addToPolicy(new iam.PolicyStatement({ sid: 'HandOverStoresToJanitor', actions: ['ssm:PutParameter'], resources: [parameter(`${REGISTRY_PATH}/*`)] }));
+    const render = (value: string, token: string): string => (Token.isUnresolved(value) ? `<${token}>` : value);
+    Validations.of(this.role.node.findChild('DefaultPolicy')).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:${render(stack.region, 'AWS::Region')}:${render(stack.account, 'AWS::AccountId')}:parameter${REGISTRY_PATH}/*]`,
+      reason: "A registry entry is named by the id KMS gave the store, known only at deploy time; the handler may only write entries under the janitor's registry path.",
     });
   }
 

@@ -13,7 +13,7 @@
  */
 import { DescribeKeyCommand, KMSClient, ListKeysCommand, ListKeysCommandOutput } from '@aws-sdk/client-kms';
 import { RateLimiter } from './rate-limiter';
-import { CallStats, RetryOptions, withRetry } from '../shared/retry';
+import { CallStats, RetryOptions, withRetry } from './retry';
 
 export interface KeyInStore {
   readonly keyId: string;

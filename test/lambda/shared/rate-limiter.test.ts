@@ -1,6 +1,6 @@
 /** The rate limiter that keeps the key scan within its share of the account's DescribeKey quota. */
-import { RateLimiter } from '../../../lambda/custom-key-store-handler/rate-limiter';
-import { resetMocks } from './harness';
+import { RateLimiter } from '../../../lambda/shared/rate-limiter';
+import { resetMocks } from '../custom-key-store-handler/harness';
 
 beforeEach(resetMocks);
 

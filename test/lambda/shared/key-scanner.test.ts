@@ -1,8 +1,8 @@
 /** The key scan: which keys are in a store, when KMS has no API that lists them. */
 import { DescribeKeyCommand, KMSClient, ListKeysCommand } from '@aws-sdk/client-kms';
 import 'aws-sdk-client-mock-jest';
-import { findKeysInStore } from '../../../lambda/custom-key-store-handler/key-scanner';
-import { awsError, kmsMock, resetMocks } from './harness';
+import { findKeysInStore } from '../../../lambda/shared/key-scanner';
+import { awsError, kmsMock, resetMocks } from '../custom-key-store-handler/harness';
 
 const ID = 'cks-1234567890abcdef0';
 
