@@ -16,6 +16,7 @@ import { declaredStore } from './private/operations/declared-configuration';
 import { KeyStoreProvider } from './private/provider/key-store-provider';
 import { ProxyCredentialSync, SYNC_INTERVAL } from './private/operations/proxy-credential-sync';
 import { addRecommendedAlarms } from './private/monitoring/alarm-factory';
+import { warnOfUnfinishableTeardown } from './private/teardown-warnings';
 import type { DashboardStoreFacts } from './private/monitoring/dashboard-widgets';
 import * as metrics from './private/monitoring/metric-factory';
 import { checkField, checkOptionalField } from './private/validation';
@@ -527,6 +528,13 @@ export class CustomKeyStore extends CustomKeyStoreBase {
 
     this.customKeyStoreId = resource.ref;
     this.declaredProperties = properties;
+    // At synth, when every key's removal policy is final.
+    this.node.addValidation({
+      validate: () => {
+        warnOfUnfinishableTeardown(resource, this.keys.map((k) => k.owner), props.deferDeletion === true);
+        return [];
+      },
+    });
     listenForKeys(this, (key) => {
       this.keys.push(key);
       if (this.connectionWatched) ConnectionWatcher.of(this).declare(key.owner, key.declared, key.key);

@@ -14,7 +14,8 @@ import { DescribeKeyCommand, KMSClient, ListKeysCommand } from '@aws-sdk/client-
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { CustomKeyStore, KeyStoreBackend } from '../lib';
+import { CustomKeyStore, CustomKeyStoreJanitor, KeyStoreBackend } from '../lib';
+import { REGISTRY_PATH } from '../lib/private/contract/deferred-deletion';
 import { DEFAULT_DESCRIBE_RATE, findKeysInStore } from '../lambda/shared/key-scanner';
 import { localClientConfig, StackRunner, startLocalKms } from '../local';
 
@@ -314,6 +315,68 @@ async function watcherCalls(): Promise<void> {
   }
 }
 
+/**
+ * 2d. The janitor (deferred deletion): stores handed over, each with a key pending deletion, in an
+ * account with other keys. Per run: DescribeCustomKeyStores calls (goal: at most one, whatever the
+ * number of stores), and the key scan only for stores whose last deletion date has passed.
+ */
+async function janitorCalls(): Promise<void> {
+  const stores = 10;
+  const runs = 5;
+  const otherKeys = 200;
+  console.log(`\n2d. Janitor: ${stores} stores handed over for deferred deletion, a key pending deletion in each, ${otherKeys} other keys in the account; ${runs} runs before the dates, then runs after`);
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'cks-bench-janitor-'));
+  const app = new App({ outdir });
+  new CustomKeyStoreJanitor(new Stack(app, 'BenchJanitor', { env: { account: '111122223333', region: 'us-east-1' } }), 'Janitor');
+  app.synth();
+  const clusters: Record<string, object> = {};
+  for (let i = 0; i < stores; i++) clusters[`cluster-benchjanit${'abcdefghij'[i]}`] = {};
+  const kms = await startLocalKms({ connectMs: 10, disconnectMs: 10, clusters, keyVisibilityLagMs: 0 });
+  try {
+    const runner = new StackRunner('BenchJanitor', { kms, queryIntervalMs: 100 });
+    if ((await runner.deploy(outdir)).stackStatus !== 'CREATE_COMPLETE') throw new Error('deploy failed');
+    kms.model.addPlainKeys(otherKeys);
+    for (let i = 0; i < stores; i++) {
+      const id = kms.model.CreateCustomKeyStore({ CustomKeyStoreName: `released/Bench/Store/${i}`, CloudHsmClusterId: `cluster-benchjanit${'abcdefghij'[i]}`, TrustAnchorCertificate: BENCH_TRUST_ANCHOR, KeyStorePassword: 'BenchKmsUserPassword1' }).CustomKeyStoreId as string;
+      kms.model.ConnectCustomKeyStore({ CustomKeyStoreId: id });
+      kms.clock.advance(20);
+      const keyId = (kms.model.CreateKey({ Origin: 'AWS_CLOUDHSM', CustomKeyStoreId: id }).KeyMetadata as { KeyId: string }).KeyId;
+      const deletion = kms.model.ScheduleKeyDeletion({ KeyId: keyId, PendingWindowInDays: 7 }).DeletionDate as number;
+      const name = `released/Bench/Store/${i}`;
+      kms.ssm.PutParameter({ Name: `${REGISTRY_PATH}/${id}`, Type: 'String', Value: JSON.stringify({ storeId: id, storeName: name, storeType: 'AWS_CLOUDHSM', stackId: 'bench', logicalId: 'Store', registeredAt: new Date(kms.clock.now()).toISOString(), lastDeletionDate: new Date(deletion * 1000).toISOString(), connectionState: 'CONNECTED' }) });
+    }
+    const count = (since: number, operation: string): number => kms.calls.slice(since).filter((c) => c.operation === operation).length;
+    const quotaWindow = async (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 1_100));
+    let since = kms.calls.length;
+    for (let r = 0; r < runs; r++) {
+      await runner.runSchedules();
+      await quotaWindow();
+    }
+    const describesBefore = count(since, 'DescribeCustomKeyStores') / runs;
+    const scansBefore = count(since, 'ListKeys') / runs;
+    console.log(`  before the dates: DescribeCustomKeyStores ${describesBefore.toFixed(2)} a run, ListKeys ${scansBefore.toFixed(2)} a run, DescribeKey ${(count(since, 'DescribeKey') / runs).toFixed(2)} a run`);
+    row(`janitor, ${stores} waiting stores: DescribeCustomKeyStores calls a run / one per store`, describesBefore.toFixed(2), String(stores), `${(describesBefore / stores).toFixed(2)}x`, `goal at most 1 a run whatever the number of stores: ${verdict(describesBefore <= 1)}`);
+    row(`janitor, ${stores} stores whose keys still wait: key scans (ListKeys) a run`, scansBefore.toFixed(2), '0', '-', `goal 0 before the last deletion date: ${verdict(scansBefore === 0)}`);
+    kms.clock.advance(8 * 86_400_000);
+    since = kms.calls.length;
+    const after: number[] = [];
+    for (let r = 0; r < 3; r++) {
+      const at = kms.calls.length;
+      await runner.runSchedules();
+      after.push(count(at, 'DescribeKey'));
+      kms.clock.advance(50);
+      await quotaWindow();
+    }
+    const left = kms.model.storeSnapshot().length;
+    console.log(`  after the dates: DescribeKey per run ${after.join(', ')}; DisconnectCustomKeyStore ${count(since, 'DisconnectCustomKeyStore')}, DeleteCustomKeyStore ${count(since, 'DeleteCustomKeyStore')}; stores left ${left}`);
+    const perStoreScan = after[0] / stores;
+    row(`janitor, after the dates: DescribeKey calls per store scanned (the account's ${otherKeys} keys: a full scan each) / keys in the account`, perStoreScan.toFixed(0), String(otherKeys), `${(perStoreScan / otherKeys).toFixed(2)}x`, `stores deleted within 3 runs: ${verdict(left === 0)}`);
+  } finally {
+    await kms.stop();
+    fs.rmSync(outdir, { recursive: true, force: true });
+  }
+}
+
 /** 3. Cold start: a fresh node process to the first completed KMS call, bundle vs bare SDK. */
 async function coldStart(): Promise<void> {
   console.log('\n3. Cold start: fresh node process to the first completed KMS call');
@@ -416,6 +479,9 @@ async function main(): Promise<void> {
   }
   if (only === undefined || only === 'watcher') {
     await watcherCalls();
+  }
+  if (only === undefined || only === 'janitor') {
+    await janitorCalls();
   }
   if (only === undefined) {
     await coldStart();

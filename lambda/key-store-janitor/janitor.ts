@@ -60,17 +60,19 @@ export async function runJanitor(deps: JanitorDeps): Promise<JanitorReport> {
       outcomes[entry.storeId] = outcome;
       deps.log(JSON.stringify({ store: entry.storeId, name: entry.storeName, outcome, lastDeletionDate: entry.lastDeletionDate, ...extra }));
     };
+    let outcome: StoreOutcome;
     try {
-      const outcome = await tend(entry, all.get(entry.storeId), awsNow, { deps, stores, retry, line });
-      if (outcome === 'stuck') stuck++;
-      else if (outcome !== 'gone' && outcome !== 'reclaimed' && outcome !== 'deleted') {
-        waiting++;
-        if (awsNow > Date.parse(entry.lastDeletionDate) + OVERDUE_AFTER_MS) overdue++;
-      }
+      outcome = await tend(entry, all.get(entry.storeId), awsNow, { deps, stores, retry, line });
     } catch (err) {
-      // One store's failure is said and counted as waiting; the others are still tended.
-      waiting++;
+      // One store's failure is said, and the store still counts as waiting; the others are still tended.
+      outcome = 'not-yet';
       line('not-yet', { error: errorName(err), message: (err as Error).message });
+    }
+    if (outcome === 'stuck') {
+      stuck++;
+    } else if (outcome !== 'gone' && outcome !== 'reclaimed' && outcome !== 'deleted') {
+      waiting++;
+      if (awsNow > Date.parse(entry.lastDeletionDate) + OVERDUE_AFTER_MS) overdue++;
     }
   }
   await publishMetrics(deps.cloudWatch, [storeDatum(STORES_WAITING_METRIC, waiting, {}, at), storeDatum(STORES_OVERDUE_METRIC, overdue, {}, at), storeDatum(STORES_STUCK_METRIC, stuck, {}, at)], retry);

@@ -37,7 +37,7 @@ describe('closed sets', () => {
 describe('the entry point exports the API and nothing of its internals', () => {
   test('exported names', () => {
     expect(Object.keys(lib).sort()).toEqual([
-      'ConnectionState', 'CustomKeyStore', 'CustomKeyStoreBase', 'CustomKeyStoreDashboard', 'CustomKeyStoreErrorCode', 'CustomKeyStoreErrors', 'CustomKeyStoreKey', 'CustomKeyStoreType', 'CustomKeyStoreValidationError', 'KeyStoreBackend',
+      'ConnectionState', 'CustomKeyStore', 'CustomKeyStoreBase', 'CustomKeyStoreDashboard', 'CustomKeyStoreErrorCode', 'CustomKeyStoreErrors', 'CustomKeyStoreJanitor', 'CustomKeyStoreKey', 'CustomKeyStoreType', 'CustomKeyStoreValidationError', 'KeyStoreBackend',
       'XksExternalKeyManagerState', 'XksProxyErrorType',
     ]);
   });

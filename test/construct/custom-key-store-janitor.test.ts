@@ -1,6 +1,6 @@
 /** CustomKeyStoreJanitor and deferDeletion: the janitor's function, schedule, least-privilege role and alarms; the handler's share. */
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations as AnnotationsOfConstruct, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { CustomKeyStore, CustomKeyStoreErrors, CustomKeyStoreJanitor } from '../../lib';
 import { cfnLint, synthWithNag } from '../fixtures/checks';
 import { ACCOUNT } from '../fixtures/events';
@@ -96,5 +96,34 @@ describe('deferDeletion', () => {
     expect(() => new CustomKeyStore(stack, 'Hsm', { customKeyStoreName: 'hsm', backend: cloudHsmBackend(stack), deferDeletion: true, removalPolicy: RemovalPolicy.RETAIN })).toThrow(
       /^deferDeletion: applies only to a store the stack deletes; expected removalPolicy DESTROY \(the default\), or no deferDeletion \(removalPolicy is retain\)/,
     );
+  });
+});
+
+describe('synth warnings where a teardown cannot finish', () => {
+  const warningsOf = (stack: Stack): string[] => Annotations.fromStack(stack).findWarning('*', Match.anyValue()).map((w) => w.entry.data as string);
+  const build = (options: { keyPolicy?: RemovalPolicy; deferDeletion?: boolean; storePolicy?: RemovalPolicy; later?: RemovalPolicy }): Stack => {
+    const stack = newStack();
+    const store = new CustomKeyStore(stack, 'Hsm', { customKeyStoreName: 'hsm', backend: cloudHsmBackend(stack), deferDeletion: options.deferDeletion, removalPolicy: options.storePolicy });
+    const key = store.addKey('K', options.keyPolicy ? { removalPolicy: options.keyPolicy } : {});
+    if (options.later) key.applyRemovalPolicy(options.later);
+    return stack;
+  };
+
+  test('a DESTROY store holding a key the stack keeps (the default, or RETAIN): retainKeyInDestroyStore, naming the key', () => {
+    for (const stack of [build({}), build({ keyPolicy: RemovalPolicy.RETAIN }), build({ keyPolicy: RemovalPolicy.DESTROY, later: RemovalPolicy.RETAIN })]) {
+      expect(warningsOf(stack)).toEqual([expect.stringMatching(/^The store is deleted with the stack \(removalPolicy DESTROY\), but the stack keeps KeyStores\/Hsm\/K .*\[ack: cdk-kms-custom-key-store:retainKeyInDestroyStore\]$/)]);
+    }
+  });
+
+  test('DESTROY keys without deferred deletion: teardownWaitsForKeys; with it, or with a RETAIN store, no warning', () => {
+    expect(warningsOf(build({ keyPolicy: RemovalPolicy.DESTROY }))).toEqual([expect.stringMatching(/^`cdk destroy` schedules the deletion of its key .*Set deferDeletion: true .*\[ack: cdk-kms-custom-key-store:teardownWaitsForKeys\]$/)]);
+    expect(warningsOf(build({ keyPolicy: RemovalPolicy.DESTROY, deferDeletion: true }))).toEqual([]);
+    expect(warningsOf(build({ keyPolicy: RemovalPolicy.RETAIN, storePolicy: RemovalPolicy.RETAIN }))).toEqual([]);
+  });
+
+  test('acknowledged, they are gone', () => {
+    const stack = build({ keyPolicy: RemovalPolicy.DESTROY });
+    stack.node.findAll().forEach((c) => { if (c.node.id === 'Hsm') AnnotationsOfConstruct.of(c).acknowledgeWarning('cdk-kms-custom-key-store:teardownWaitsForKeys', 'a test stack: its teardown may wait'); });
+    expect(warningsOf(stack)).toEqual([]);
   });
 });

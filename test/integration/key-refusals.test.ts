@@ -89,7 +89,7 @@ describe("a CONNECTED external key store's proxy failing CreateKey", () => {
     expect(report.stackStatus).toBe('ROLLBACK_COMPLETE');
     const reason = report.events.find((e) => e.status === 'CREATE_FAILED')?.reason ?? '';
     expect(reason).toMatch(/^CustomKeyStoreInvalidStateException: The request was rejected because the external key store proxy denied KMS access to the request \(AccessDenied\) for custom key store 'cks-[0-9a-f]+'\. \(creating a KMS key in external key store cks-[0-9a-f]+ \('xks'\), which is CONNECTED: /);
-    expect(reason).toMatch(/The handler tried again for 1[45] s\. No key was created\. Check the proxy, then deploy again: .*its authorization rules allow KMS/);
+    expect(reason).toMatch(/The handler tried again for (1[4-9]|2[0-9]) s\. No key was created\. Check the proxy, then deploy again: .*its authorization rules allow KMS/);
     expect(reason).not.toMatch(/KMS creates keys only in a CONNECTED store/);
     expect(callsOf(kms, 0, 'CreateKey')).toHaveLength(5);
     expect(kms.model.storeSnapshot()).toEqual([]);

@@ -82,14 +82,14 @@ afterAll(() => {
 });
 
 describe('npm pack of a fresh checkout', () => {
-  test('builds first, and ships the compiled library, its types, the function bundles (handler, connection watcher, credential sync), .jsii, README and LICENSE only', () => {
+  test('builds first, and ships the compiled library, its types, the function bundles (handler, connection watcher, credential sync, janitor), .jsii, README and LICENSE only', () => {
     expect(tarballFiles).toEqual(expect.arrayContaining([
       'package.json', 'README.md', 'LICENSE', '.jsii',
       'dist/lib/index.js', 'dist/lib/index.d.ts', 'dist/lib/custom-key-store.js', 'dist/lib/private/provider/key-store-provider.js',
-      'assets/custom-key-store-handler/index.js', 'assets/connection-watcher/index.js', 'assets/proxy-credential-sync/index.js',
+      'assets/custom-key-store-handler/index.js', 'assets/connection-watcher/index.js', 'assets/proxy-credential-sync/index.js', 'assets/key-store-janitor/index.js',
       'rosetta/default.ts-fixture',
     ]));
-    const outside = tarballFiles.filter((f) => !/^(package\.json|README\.md|LICENSE|\.jsii|dist\/lib\/.*\.(js|d\.ts)|assets\/(custom-key-store-handler|connection-watcher|proxy-credential-sync)\/index\.js|rosetta\/default\.ts-fixture)$/.test(f));
+    const outside = tarballFiles.filter((f) => !/^(package\.json|README\.md|LICENSE|\.jsii|dist\/lib\/.*\.(js|d\.ts)|assets\/(custom-key-store-handler|connection-watcher|proxy-credential-sync|key-store-janitor)\/index\.js|rosetta\/default\.ts-fixture)$/.test(f));
     expect(outside).toEqual([]);
     expect(tarballFiles.filter((f) => /^(test|local|scripts|lambda|bin)\//.test(f))).toEqual([]);
   });
