@@ -30,6 +30,14 @@ export interface ExampleKeyStoresStackProps extends StackProps {
    * @default 'payments-key-1'
    */
   readonly externalKeyId?: string;
+
+  /**
+   * Whether the stores are handed to the account's CustomKeyStoreJanitor when the stack deletes
+   * them while their keys wait for their deletion date (see the README, deferred deletion).
+   *
+   * @default false
+   */
+  readonly deferDeletion?: boolean;
 }
 
 export class ExampleKeyStoresStack extends Stack {
@@ -60,6 +68,7 @@ export class ExampleKeyStoresStack extends Stack {
       }),
       // CloudHSM key stores publish no KMS metric: the watcher reports whether the store is connected.
       monitorConnection: true,
+      deferDeletion: props.deferDeletion,
     });
 
     const proxyCredential = secretsmanager.Secret.fromSecretNameV2(this, 'ProxyCredential', PROXY_CREDENTIAL_SECRET_NAME);
@@ -73,6 +82,7 @@ export class ExampleKeyStoresStack extends Stack {
       monitorConnection: true,
       // Rotating the proxy credential's secret reaches KMS without a redeploy.
       syncProxyCredential: true,
+      deferDeletion: props.deferDeletion,
     });
 
     this.vpcExternalStore = new CustomKeyStore(this, 'VpcExternalStore', {
@@ -110,7 +120,7 @@ export class ExampleKeyStoresStack extends Stack {
   }
 }
 
-export function createExampleApp(outdir?: string, options: Pick<ExampleKeyStoresStackProps, 'keyRemovalPolicy' | 'externalKeyId'> = {}): App {
+export function createExampleApp(outdir?: string, options: Pick<ExampleKeyStoresStackProps, 'keyRemovalPolicy' | 'externalKeyId' | 'deferDeletion'> = {}): App {
   const app = new App({ outdir });
   new ExampleKeyStoresStack(app, EXAMPLE_STACK_NAME, { env: { account: '111122223333', region: 'us-east-1' }, ...options });
   return app;

@@ -3,13 +3,15 @@
  * with CustomKeyStoreKey, and a disconnected store), offline, against the local KMS endpoint,
  * through the bundled handler in cdk.out: the connection watcher and the proxy credential sync at
  * work, the teardown blocked by retained keys, then by keys
- * pending deletion, then complete. Exits 0 only if every expectation held.
+ * pending deletion, then complete; then deferred deletion, where the account's janitor finishes
+ * the teardown. Exits 0 only if every expectation held.
  */
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { ConnectCustomKeyStoreCommand, DisconnectCustomKeyStoreCommand, KMSClient, ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms';
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { CustomKeyStoreJanitor } from '../lib';
 import { createExampleApp, EXAMPLE_STACK_NAME, PROXY_CREDENTIAL_SECRET_NAME } from '../bin/app';
 import { LocalKms, ResourceEvent, StackRunner, startLocalKms } from '../local';
 
@@ -200,6 +202,41 @@ async function main(): Promise<void> {
       return disconnect >= 0 && storeSteps.lastIndexOf(`DeleteCustomKeyStore ${id}`) > disconnect;
     });
     expect(disconnectedFirst, `each store was disconnected, then deleted (${storeSteps.join(' -> ')})`);
+    kms.beforeOperation = undefined;
+
+    step('7. Deferred deletion: with a janitor in a long-lived stack and deferDeletion on the stores, destroy completes at once; the janitor deletes the stores after the dates');
+    const operationsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cks-demo-ops-'));
+    const operationsApp = new App({ outdir: operationsDir });
+    new CustomKeyStoreJanitor(new Stack(operationsApp, 'KeyStoreOperations', { env: { account: kms.model.accountId, region: kms.model.region } }), 'KeyStoreJanitor').addRecommendedAlarms();
+    operationsApp.synth();
+    const operations = new StackRunner('KeyStoreOperations', { kms, queryIntervalMs: 100, onEvent: printEvent });
+    expect((await operations.deploy(operationsDir)).stackStatus === 'CREATE_COMPLETE', 'the janitor stack is CREATE_COMPLETE');
+    await operations.runSchedules();
+    // The stack is created anew with a new kmsuser secret; its operator sets that password in the cluster (KMS rotated the old one).
+    console.log("   (the cluster's operator sets kmsuser's password to the new stack's secret, as for any new CloudHSM key store)");
+    kms.beforeOperation = (op, body) => {
+      if (op === 'CreateCustomKeyStore' && typeof body.KeyStorePassword === 'string' && typeof body.CloudHsmClusterId === 'string') kms.model.setKmsUserPassword(body.CloudHsmClusterId, body.KeyStorePassword);
+    };
+    const deferredDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cks-demo-deferred-'));
+    createExampleApp(deferredDir, { keyRemovalPolicy: RemovalPolicy.DESTROY, externalKeyId: 'payments-key-3', deferDeletion: true }).synth();
+    const deferredDeploy = await stack.deploy(deferredDir);
+    expect(/^(CREATE|UPDATE)_COMPLETE$/.test(deferredDeploy.stackStatus), `the example stack, with deferDeletion, is ${deferredDeploy.stackStatus}`);
+    kms.clock.advance(60_000);
+    const handedOver = await stack.destroy();
+    summary();
+    expect(handedOver.stackStatus === 'DELETE_COMPLETE', `stack is ${handedOver.stackStatus} at once, though the keys wait 7 days`);
+    const released = kms.model.storeSnapshot().filter((s) => s.name.startsWith('released/'));
+    expect(released.length === 2 && released.every((s) => s.state === 'CONNECTED'), 'both stores with keys were handed to the janitor: renamed released/..., still CONNECTED');
+    await operations.runSchedules();
+    kms.clock.advance(8 * DAY);
+    console.log(`   the local clock is now ${new Date(kms.clock.now()).toISOString()}: the janitor runs`);
+    await operations.runSchedules();
+    kms.clock.advance(5_000);
+    await operations.runSchedules();
+    for (const line of operations.functionLogs.filter((l) => l.includes('"outcome"'))) console.log(`   janitor: ${line.slice(line.indexOf('{'))}`);
+    expect(kms.model.storeSnapshot().length === 0, 'the janitor disconnected, then deleted both stores once their keys were gone');
+    fs.rmSync(operationsDir, { recursive: true, force: true });
+    fs.rmSync(deferredDir, { recursive: true, force: true });
   } finally {
     await kms.stop();
     fs.rmSync(outdir, { recursive: true, force: true });

@@ -75,7 +75,9 @@ export async function runJanitor(deps: JanitorDeps): Promise<JanitorReport> {
       if (awsNow > Date.parse(entry.lastDeletionDate) + OVERDUE_AFTER_MS) overdue++;
     }
   }
-  await publishMetrics(deps.cloudWatch, [storeDatum(STORES_WAITING_METRIC, waiting, {}, at), storeDatum(STORES_OVERDUE_METRIC, overdue, {}, at), storeDatum(STORES_STUCK_METRIC, stuck, {}, at)], retry);
+  // Stamped with AWS's time too: CloudWatch takes data only from two weeks before its own now.
+  const stamp = new Date(awsNow);
+  await publishMetrics(deps.cloudWatch, [storeDatum(STORES_WAITING_METRIC, waiting, {}, stamp), storeDatum(STORES_OVERDUE_METRIC, overdue, {}, stamp), storeDatum(STORES_STUCK_METRIC, stuck, {}, stamp)], retry);
   return { stores: outcomes, waiting, overdue, stuck };
 }
 
@@ -111,15 +113,16 @@ async function tend(entry: RegistryEntry, store: StoreView | undefined, now: num
   }
   const scan = await findKeysInStore(t.stores.kms, entry.storeId, { retry: t.retry });
   const notPending = scan.keys.filter((k) => k.keyState !== 'PendingDeletion');
-  if (notPending.length > 0 || scan.unreadable.length > 0) {
+  if (notPending.length > 0) {
     t.line('stuck', {
       state,
-      why: notPending.length > 0 ? 'a key in the store is not pending deletion: it was made since the hand-over, or its deletion was cancelled; the store is left as it is' : 'keys of the account the janitor may not read (their key policies deny kms:DescribeKey) may be in the store',
+      why: 'a key in the store is not pending deletion: it was made since the hand-over, or its deletion was cancelled; the store is left as it is',
       keys: notPending.map((k) => `${k.keyId}:${k.keyState}`).join(','),
-      unreadable: scan.unreadable.length,
     });
     return 'stuck';
   }
+  // Keys the janitor may not read (their key policies deny it DescribeKey) may be anywhere: as for
+  // the deployment handler, DeleteCustomKeyStore, which counts every key, has the last word.
   if (scan.keys.length > 0) {
     // Keys with a later date than recorded (someone scheduled another key's deletion): wait for the last.
     const last = new Date(Math.max(...scan.keys.map((k) => k.deletionDate?.getTime() ?? now))).toISOString();
@@ -136,8 +139,9 @@ async function tend(entry: RegistryEntry, store: StoreView | undefined, now: num
     await t.stores.delete(entry.storeId);
   } catch (err) {
     if (errorName(err) === 'CustomKeyStoreHasCMKsException') {
-      // A key made between the scan and the delete.
-      t.line('stuck', { state, why: 'KMS refused the delete: a key was made in the store after the scan' });
+      // A key made between the scan and the delete, or one the janitor may not read: left as it was found, connected.
+      await t.stores.connect(entry.storeId).catch(() => undefined);
+      t.line('stuck', { state, why: 'KMS refused the delete: a key is in the store (made after the scan, or one whose key policy denies the janitor kms:DescribeKey); the store is reconnected and left', unreadable: scan.unreadable.length });
       return 'stuck';
     }
     if (errorName(err) !== 'CustomKeyStoreNotFoundException') throw err;

@@ -102,3 +102,15 @@ test('overdue: a store still waiting a day after its last date counts; a failure
   expect(report).toEqual({ stores: { 'cks-1': 'not-yet', 'cks-2': 'deleted' }, waiting: 1, overdue: 1, stuck: 0 });
   expect(published()).toContain('DeferredDeletionStoresOverdue{}=1');
 });
+
+test('a key the janitor may not read: DeleteCustomKeyStore has the last word; refused, the store is reconnected and left stuck', async () => {
+  const past = new Date(AT.getTime() - DAY / 2);
+  registry(AT, entry('cks-1', 'AWS_CLOUDHSM', past));
+  kmsMock.on(DescribeCustomKeyStoresCommand).resolves({ CustomKeyStores: [store('cks-1', 'DISCONNECTED', { CustomKeyStoreName: 'released/Stack/Store/cks-1' })] });
+  kmsMock.on(ListKeysCommand).resolves({ Keys: [{ KeyId: 'k-locked' }] });
+  kmsMock.on(DescribeKeyCommand).rejects(Object.assign(new Error('denied'), { name: 'AccessDeniedException', $metadata: {} }));
+  kmsMock.on(DeleteCustomKeyStoreCommand).rejects(Object.assign(new Error('has keys'), { name: 'CustomKeyStoreHasCMKsException', $metadata: {} }));
+  expect((await run()).stores).toEqual({ 'cks-1': 'stuck' });
+  expect(kmsMock).toHaveReceivedCommandWith(ConnectCustomKeyStoreCommand, { CustomKeyStoreId: 'cks-1' });
+  expect(ssmMock).not.toHaveReceivedCommand(DeleteParameterCommand);
+});
