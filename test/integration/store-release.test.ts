@@ -10,6 +10,7 @@ import * as path from 'path';
 import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { CustomKeyStore, CustomKeyStoreKey, KeyStoreBackend } from '../../lib';
+import { HEARTBEAT_PARAMETER, REGISTRY_PATH } from '../../lib/private/contract/deferred-deletion';
 import { OTHER_TRUST_ANCHOR, STACK_NAME, states, TRUST_ANCHOR, World, world } from './harness';
 
 let w: World | undefined;
@@ -29,6 +30,7 @@ interface Spec {
   /** The external key of the external store's key. */
   readonly xksKeyId?: string;
   readonly keyRemoval?: RemovalPolicy;
+  readonly deferDeletion?: boolean;
 }
 
 /** A CloudHSM store and an external store, a key in each (default removal policy), and maybe a failing key. */
@@ -40,10 +42,12 @@ function synthStack(spec: Spec = {}): string {
   const hsm = new CustomKeyStore(stack, 'Hsm', {
     customKeyStoreName: spec.hsmName ?? 'hsm',
     backend: KeyStoreBackend.cloudHsm({ clusterId: spec.clusterId ?? 'cluster-2a23b4cdefg', trustAnchorCertificate: spec.trustAnchor ?? TRUST_ANCHOR, keyStorePassword: secretsmanager.Secret.fromSecretNameV2(stack, 'Pw', 'it/kmsuser') }),
+    deferDeletion: spec.deferDeletion,
   });
   const xks = new CustomKeyStore(stack, 'Xks', {
     customKeyStoreName: 'xks',
     backend: KeyStoreBackend.externalPublicEndpoint({ proxyUriEndpoint: 'https://xks.example.com', proxyUriPath: '/kms/xks/v1', proxyCredential: secretsmanager.Secret.fromSecretNameV2(stack, 'Cred', 'it/xks') }),
+    deferDeletion: spec.deferDeletion,
   });
   new CustomKeyStoreKey(stack, 'HsmKey', { customKeyStore: hsm, removalPolicy: spec.keyRemoval });
   new CustomKeyStoreKey(stack, 'XksKey', { customKeyStore: xks, xksKeyId: spec.xksKeyId ?? 'payments-key-1', removalPolicy: spec.keyRemoval });
@@ -96,6 +100,23 @@ describe('a failed first deploy with keys', () => {
     expect(keyStates(storeIdOf(failing, 'Hsm')).sort()).toEqual(['Enabled', 'PendingDeletion']);
     expect(w.stack.handlerLogs.filter((l) => l.includes('"step":"reclaimed"') && l.includes('"from":"released/'))).toHaveLength(2);
     // Two deploys, a rollback and a key scan per store: more than jest's default on a loaded machine.
+  }, 240_000);
+
+  test('with deferDeletion and a janitor that runs: the rollback hands both stores to the janitor (ROLLBACK_COMPLETE, registry entries written); a retried deploy still takes them back', async () => {
+    w = await world();
+    w.kms.ssm.PutParameter({ Name: HEARTBEAT_PARAMETER, Value: new Date().toISOString(), Type: 'String' });
+    w.kms.model.missingExternalKeys.add('missing-key');
+    const failing = await w.stack.deploy(synthStack({ failingXksKeyId: 'missing-key', deferDeletion: true }));
+    expect(failing.stackStatus).toBe('ROLLBACK_COMPLETE');
+    const entries = ((w.kms.ssm.GetParametersByPath({ Path: REGISTRY_PATH }).Parameters ?? []) as Array<{ Name: string }>).map((p) => p.Name).sort();
+    expect(entries).toEqual([`${REGISTRY_PATH}/${storeIdOf(failing, 'Hsm')}`, `${REGISTRY_PATH}/${storeIdOf(failing, 'Xks')}`].sort());
+    expect(w.kms.model.storeSnapshot().every((st) => st.name.startsWith('released/') && st.state === 'CONNECTED')).toBe(true);
+    expect(w.stack.handlerLogs.filter((l) => l.includes('"step":"deferred"'))).toHaveLength(2);
+    w.kms.model.missingExternalKeys.delete('missing-key');
+    const retried = await w.stack.deploy(synthStack({ failingXksKeyId: 'missing-key', xksKeyId: 'payments-key-2', deferDeletion: true }));
+    expect(retried.stackStatus).toBe('CREATE_COMPLETE');
+    // Taken back under the declared names: the janitor drops entries whose store no longer has the released name.
+    expect(states(w.kms)).toEqual({ hsm: 'CONNECTED', xks: 'CONNECTED' });
   }, 240_000);
 
   test('a RETAIN key, which the rollback keeps enabled, still fails the store\'s delete (ROLLBACK_FAILED), the store keeping its name', async () => {
