@@ -111,33 +111,33 @@ export class CustomKeyStoreJanitor extends Construct {
    */
   public addRecommendedAlarms(options: JanitorAlarmsOptions = {}): cloudwatch.Alarm[] {
     const hour = Duration.hours(1);
+    // Each fires on any value above zero in an hour; no value (no run yet) is not a failure.
+    const anyInAnHour = (id: string, metric: cloudwatch.IMetric, alarmDescription: string): cloudwatch.Alarm =>
+      new cloudwatch.Alarm(this, id, {
+        metric,
+        threshold: 0,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        alarmDescription,
+      });
     const alarms = [
-      new cloudwatch.Alarm(this, 'StoreStuck', {
-        metric: this.metricStoresStuck({ period: hour }),
-        threshold: 0,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        alarmDescription:
-          'A custom key store handed over for deferred deletion holds a KMS key that is not pending deletion (made since, or its deletion cancelled), so the janitor will not delete it. ' +
+      anyInAnHour(
+        'StoreStuck',
+        this.metricStoresStuck({ period: hour }),
+        'A custom key store handed over for deferred deletion holds a KMS key that is not pending deletion (made since, or its deletion cancelled), so the janitor will not delete it. ' +
           "Its log names the store and the key: schedule the key's deletion if the store is to go, or take the store back by deploying its stack again.",
-      }),
-      new cloudwatch.Alarm(this, 'StoreOverdue', {
-        metric: this.metricStoresOverdue({ period: hour }),
-        threshold: 0,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        alarmDescription: "A custom key store handed over for deferred deletion still exists more than a day after its keys' last deletion date. The janitor's log says why (a failed disconnect or delete, throttling).",
-      }),
-      new cloudwatch.Alarm(this, 'JanitorFailing', {
-        metric: this.function.metricErrors({ period: hour, statistic: cloudwatch.Stats.SUM }),
-        threshold: 0,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        alarmDescription: `The custom key store janitor failed. While it fails, stores handed over wait, and after ${HEARTBEAT_MAX_AGE_MINUTES} minutes without a run handlers stop handing stores over (stack deletes fail as without deferDeletion). See its log.`,
-      }),
+      ),
+      anyInAnHour(
+        'StoreOverdue',
+        this.metricStoresOverdue({ period: hour }),
+        "A custom key store handed over for deferred deletion still exists more than a day after its keys' last deletion date. The janitor's log says why (a failed disconnect or delete, throttling).",
+      ),
+      anyInAnHour(
+        'JanitorFailing',
+        this.function.metricErrors({ period: hour, statistic: cloudwatch.Stats.SUM }),
+        `The custom key store janitor failed. While it fails, stores handed over wait, and after ${HEARTBEAT_MAX_AGE_MINUTES} minutes without a run handlers stop handing stores over (stack deletes fail as without deferDeletion). See its log.`,
+      ),
     ];
     const action = options.alarmAction;
     if (action) {
