@@ -10,7 +10,7 @@
 import { HEARTBEAT_MAX_AGE_MINUTES } from '../../../lib/private/contract/deferred-deletion';
 import { errorName, explain } from '../../shared/errors';
 import { StoreView } from '../../shared/store-api';
-import { findKeysInStore, KeyScanResult } from '../../shared/key-scanner';
+import { KeyScanResult } from '../../shared/key-scanner';
 import * as messages from './messages';
 import { lastDeletionDate, releasedName } from './release';
 import { StoreSteps } from './steps';
@@ -23,15 +23,15 @@ type NotDeferred = 'not-asked' | 'not-renamable' | 'no-keys' | 'key-not-pending'
  * (CONNECTED or DISCONNECTED), and every key left in it is pending deletion. True when handed over.
  * A store without a live janitor fails as before, with advice that says so (hasKeysMessage).
  */
-export async function deferInsteadOfDelete(s: StoreSteps, store: StoreView): Promise<boolean> {
-  const why = await handOver(s, store);
+export async function deferInsteadOfDelete(s: StoreSteps, store: StoreView, keys: () => Promise<KeyScanResult>): Promise<boolean> {
+  const why = await handOver(s, store, keys);
   if (why !== undefined && why !== 'not-asked') {
     s.log({ step: 'not-deferred', store: store.CustomKeyStoreId ?? s.request.physicalId(), why });
   }
   return why === undefined;
 }
 
-async function handOver(s: StoreSteps, store: StoreView): Promise<NotDeferred | undefined> {
+async function handOver(s: StoreSteps, store: StoreView, keys: () => Promise<KeyScanResult>): Promise<NotDeferred | undefined> {
   const props = s.request.event.ResourceProperties as { DeferDeletion?: string } | undefined;
   if (props?.DeferDeletion !== 'true' || !s.deps.janitor) {
     return 'not-asked';
@@ -41,7 +41,7 @@ async function handOver(s: StoreSteps, store: StoreView): Promise<NotDeferred | 
   if (state !== 'CONNECTED' && state !== 'DISCONNECTED') {
     return 'not-renamable';
   }
-  const scan: KeyScanResult = await findKeysInStore(s.stores.kms, id, s.deps.scan);
+  const scan = await keys();
   if (scan.keys.length === 0) {
     return 'no-keys';
   }

@@ -47,14 +47,15 @@ export async function onDelete(s: StoreSteps): Promise<OnEventResult> {
     store = { CustomKeyStoreId: id, ConnectionState: CONNECTED };
   }
   const state = store.ConnectionState ?? 'UNKNOWN';
-  if (await deferInsteadOfDelete(s, store)) {
-    return { PhysicalResourceId: id, Released: 'true', StartedAt: startedAt };
-  }
-  if (await releaseInsteadOfDelete(s, store)) {
+  // The hand-over, the release and the check for keys all ask which keys the store holds, and
+  // nothing changes between them: one scan of the account's keys answers the three.
+  let scanned: Promise<KeyScanResult> | undefined;
+  const keys = (): Promise<KeyScanResult> => (scanned ??= scanStore(s, id));
+  if ((await deferInsteadOfDelete(s, store, keys)) || (await releaseInsteadOfDelete(s, store, keys))) {
     return { PhysicalResourceId: id, Released: 'true', StartedAt: startedAt };
   }
   if (state === CONNECTED || state === CONNECTING || state === FAILED) {
-    await failIfKeysRemain(s, store, state, messages.UNCHANGED_BY_DELETE_NOTE);
+    await failIfKeysRemain(s, store, state, messages.UNCHANGED_BY_DELETE_NOTE, keys);
     // No wait for KMS to show the disconnect: isDeleteComplete handles a stale CONNECTED by
     // checking for keys again, and each saved DescribeCustomKeyStores call matters when a
     // stack deletes several stores at once under the account's 5 calls/s.
@@ -140,9 +141,9 @@ async function afterDeleteRefused(s: StoreSteps, store: StoreView): Promise<IsCo
   return NOT_YET;
 }
 
-async function failIfKeysRemain(s: StoreSteps, store: StoreView, stateNow: string, stateNote: string): Promise<KeyScanResult> {
+async function failIfKeysRemain(s: StoreSteps, store: StoreView, stateNow: string, stateNote: string, keys?: () => Promise<KeyScanResult>): Promise<KeyScanResult> {
   const id = store.CustomKeyStoreId ?? s.request.physicalId();
-  const scan = await scanStore(s, id);
+  const scan = await (keys ? keys() : scanStore(s, id));
   throwIfKeys(s, id, store, scan, stateNow, stateNote);
   return scan;
 }

@@ -22,7 +22,7 @@
 import { CreateCustomKeyStoreCommandInput } from '@aws-sdk/client-kms';
 import { errorName, explain } from '../../shared/errors';
 import { StoreView } from '../../shared/store-api';
-import { findKeysInStore, KeyInStore } from '../../shared/key-scanner';
+import { KeyInStore, KeyScanResult } from '../../shared/key-scanner';
 import * as messages from './messages';
 import { StoreSteps } from './steps';
 
@@ -58,7 +58,7 @@ export function releasedName(stackId: string | undefined, logicalId: string | un
  * when released; false when the ordinary delete is to go on (no keys, another stack status, a
  * key that is not pending deletion during a rollback: that delete then fails as it always has).
  */
-export async function releaseInsteadOfDelete(s: StoreSteps, store: StoreView): Promise<boolean> {
+export async function releaseInsteadOfDelete(s: StoreSteps, store: StoreView, keys: () => Promise<KeyScanResult>): Promise<boolean> {
   const activity = await s.deps.stackStatus?.activity(s.request.event.StackId);
   const why = activity?.status === undefined ? undefined : RELEASING_STATUSES[activity.status];
   const id = store.CustomKeyStoreId ?? s.request.physicalId();
@@ -67,7 +67,7 @@ export async function releaseInsteadOfDelete(s: StoreSteps, store: StoreView): P
   if (why === undefined || (state !== 'CONNECTED' && state !== 'DISCONNECTED')) {
     return false;
   }
-  const scan = await findKeysInStore(s.stores.kms, id, s.deps.scan);
+  const scan = await keys();
   if (scan.keys.length === 0 || (why === 'rollback' && scan.keys.some((k) => k.keyState !== 'PendingDeletion'))) {
     return false;
   }

@@ -1,5 +1,5 @@
 /** deferDeletion with aws-sdk-client-mock: a store whose keys are all pending deletion is handed to a live janitor, else fails as before. */
-import { DeleteCustomKeyStoreCommand, DisconnectCustomKeyStoreCommand, UpdateCustomKeyStoreCommand } from '@aws-sdk/client-kms';
+import { DeleteCustomKeyStoreCommand, DisconnectCustomKeyStoreCommand, ListKeysCommand, UpdateCustomKeyStoreCommand } from '@aws-sdk/client-kms';
 import { GetParameterCommand, PutParameterCommand } from '@aws-sdk/client-ssm';
 import 'aws-sdk-client-mock-jest';
 import { HEARTBEAT_PARAMETER, REGISTRY_PATH } from '../../../lib/private/contract/deferred-deletion';
@@ -61,6 +61,8 @@ test('a key that is not pending deletion: not handed over, fails as before, with
   const error = (await harness().onEvent(deferred()).catch((e: unknown) => e)) as Error;
   expect(error.message).toMatch(/^CustomKeyStoreHasCMKsException: .* still holds 2 KMS keys/);
   expect(error.message).not.toMatch(/deferDeletion/);
+  // The hand-over's scan is the one the failure names its keys from: the account's keys are listed once.
+  expect(kmsMock).toHaveReceivedCommandTimes(ListKeysCommand, 1);
   expect(ssmMock).not.toHaveReceivedCommand(PutParameterCommand);
   expect(kmsMock).not.toHaveReceivedCommand(UpdateCustomKeyStoreCommand);
 });
