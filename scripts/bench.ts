@@ -369,8 +369,9 @@ async function janitorCalls(): Promise<void> {
     }
     const left = kms.model.storeSnapshot().length;
     console.log(`  after the dates: DescribeKey per run ${after.join(', ')}; DisconnectCustomKeyStore ${count(since, 'DisconnectCustomKeyStore')}, DeleteCustomKeyStore ${count(since, 'DeleteCustomKeyStore')}; stores left ${left}`);
-    const perStoreScan = after[0] / stores;
-    row(`janitor, after the dates: DescribeKey calls per store scanned (the account's ${otherKeys} keys: a full scan each) / keys in the account`, perStoreScan.toFixed(0), String(otherKeys), `${(perStoreScan / otherKeys).toFixed(2)}x`, `stores deleted within 3 runs: ${verdict(left === 0)}`);
+    // The stores' own keys are gone by then (their deletion dates passed): the account holds the others.
+    const keysInAccount = otherKeys;
+    row(`janitor, after the dates, ${stores} stores due: DescribeKey calls in the first run / keys in the account (one shared pass)`, String(after[0]), String(keysInAccount), `${(after[0] / keysInAccount).toFixed(2)}x`, `goal one pass whatever the number of stores, stores deleted within 3 runs: ${verdict(after[0] <= keysInAccount && left === 0)}`);
   } finally {
     await kms.stop();
     fs.rmSync(outdir, { recursive: true, force: true });

@@ -14,7 +14,7 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { DeleteParameterCommand, GetParametersByPathCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { DEFERRED_DELETION_PATH, HEARTBEAT_PARAMETER, registryParameterName, REGISTRY_PATH, RegistryEntry, STORES_OVERDUE_METRIC, STORES_STUCK_METRIC, STORES_WAITING_METRIC } from '../../lib/private/contract/deferred-deletion';
-import { findKeysInStore } from '../shared/key-scanner';
+import { findKeysInStores, KeyScanResult } from '../shared/key-scanner';
 import { errorName } from '../shared/errors';
 import { publishMetrics, storeDatum } from '../shared/metric-publisher';
 import { CallStats, RetryOptions, withRetry } from '../shared/retry';
@@ -51,6 +51,9 @@ export async function runJanitor(deps: JanitorDeps): Promise<JanitorReport> {
   const awsNow = serviceTime?.getTime() ?? now();
   const stores = new StoreApi(deps.kms, retry);
   const all = entries.length > 0 ? await stores.listAll() : new Map<string, StoreView>();
+  // One pass over the account's keys for every store whose last deletion date has passed (none before).
+  const due = entries.filter((e) => awsNow >= Date.parse(e.lastDeletionDate) && all.get(e.storeId)?.CustomKeyStoreName === e.storeName).map((e) => e.storeId);
+  const keysByStore = due.length > 0 ? await findKeysInStores(deps.kms, due, { retry }) : new Map<string, KeyScanResult>();
   const outcomes: Record<string, StoreOutcome> = {};
   let waiting = 0;
   let overdue = 0;
@@ -62,7 +65,7 @@ export async function runJanitor(deps: JanitorDeps): Promise<JanitorReport> {
     };
     let outcome: StoreOutcome;
     try {
-      outcome = await tend(entry, all.get(entry.storeId), awsNow, { deps, stores, retry, line });
+      outcome = await tend(entry, all.get(entry.storeId), awsNow, { deps, stores, retry, line, keys: keysByStore.get(entry.storeId) });
     } catch (err) {
       // One store's failure is said, and the store still counts as waiting; the others are still tended.
       outcome = 'not-yet';
@@ -86,6 +89,8 @@ interface Tending {
   readonly stores: StoreApi;
   readonly retry: RetryOptions;
   readonly line: (outcome: StoreOutcome, extra?: Record<string, unknown>) => void;
+  /** The store's keys, scanned once for every store whose date has passed. */
+  readonly keys?: KeyScanResult;
 }
 
 async function tend(entry: RegistryEntry, store: StoreView | undefined, now: number, t: Tending): Promise<StoreOutcome> {
@@ -111,7 +116,12 @@ async function tend(entry: RegistryEntry, store: StoreView | undefined, now: num
     t.line('waiting', { state });
     return 'waiting';
   }
-  const scan = await findKeysInStore(t.stores.kms, entry.storeId, { retry: t.retry });
+  const scan = t.keys;
+  if (!scan) {
+    // Not scanned this run (it became due while the run went on): the next run scans it.
+    t.line('not-yet', { state });
+    return 'not-yet';
+  }
   const notPending = scan.keys.filter((k) => k.keyState !== 'PendingDeletion');
   if (notPending.length > 0) {
     t.line('stuck', {

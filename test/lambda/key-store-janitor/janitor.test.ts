@@ -75,6 +75,9 @@ test('after the date: a CONNECTED store without keys is disconnected first; a ke
   const report = await run();
   expect(report.stores).toEqual({ 'cks-1': 'disconnecting', 'cks-2': 'stuck' });
   expect(report.stuck).toBe(1);
+  // Both stores are due: one pass over the account's keys serves them both.
+  expect(kmsMock).toHaveReceivedCommandTimes(ListKeysCommand, 1);
+  expect(kmsMock).toHaveReceivedCommandTimes(DescribeKeyCommand, 1);
   expect(kmsMock).toHaveReceivedCommandWith(DisconnectCustomKeyStoreCommand, { CustomKeyStoreId: 'cks-1' });
   expect(kmsMock).not.toHaveReceivedCommandWith(DisconnectCustomKeyStoreCommand, { CustomKeyStoreId: 'cks-2' });
   expect(kmsMock).not.toHaveReceivedCommand(DeleteCustomKeyStoreCommand);
